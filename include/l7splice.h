@@ -1,0 +1,10 @@
+/*
+ * l7splice.h — umbrella header: includes every public module header.
+ * Programs may include just the module headers they use instead.
+ */
+#ifndef L7SPLICE_H
+#define L7SPLICE_H
+
+#include "l7splice/common.h"
+
+#endif

@@ -1,0 +1,20 @@
+/*
+ * commands.h — the l7sim subcommands. Each takes argc/argv starting at the
+ * command name and returns the process exit status (0, 1 runtime, 2 input).
+ */
+#ifndef L7SIM_COMMANDS_H
+#define L7SIM_COMMANDS_H
+
+#include <stdio.h>
+
+typedef int (*l7sim_cmd_fn)(int argc, char **argv);
+
+struct l7sim_command {
+	const char *name;
+	l7sim_cmd_fn fn;
+	const char *help;
+};
+
+int l7sim_cmd_version(int argc, char **argv);
+
+#endif
