@@ -46,8 +46,11 @@ DEPS_route    := common http
 DEPS_table    := common
 DEPS_pipeline := common table
 DEPS_pcap     := common packet
+DEPS_sim      := $(MODULES)
 
-mod_objs = $(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c))
+# "sim" is a pseudo-module: l7sim's objects without main.o, on top of the
+# whole library, so tests/benches named *_sim_* can link the simulator.
+mod_objs = $(if $(filter sim,$(1)),$(filter-out $(BUILD)/sim/main.o,$(SIM_OBJS)),$(patsubst %.c,$(BUILD)/%.o,$(wildcard src/$(1)/*.c)))
 LIB_OBJS := $(foreach m,$(MODULES),$(call mod_objs,$(m)))
 
 LIB_A  := $(BUILD)/libl7splice.a
@@ -111,17 +114,23 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 define unit_rule
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(foreach m,$(call test_mod,$(1)) $(DEPS_$(call test_mod,$(1))),$(call mod_objs,$(m)))
 	@mkdir -p $$(@D)
-	$$(CC) $$(L7_CFLAGS) -Itests/unit -o $$@ $$^ $$(L7_LDFLAGS) -lcmocka $$(L7_LIBS)
+	$$(CC) $$(L7_CFLAGS) -Itests/unit -Isim -o $$@ $$^ $$(L7_LDFLAGS) -lcmocka $$(L7_LIBS)
 endef
 $(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(basename $(notdir $(t))))))
 
-$(BUILD)/bench/%: bench/%.c $(LIB_A)
-	@mkdir -p $(@D)
-	$(CC) $(L7_CFLAGS) -Ibench -o $@ $< $(LIB_A) $(L7_LDFLAGS) $(BENCH_LIBS_$*) $(L7_LIBS)
+# One rule per benchmark bench_<module>[_x].c, linked like a unit test;
+# bench/<name>.mk may set BENCH_LIBS_<name> (peer libraries) and
+# BENCH_CFLAGS_<name>.
+define bench_rule
+$(BUILD)/bench/$(1): bench/$(1).c $(foreach m,$(call test_mod,$(patsubst bench_%,test_%,$(1))) $(DEPS_$(call test_mod,$(patsubst bench_%,test_%,$(1)))),$(call mod_objs,$(m)))
+	@mkdir -p $$(@D)
+	$$(CC) $$(L7_CFLAGS) $$(BENCH_CFLAGS_$(1)) -Ibench -Isim -o $$@ $$^ $$(L7_LDFLAGS) $$(BENCH_LIBS_$(1)) $$(L7_LIBS)
+endef
 
 unit: $(UNIT_BINS)
 
 -include $(sort $(wildcard bench/*.mk tests/*/*.mk examples/*.mk sim/*.mk))
+$(foreach b,$(BENCH_SRCS),$(eval $(call bench_rule,$(basename $(notdir $(b))))))
 
 # ---------------------------------------------------------------- check
 # tests/run.sh runs each program, treats exit 77 as a skip, and prints one
