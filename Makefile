@@ -44,7 +44,7 @@ DEPS_splice   := common packet tcp
 DEPS_http     := common
 DEPS_route    := common http
 DEPS_table    := common
-DEPS_pipeline := common table
+DEPS_pipeline := common table packet
 DEPS_pcap     := common packet
 DEPS_sim      := $(MODULES)
 
@@ -65,8 +65,10 @@ L7SIM    := $(BUILD)/l7sim
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 MT_BINS   := $(filter %_mt,$(UNIT_BINS))
-# test_<module>[_anything].c tests <module>
+# test_<module>[_anything].c tests <module>; a fragment may add modules to
+# one test's link set with TEST_MODS_test_x := pcap http (deps included).
 test_mod = $(word 1,$(subst _, ,$(patsubst test_%,%,$(notdir $(1)))))
+link_mods = $(sort $(foreach m,$(1),$(m) $(DEPS_$(m))))
 
 # ---------------------------------------------------------------- benches
 BENCH_SRCS := $(sort $(wildcard bench/bench_*.c))
@@ -112,17 +114,16 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 
 # One rule per unit test: its own module's objects plus its dependencies'.
 define unit_rule
-$(BUILD)/tests/$(1): tests/unit/$(1).c $(foreach m,$(call test_mod,$(1)) $(DEPS_$(call test_mod,$(1))),$(call mod_objs,$(m)))
+$(BUILD)/tests/$(1): tests/unit/$(1).c $(foreach m,$(call link_mods,$(call test_mod,$(1)) $(TEST_MODS_$(1))),$(call mod_objs,$(m)))
 	@mkdir -p $$(@D)
 	$$(CC) $$(L7_CFLAGS) -Itests/unit -Isim -o $$@ $$^ $$(L7_LDFLAGS) -lcmocka $$(L7_LIBS)
 endef
-$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(basename $(notdir $(t))))))
 
 # One rule per benchmark bench_<module>[_x].c, linked like a unit test;
 # bench/<name>.mk may set BENCH_LIBS_<name> (peer libraries) and
 # BENCH_CFLAGS_<name>.
 define bench_rule
-$(BUILD)/bench/$(1): bench/$(1).c $(foreach m,$(call test_mod,$(patsubst bench_%,test_%,$(1))) $(DEPS_$(call test_mod,$(patsubst bench_%,test_%,$(1)))),$(call mod_objs,$(m)))
+$(BUILD)/bench/$(1): bench/$(1).c $(foreach m,$(call link_mods,$(call test_mod,$(patsubst bench_%,test_%,$(1))) $(BENCH_MODS_$(1))),$(call mod_objs,$(m)))
 	@mkdir -p $$(@D)
 	$$(CC) $$(L7_CFLAGS) $$(BENCH_CFLAGS_$(1)) -Ibench -Isim -o $$@ $$^ $$(L7_LDFLAGS) $$(BENCH_LIBS_$(1)) $$(L7_LIBS)
 endef
@@ -130,6 +131,7 @@ endef
 unit: $(UNIT_BINS)
 
 -include $(sort $(wildcard bench/*.mk tests/*/*.mk examples/*.mk sim/*.mk))
+$(foreach t,$(UNIT_SRCS),$(eval $(call unit_rule,$(basename $(notdir $(t))))))
 $(foreach b,$(BENCH_SRCS),$(eval $(call bench_rule,$(basename $(notdir $(b))))))
 
 # ---------------------------------------------------------------- check
