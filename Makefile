@@ -139,25 +139,34 @@ $(foreach b,$(BENCH_SRCS),$(eval $(call bench_rule,$(basename $(notdir $(b))))))
 # "N passed, N failed, N skipped" line; check fails if anything failed.
 RUN_TESTS = L7_SHARED_DATA=$(SHARED_DATA) L7SIM=$(abspath $(L7SIM)) BUILD=$(abspath $(BUILD)) sh tests/run.sh
 
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+COUNTS := $(abspath build)/check-counts
+
 check: deps
-	$(MAKE) all unit
-	$(RUN_TESTS) unit $(UNIT_BINS)
-	$(MAKE) check-asan
-	$(MAKE) check-tsan
-	$(MAKE) check-shell
-	@echo "check: all stages passed"
+	@mkdir -p build && rm -f $(COUNTS)
+	$(MAKE) -j$(JOBS) all unit
+	L7_COUNTS=$(COUNTS) $(RUN_TESTS) unit $(UNIT_BINS)
+	L7_COUNTS=$(COUNTS) $(MAKE) check-asan
+	L7_COUNTS=$(COUNTS) $(MAKE) check-tsan
+	L7_COUNTS=$(COUNTS) $(MAKE) check-shell
+	$(MAKE) -j$(JOBS) check-clang
+	@awk '{p+=$$1; f+=$$2; s+=$$3} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' $(COUNTS)
+
+# The library must also build clean with clang (ARCHITECTURE.md §6).
+check-clang:
+	$(MAKE) -j$(JOBS) CC=clang BUILD=build-clang lib l7sim
 
 check-unit: unit
 	$(RUN_TESTS) unit $(UNIT_BINS)
 
 check-asan:
-	$(MAKE) BUILD=build-asan SAN=asan OPT="-O1 -g" unit
+	$(MAKE) -j$(JOBS) BUILD=build-asan SAN=asan OPT="-O1 -g" unit
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  L7_SHARED_DATA=$(SHARED_DATA) BUILD=$(abspath build-asan) sh tests/run.sh asan $(patsubst $(BUILD)/%,build-asan/%,$(UNIT_BINS))
 
 check-tsan:
 	@if [ -n "$(MT_BINS)" ]; then \
-	  $(MAKE) BUILD=build-tsan SAN=tsan OPT="-O1 -g" $(patsubst $(BUILD)/%,build-tsan/%,$(MT_BINS)) && \
+	  $(MAKE) -j$(JOBS) BUILD=build-tsan SAN=tsan OPT="-O1 -g" $(patsubst $(BUILD)/%,build-tsan/%,$(MT_BINS)) && \
 	  TSAN_OPTIONS=halt_on_error=1 L7_SHARED_DATA=$(SHARED_DATA) sh tests/run.sh tsan $(patsubst $(BUILD)/%,build-tsan/%,$(MT_BINS)); \
 	else echo "tsan: no *_mt tests"; fi
 
