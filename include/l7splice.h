@@ -6,5 +6,6 @@
 #define L7SPLICE_H
 
 #include "l7splice/common.h"
+#include "l7splice/packet.h"
 
 #endif
