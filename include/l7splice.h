@@ -7,5 +7,6 @@
 
 #include "l7splice/common.h"
 #include "l7splice/packet.h"
+#include "l7splice/conntable.h"
 
 #endif
