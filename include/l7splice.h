@@ -7,6 +7,7 @@
 
 #include "l7splice/common.h"
 #include "l7splice/packet.h"
+#include "l7splice/tcp.h"
 #include "l7splice/http.h"
 #include "l7splice/conntable.h"
 
