@@ -350,7 +350,8 @@ int l7_tcpopt_next(struct l7_tcpopt_iter *it, struct l7_tcpopt *o);
 /* Validate a whole options area: 0 or L7_EBADOPT. */
 int l7_tcpopt_validate(const uint8_t *opts, size_t len);
 
-/* Find the first option of `kind`: 1 found (o filled), 0 absent, L7_EBADOPT. */
+/* Find the first option of `kind`: 1 found (o filled), 0 absent, L7_EBADOPT
+ * if any option in the area is bad (the whole area is validated). */
 int l7_tcpopt_find(const uint8_t *opts, size_t len, uint8_t kind, struct l7_tcpopt *o);
 
 /* Up to four SACK blocks (host order). */

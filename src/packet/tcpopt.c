@@ -94,11 +94,19 @@ int l7_tcpopt_find(const uint8_t *opts, size_t len, uint8_t kind, struct l7_tcpo
 	struct l7_tcpopt_iter it;
 	int rc;
 
+	struct l7_tcpopt cur;
+	int found = 0;
+
+	/* Walk to the end even after a match: an area with a bad option is
+	 * rejected as a whole, whichever option the caller asked for. */
 	l7_tcpopt_iter_init(&it, opts, len);
-	while ((rc = l7_tcpopt_next(&it, o)) > 0)
-		if (o->kind == kind)
-			return 1;
-	return rc;
+	while ((rc = l7_tcpopt_next(&it, &cur)) > 0) {
+		if (!found && cur.kind == kind) {
+			*o = cur;
+			found = 1;
+		}
+	}
+	return rc < 0 ? rc : found;
 }
 
 int l7_tcp_opts_parse(const uint8_t *opts, size_t len, struct l7_tcp_opts *out)
