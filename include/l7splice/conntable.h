@@ -164,8 +164,9 @@ int l7_table_touch(struct l7_table *t, const void *key, l7_time_ns now_ns);
  * where the previous call stopped (wrapping around), and remove entries
  * whose expiry time is <= now_ns. Each removed entry's key is copied to
  * keys_out (max_out * key_bytes) and its value to values_out (max_out *
- * value_bytes; may be NULL). Stops early, before the bucket that would not
- * fit, when max_out entries were returned. Returns the number removed.
+ * value_bytes; may be NULL). Stops early when max_out entries were
+ * returned; the next call resumes in the same bucket. Returns the number
+ * removed.
  * Bounded work: O(max_buckets * slots_per_bucket). Tables with ttl_ns == 0
  * return 0. One sweeping thread at a time (concurrent with everything else).
  */

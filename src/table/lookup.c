@@ -1,0 +1,226 @@
+/*
+ * lookup.c — lock-free lookups (single and batched) and the blind TTL
+ * refresh on a hit.
+ *
+ * Protocol (concurrent mode): per-bucket version counters, seqlock style.
+ * A lookup reads the version of its primary bucket, probes it (tags, key,
+ * value), and re-checks the version; on a miss it does the same for the
+ * secondary bucket and then re-checks BOTH versions. Why it is
+ * linearizable:
+ *  - hit in bucket B: B's version was the same even value v before and
+ *    after the reads, so no writer changed B in between and the key/value
+ *    read were B's contents at every instant of that interval: linearize
+ *    the lookup at the final version load.
+ *  - miss: B1 was unchanged from its first version load to the final
+ *    check, B2 from its first version load (later) to the final check; so
+ *    both were unchanged together over [load of v2, final check]. A key can
+ *    only be in B1 or B2, and every writer that moves a key between them
+ *    changes both versions, so the key was absent at every instant of that
+ *    interval: linearize there.
+ * Progress: lock-free for the table as a whole (a retry happens only
+ * because a writer completed or is completing a change to the key's
+ * buckets); a reader never blocks a writer.
+ *
+ * Why not LB-NIC's read-key / read-value / re-check-key scheme: it relies on
+ * values being immutable while a key sits in a slot. This table supports
+ * in-place update and delete-then-reinsert of the same key with a new
+ * value, where re-checking the key cannot detect a value torn by an update
+ * (same key before and after). Versions detect any change.
+ */
+#include "table_impl.h"
+
+/*
+ * Blind TTL refresh of the entry a validated read found at (b, s) with
+ * version v, whose stored expiry (read inside the validated section) was
+ * old_exp. The store is relaxed and takes no lock (LB-NIC §3.2); then a
+ * seq_cst fence and a version re-check (Dekker pair with tb_write_fence):
+ * if the bucket did not change, any writer that later copies or examines
+ * this entry's expiry sees our store. If it changed, the store may have hit
+ * a moved or removed entry (a harmless, spurious refresh of whatever is in
+ * the slot now), and we report false so the caller refreshes again by key.
+ */
+static bool tb_refresh(struct l7_table *t, uint64_t b, uint32_t s, uint32_t v,
+                       uint64_t old_exp, l7_time_ns now_ns, bool conc)
+{
+	uint64_t exp = now_ns + t->ttl_ns;
+	if (old_exp + t->ttl_slack_ns >= exp)
+		return true; /* approximate: already within ttl/16 of exact */
+	tb_st(&tb_slot(t, b, s)[t->exp_word], exp, conc);
+	if (!conc)
+		return true;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	return __atomic_load_n(&t->buckets[b].version, __ATOMIC_RELAXED) == v;
+}
+
+/* One validated probe of bucket b. Returns 1 hit, 0 miss (both validated
+ * when conc: *vout holds the version the result is valid for), -1 retry. */
+static inline __attribute__((always_inline)) int
+probe(struct l7_table *t, uint64_t b, uint16_t tag, const uint64_t *kw,
+      void *value_out, int *slot_out, uint32_t *vout, uint64_t *exp_out, bool conc)
+{
+	const struct tb_bucket *bk = &t->buckets[b];
+	uint32_t v = 0;
+	if (conc) {
+		v = tb_read_begin(bk);
+		if (v & 1u)
+			return -1;
+	}
+	int s = tb_find(t, b, tag, kw, conc);
+	if (s >= 0) {
+		const uint64_t *slot = tb_slot(t, b, (uint32_t)s);
+		if (value_out && t->value_bytes)
+			tb_copy_value(t, slot, value_out, conc);
+		if (t->ttl_ns)
+			*exp_out = tb_ld(&slot[t->exp_word], conc);
+		if (conc && !tb_read_valid(bk, v))
+			return -1;
+	}
+	*slot_out = s;
+	*vout = v;
+	return s >= 0;
+}
+
+static inline __attribute__((always_inline)) int
+lookup_impl(struct l7_table *t, const uint64_t *kw, uint64_t h, void *value_out,
+            l7_time_ns now_ns, bool conc)
+{
+	uint64_t b1 = h & t->bucket_mask;
+	uint16_t tag = tb_tag(h);
+	uint64_t b2 = tb_alt(t, b1, tag);
+	bool hit_done = false; /* a hit was linearized; only its refresh is left */
+	uint64_t vtmp[TB_VALUE_WORDS_MAX];
+	void *vdst = value_out ? vtmp : NULL; /* caller's buffer only on a hit */
+	for (;;) {
+		int s;
+		uint32_t v1, v2 = 0;
+		uint64_t exp = 0;
+		int r = probe(t, b1, tag, kw, vdst, &s, &v1, &exp, conc);
+		if (r < 0)
+			goto retry;
+		uint64_t hb = b1;
+		uint32_t hv = v1;
+		if (r == 0 && b2 != b1) {
+			r = probe(t, b2, tag, kw, vdst, &s, &v2, &exp, conc);
+			if (r < 0)
+				goto retry;
+			hb = b2;
+			hv = v2;
+		}
+		if (r == 0) {
+			/* miss: both buckets unchanged since their first version load */
+			if (conc && b2 != b1 && !tb_read_valid(&t->buckets[b2], v2))
+				goto retry;
+			if (conc && !tb_read_valid(&t->buckets[b1], v1))
+				goto retry;
+			/* after a linearized hit the entry was removed meanwhile: the
+			 * lookup still hit (at its earlier linearization point) */
+			return hit_done ? 0 : L7_ENOENT;
+		}
+		if (t->ttl_ns && !tb_refresh(t, hb, (uint32_t)s, hv, exp, now_ns, conc)) {
+			/* the bucket changed under the blind store: redo the refresh
+			 * against the entry's current position (value already out) */
+			if (vdst && !hit_done)
+				memcpy(value_out, vtmp, t->value_bytes);
+			hit_done = true;
+			vdst = NULL;
+			tb_count(&t->ctr.lookup_retries, 1, conc);
+			continue;
+		}
+		if (vdst && !hit_done)
+			memcpy(value_out, vtmp, t->value_bytes);
+		return 0;
+retry:
+		tb_count(&t->ctr.lookup_retries, 1, conc);
+		ck_pr_stall();
+	}
+}
+
+int tb_lookup_hashed(struct l7_table *t, const uint64_t *kw, uint64_t h,
+                     void *value_out, l7_time_ns now_ns)
+{
+	if (t->conc)
+		return lookup_impl(t, kw, h, value_out, now_ns, true);
+	return lookup_impl(t, kw, h, value_out, now_ns, false);
+}
+
+int l7_table_lookup(struct l7_table *t, const void *key, void *value_out,
+                    l7_time_ns now_ns)
+{
+	uint64_t kw[TB_KEY_WORDS_MAX];
+	tb_key_words(t, key, kw);
+	return tb_lookup_hashed(t, kw, tb_hash(t, kw), value_out, now_ns);
+}
+
+int l7_table_touch(struct l7_table *t, const void *key, l7_time_ns now_ns)
+{
+	return l7_table_lookup(t, key, NULL, now_ns);
+}
+
+/*
+ * Batched lookup in three passes so the cache misses of different keys
+ * overlap instead of queueing one after another:
+ *  1. hash every key, prefetch both candidate bucket headers;
+ *  2. read each primary header's tags and prefetch the slots whose tag
+ *     matches (or the secondary's, on no primary match);
+ *  3. run the ordinary validated lookup, which now hits the cache.
+ * Pass 2 reads are only hints: pass 3 re-reads everything under the
+ * version protocol, so the result per key is exactly l7_table_lookup's.
+ */
+static inline __attribute__((always_inline)) unsigned
+batch_impl(struct l7_table *t, const void *const *keys, unsigned n,
+           void *values_out, uint64_t *hit_mask, l7_time_ns now_ns, bool conc)
+{
+	uint64_t kw[L7_TABLE_BATCH_MAX][TB_KEY_WORDS_MAX];
+	uint64_t hs[L7_TABLE_BATCH_MAX];
+	for (unsigned i = 0; i < n; i++) {
+		tb_key_words(t, keys[i], kw[i]);
+		uint64_t h = tb_hash(t, kw[i]);
+		uint64_t b1 = h & t->bucket_mask;
+		hs[i] = h;
+		__builtin_prefetch(&t->buckets[b1], 0, 1);
+		__builtin_prefetch(&t->buckets[tb_alt(t, b1, tb_tag(h))], 0, 1);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t b = hs[i] & t->bucket_mask;
+		uint16_t tag = tb_tag(hs[i]);
+		for (int side = 0; side < 2; side++) {
+			uint64_t found = 0;
+			for (uint32_t j = 0; j < t->tag_words; j++) {
+				uint64_t m = tb_match16(tb_ld(&t->buckets[b].tags[j], conc), tag);
+				while (m) {
+					__builtin_prefetch(tb_slot(t, b, j * 4u + tb_lane(m)), 0, 1);
+					m &= m - 1;
+					found = 1;
+				}
+			}
+			if (found)
+				break;
+			b = tb_alt(t, b, tag);
+		}
+	}
+	uint64_t mask = 0;
+	unsigned hits = 0;
+	char *vo = values_out;
+	for (unsigned i = 0; i < n; i++) {
+		void *out = vo ? vo + (size_t)i * t->value_bytes : NULL;
+		if (lookup_impl(t, kw[i], hs[i], out, now_ns, conc) == 0) {
+			mask |= 1ull << i;
+			hits++;
+		}
+	}
+	*hit_mask = mask;
+	return hits;
+}
+
+unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
+                               unsigned n, void *values_out,
+                               uint64_t *hit_mask, l7_time_ns now_ns)
+{
+	if (n > L7_TABLE_BATCH_MAX) {
+		*hit_mask = 0;
+		return 0;
+	}
+	if (t->conc)
+		return batch_impl(t, keys, n, values_out, hit_mask, now_ns, true);
+	return batch_impl(t, keys, n, values_out, hit_mask, now_ns, false);
+}

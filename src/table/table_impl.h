@@ -1,0 +1,367 @@
+/*
+ * table_impl.h — private to src/table: the memory layout of the cuckoo
+ * connection table and the synchronisation primitives every table file uses.
+ *
+ * Layout (one allocation, 64-byte aligned):
+ *   struct l7_table | bucket headers[nbuckets] | slots[nbuckets * spb]
+ * A bucket header (32 bytes, two per cache line) holds the bucket's writer
+ * lock, its version counter and one 16-bit tag per slot (0 = empty slot).
+ * A slot is slot_words 64-bit words: the key (zero-padded to whole words),
+ * the value (zero-padded), then the expiry time when ttl_ns > 0.
+ *
+ * Invariants:
+ *  - a slot is occupied iff its tag is non-zero; an entry with tag T in
+ *    bucket B has its other candidate bucket tb_alt(B, T), so any entry with
+ *    the same tag may be moved along the same cuckoo edge;
+ *  - a bucket's version is odd exactly while a writer changes its tags or
+ *    slots; writers hold the bucket's lock while it is odd;
+ *  - in concurrent mode every access to shared table words is an atomic
+ *    operation (relaxed unless stated), so the code is data-race free in the
+ *    C11 sense and ThreadSanitizer checks it as written.
+ *
+ * Memory-ordering choice: the shared words are accessed through the
+ * compiler's __atomic builtins — the C11 memory model operations that
+ * <stdatomic.h> expands to — rather than ck_pr loads and fences, because
+ * ck_pr is inline assembly that ThreadSanitizer cannot see (it would report
+ * the plain accesses the fences order as races, or miss real ones). The
+ * builtins work on plain uint64_t objects, so the single-threaded mode uses
+ * ordinary loads and stores on the same layout. On x86-64 a relaxed atomic
+ * load or store is the same MOV that ck_pr_load_64/ck_pr_store_64 emit.
+ * Writer locks are Concurrency Kit ck_spinlock_fas (test-and-set with
+ * ck_pr_stall backoff); under TSan each lock/unlock is annotated with
+ * __tsan_acquire/__tsan_release so TSan knows the lock orders the writers.
+ */
+#ifndef L7_TABLE_IMPL_H
+#define L7_TABLE_IMPL_H
+
+#include <ck_pr.h>
+#include <ck_spinlock.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "l7splice/conntable.h"
+
+#define TB_INLINE static inline __attribute__((always_inline))
+#define TB_KEY_WORDS_MAX (L7_TABLE_KEY_MAX_BYTES / 8u)
+#define TB_VALUE_WORDS_MAX (L7_TABLE_VALUE_MAX_BYTES / 8u)
+#define TB_SLOT_WORDS_MAX (TB_KEY_WORDS_MAX + TB_VALUE_WORDS_MAX + 1u)
+/* BFS queue size: enough for a full 2-level fan-out of 8-slot buckets and
+ * most of level 3; libcuckoo bounds its search similarly (a few hundred). */
+#define TB_BFS_NODES 512u
+/* Give up an insert after this many stale plans (only under heavy writer
+ * contention on the same buckets). */
+#define TB_PUT_ATTEMPTS 64u
+
+#if defined(__SANITIZE_THREAD__)
+#define TB_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TB_TSAN 1
+#endif
+#endif
+
+#ifdef TB_TSAN
+void __tsan_acquire(void *addr);
+void __tsan_release(void *addr);
+#define tb_tsan_acquire(p) __tsan_acquire((void *)(p))
+#define tb_tsan_release(p) __tsan_release((void *)(p))
+#else
+#define tb_tsan_acquire(p) ((void)0)
+#define tb_tsan_release(p) ((void)0)
+#endif
+
+__extension__ typedef unsigned __int128 tb_u128;
+
+struct tb_bucket {
+	ck_spinlock_fas_t lock; /* writers only; readers never touch it */
+	uint32_t version;       /* odd while a writer changes the bucket */
+	uint64_t tags[2];       /* 16-bit tag per slot, 4 per word; 0 = empty */
+	uint64_t pad;           /* 32 bytes: two headers per cache line */
+};
+
+struct tb_counters {
+	uint64_t inserts, updates, deletes, expired;
+	uint64_t cuckoo_moves, failed_inserts, full_rejects;
+	uint64_t insert_retries, lookup_retries;
+	uint64_t depth_hist[L7_TABLE_DEPTH_MAX + 1];
+};
+
+struct l7_table {
+	/* read-only after create: shares no line with writer-updated words */
+	struct tb_bucket *buckets;
+	uint64_t *slots;
+	uint64_t bucket_mask;
+	uint64_t nbuckets;
+	uint64_t capacity;
+	uint64_t hash_k0, hash_k1, hash_k2;
+	l7_time_ns ttl_ns;
+	l7_time_ns ttl_slack_ns; /* a hit rewrites the expiry only if it would
+	                            move by more than this (ttl/16) */
+	size_t memory_bytes;
+	void *mem;               /* the one allocation (free this) */
+	uint32_t spb;            /* slots per bucket: 4 or 8 */
+	uint32_t tag_words;      /* spb / 4 */
+	uint32_t key_bytes, value_bytes;
+	uint32_t key_words, value_words, slot_words;
+	uint32_t exp_word;       /* index of the expiry word in a slot */
+	uint32_t max_depth;
+	bool conc;               /* concurrent mode */
+
+	/* written by writers: own cache lines, away from the read-only part */
+	uint64_t count __attribute__((aligned(64)));
+	uint64_t sweep_bucket __attribute__((aligned(64)));
+	struct tb_counters ctr __attribute__((aligned(64)));
+};
+
+/* ---------------------------------------------------------------- atomics
+ * Relaxed loads/stores of shared words. Progress: wait-free. Ordering: none
+ * by themselves; the version protocol below supplies it. */
+TB_INLINE uint64_t tb_ld(const uint64_t *p, bool conc)
+{
+	return conc ? __atomic_load_n(p, __ATOMIC_RELAXED) : *p;
+}
+
+TB_INLINE void tb_st(uint64_t *p, uint64_t v, bool conc)
+{
+	if (conc)
+		__atomic_store_n(p, v, __ATOMIC_RELAXED);
+	else
+		*p = v;
+}
+
+/* Counter bump. Wait-free; relaxed (counters order nothing). */
+TB_INLINE void tb_count(uint64_t *p, uint64_t n, bool conc)
+{
+	if (conc)
+		__atomic_fetch_add(p, n, __ATOMIC_RELAXED);
+	else
+		*p += n;
+}
+
+/* ---------------------------------------------------------------- readers
+ * tb_read_begin: returns the bucket's version; an odd value means a writer
+ * is inside and the caller must retry. Acquire: slot reads that follow
+ * cannot be satisfied before this load (pairs with the writer's release in
+ * tb_write_end, so an even version v means every write of the section that
+ * made it v is visible). Wait-free. */
+TB_INLINE uint32_t tb_read_begin(const struct tb_bucket *b)
+{
+	return __atomic_load_n(&b->version, __ATOMIC_ACQUIRE);
+}
+
+/* tb_read_valid: true iff no writer entered the bucket since
+ * tb_read_begin returned v. The acquire fence keeps the (relaxed) slot reads
+ * before the re-load of the version; it pairs with the release fence in
+ * tb_write_begin: if any slot read saw a value written inside a section,
+ * this load sees that section's odd version or a later one (Boehm, "Can
+ * seqlocks get along with programming language memory models?", 2012).
+ * Wait-free. */
+TB_INLINE bool tb_read_valid(const struct tb_bucket *b, uint32_t v)
+{
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	return __atomic_load_n(&b->version, __ATOMIC_RELAXED) == v;
+}
+
+/* ---------------------------------------------------------------- writers
+ * tb_lock/tb_unlock: ck_spinlock_fas (test-and-set; lock is an atomic swap
+ * followed by ck_pr_fence_lock = acquire; unlock is ck_pr_fence_unlock =
+ * release then a store). Progress: blocking, deadlock-free because every
+ * writer takes at most two bucket locks, in increasing bucket order. */
+TB_INLINE void tb_lock(struct tb_bucket *b)
+{
+	ck_spinlock_fas_lock(&b->lock);
+	tb_tsan_acquire(&b->lock);
+}
+
+TB_INLINE void tb_unlock(struct tb_bucket *b)
+{
+	tb_tsan_release(&b->lock);
+	ck_spinlock_fas_unlock(&b->lock);
+}
+
+TB_INLINE void tb_lock2(struct l7_table *t, uint64_t a, uint64_t b)
+{
+	if (a == b) {
+		tb_lock(&t->buckets[a]);
+	} else {
+		tb_lock(&t->buckets[a < b ? a : b]);
+		tb_lock(&t->buckets[a < b ? b : a]);
+	}
+}
+
+TB_INLINE void tb_unlock2(struct l7_table *t, uint64_t a, uint64_t b)
+{
+	tb_unlock(&t->buckets[a]);
+	if (a != b)
+		tb_unlock(&t->buckets[b]);
+}
+
+/* tb_write_mark: make the bucket's version odd (caller holds its lock, so
+ * no other writer changes the version). Relaxed: ordered by the fence in
+ * tb_write_fence. */
+TB_INLINE void tb_write_mark(struct tb_bucket *b)
+{
+	uint32_t v = __atomic_load_n(&b->version, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->version, v + 1u, __ATOMIC_RELAXED);
+}
+
+/* tb_write_fence: after marking, before touching slots. Release orders the
+ * odd version before every slot write (pairs with tb_read_valid's acquire
+ * fence). With TTLs it is a full (seq_cst) fence: a reader's blind expiry
+ * store followed by its own seq_cst fence and version re-check (see
+ * tb_refresh in lookup.c) is a Dekker pair with this fence — either the
+ * reader sees the odd version, or this writer's later reads of the expiry
+ * word see the reader's store. */
+TB_INLINE void tb_write_fence(const struct l7_table *t)
+{
+	if (t->ttl_ns)
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	else
+		__atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+/* tb_write_end: version back to even. Release: every slot write of the
+ * section is visible to a reader whose tb_read_begin (acquire) sees it. */
+TB_INLINE void tb_write_end(struct tb_bucket *b)
+{
+	uint32_t v = __atomic_load_n(&b->version, __ATOMIC_RELAXED);
+	__atomic_store_n(&b->version, v + 1u, __ATOMIC_RELEASE);
+}
+
+/* ---------------------------------------------------------------- hashing */
+TB_INLINE uint64_t tb_mix(uint64_t a, uint64_t b)
+{
+	tb_u128 p = (tb_u128)a * b;
+	return (uint64_t)p ^ (uint64_t)(p >> 64);
+}
+
+/* Seeded hash of a zero-padded key: one 64x64->128 multiply per 16 bytes,
+ * folded, then one finishing multiply. Low bits pick the bucket, the top 16
+ * bits make the tag, so the two are independent. */
+TB_INLINE uint64_t tb_hash(const struct l7_table *t, const uint64_t *kw)
+{
+	uint64_t h = t->hash_k0;
+	uint32_t i = 0;
+	for (; i + 1 < t->key_words; i += 2)
+		h = tb_mix(kw[i] ^ h, kw[i + 1] ^ t->hash_k1);
+	if (i < t->key_words)
+		h = tb_mix(kw[i] ^ h, t->hash_k1 ^ 0x9e3779b97f4a7c15ull);
+	return tb_mix(h ^ t->hash_k2, 0xd6e8feb86659fd93ull);
+}
+
+TB_INLINE uint16_t tb_tag(uint64_t h)
+{
+	uint16_t tag = (uint16_t)(h >> 48);
+	return tag ? tag : 1u;
+}
+
+/* The other candidate bucket of an entry with this tag in bucket b
+ * (partial-key cuckoo hashing, Fan et al. NSDI'13): an involution,
+ * tb_alt(tb_alt(b, tag), tag) == b, computable from the tag alone. */
+TB_INLINE uint64_t tb_alt(const struct l7_table *t, uint64_t b, uint16_t tag)
+{
+	return (b ^ ((uint64_t)tag * 0xc6a4a7935bd1e995ull >> 17)) & t->bucket_mask;
+}
+
+/* Copy a caller key into zero-padded words (hash and compare use words). */
+TB_INLINE void tb_key_words(const struct l7_table *t, const void *key, uint64_t *kw)
+{
+	memset(kw, 0, TB_KEY_WORDS_MAX * 8u);
+	memcpy(kw, key, t->key_bytes);
+}
+
+/* ---------------------------------------------------------------- slots */
+TB_INLINE uint64_t *tb_slot(const struct l7_table *t, uint64_t b, uint32_t s)
+{
+	return t->slots + (b * t->spb + s) * t->slot_words;
+}
+
+/* Bit 15 of each 16-bit lane of the result is set iff that lane of w equals
+ * tag (exact per lane: no borrow crosses lanes). */
+TB_INLINE uint64_t tb_match16(uint64_t w, uint16_t tag)
+{
+	const uint64_t low15 = 0x7fff7fff7fff7fffull;
+	uint64_t x = w ^ (0x0001000100010001ull * tag);
+	uint64_t y = (x & low15) + low15;
+	return ~(y | x | low15);
+}
+
+TB_INLINE uint32_t tb_lane(uint64_t m)
+{
+	return (uint32_t)__builtin_ctzll(m) >> 4;
+}
+
+TB_INLINE uint16_t tb_get_tag(const struct l7_table *t, uint64_t b, uint32_t s)
+{
+	uint64_t w = tb_ld(&t->buckets[b].tags[s >> 2], t->conc);
+	return (uint16_t)(w >> ((s & 3u) * 16u));
+}
+
+/* Set a slot's tag. Caller holds the bucket lock (only it writes tags). */
+TB_INLINE void tb_set_tag(struct l7_table *t, uint64_t b, uint32_t s, uint16_t tag, bool conc)
+{
+	uint64_t *p = &t->buckets[b].tags[s >> 2];
+	uint32_t sh = (s & 3u) * 16u;
+	uint64_t w = tb_ld(p, conc);
+	w = (w & ~(0xffffull << sh)) | ((uint64_t)tag << sh);
+	tb_st(p, w, conc);
+}
+
+TB_INLINE bool tb_key_eq(const struct l7_table *t, const uint64_t *slot, const uint64_t *kw, bool conc)
+{
+	for (uint32_t i = 0; i < t->key_words; i++)
+		if (tb_ld(&slot[i], conc) != kw[i])
+			return false;
+	return true;
+}
+
+/* Slot index of key (tag-filtered) in bucket b, or -1. Readers call it
+ * inside a version-validated section; writers under the bucket lock. */
+TB_INLINE int tb_find(const struct l7_table *t, uint64_t b, uint16_t tag, const uint64_t *kw, bool conc)
+{
+	const struct tb_bucket *bk = &t->buckets[b];
+	for (uint32_t j = 0; j < t->tag_words; j++) {
+		uint64_t m = tb_match16(tb_ld(&bk->tags[j], conc), tag);
+		while (m) {
+			uint32_t s = j * 4u + tb_lane(m);
+			if (tb_key_eq(t, tb_slot(t, b, s), kw, conc))
+				return (int)s;
+			m &= m - 1;
+		}
+	}
+	return -1;
+}
+
+/* First empty slot of bucket b, or -1. */
+TB_INLINE int tb_free_slot(const struct l7_table *t, uint64_t b, bool conc)
+{
+	const struct tb_bucket *bk = &t->buckets[b];
+	for (uint32_t j = 0; j < t->tag_words; j++) {
+		uint64_t m = tb_match16(tb_ld(&bk->tags[j], conc), 0);
+		if (m)
+			return (int)(j * 4u + tb_lane(m));
+	}
+	return -1;
+}
+
+/* Copy a slot's value words out to the caller's (unpadded) buffer. */
+TB_INLINE void tb_copy_value(const struct l7_table *t, const uint64_t *slot, void *out, bool conc)
+{
+	const uint64_t *v = slot + t->key_words;
+	if (t->value_bytes == 8u) {
+		uint64_t w = tb_ld(v, conc);
+		memcpy(out, &w, 8);
+		return;
+	}
+	uint64_t tmp[TB_VALUE_WORDS_MAX];
+	for (uint32_t i = 0; i < t->value_words; i++)
+		tmp[i] = tb_ld(&v[i], conc);
+	memcpy(out, tmp, t->value_bytes);
+}
+
+/* Functions shared between the table's files. */
+int tb_lookup_hashed(struct l7_table *t, const uint64_t *kw, uint64_t h,
+                     void *value_out, l7_time_ns now_ns);
+
+#endif
