@@ -245,7 +245,11 @@ int l7_conn_track(struct l7_conn_tracker *t, const struct l7_pkt *p, l7_time_ns 
 	int is_syn = (p->tcp_flags & (L7_TCP_SYN | L7_TCP_ACK)) == L7_TCP_SYN;
 
 	if (e && e->closed) {
-		if (!is_syn) {
+		/* A SYN with the closed life's own ISN is a late or retransmitted
+		 * copy of its first SYN, not a new connection. */
+		if (!is_syn || (pkt_dir(e, &key) == L7_CONN_C2S &&
+				e->h[L7_CONN_C2S].isn_known &&
+				e->h[L7_CONN_C2S].isn == p->tcp_seq)) {
 			t->counts.stray++;
 			e->c.dir[pkt_dir(e, &key)].packets++;
 			touch(t, e, now);

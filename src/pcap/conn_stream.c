@@ -318,13 +318,25 @@ static void note_syn(struct centry *e, enum l7_conn_dir dir, const struct l7_pkt
 	struct l7_conn_dir_stats *st = &e->c.dir[dir];
 	uint32_t seq = p->tcp_seq;
 
+	uint32_t before = e->c.flags;
+
 	if (!(p->tcp_flags & L7_TCP_ACK) && dir == L7_CONN_C2S)
 		e->c.flags |= L7_CONN_F_SYN;
-	if ((p->tcp_flags & L7_TCP_ACK) && dir == L7_CONN_S2C)
+	if ((p->tcp_flags & L7_TCP_ACK) && dir == L7_CONN_S2C) {
 		e->c.flags |= L7_CONN_F_SYNACK;
+		/* The SYN-ACK names the client's ISN (ack - 1) even when the SYN
+		 * was not captured or comes later (handshake reordering). */
+		struct l7_half *c = &e->h[L7_CONN_C2S];
+		if (!c->isn_known && !(before & L7_CONN_F_SYN)) {
+			c->isn_known = 1;
+			c->isn = p->tcp_ack - 1;
+		}
+	}
 	st->segments++;
 	if (h->isn_known && h->isn == seq) {
-		st->retrans_segs++;
+		/* the same SYN again; a first SYN after its SYN-ACK is not */
+		if (before & (dir == L7_CONN_C2S ? L7_CONN_F_SYN : L7_CONN_F_SYNACK))
+			st->retrans_segs++;
 		return;
 	}
 	/* A first SYN, or a new ISN before any byte flowed (a fresh attempt). */
