@@ -1,0 +1,90 @@
+/*
+ * hash.c — the router's hash and random stream: FNV-1a over the bytes with
+ * the murmur3 64-bit finaliser on top, and splitmix64.
+ *
+ * Why these: FNV-1a alone has weak low bits for short keys (hosts, paths),
+ * and Maglev and ring hash take the value modulo a table size, so every
+ * output is passed through the fmix64 avalanche (Appleby, MurmurHash3).
+ * splitmix64 (Steele, Lea, Flood, OOPSLA'14) is a tiny stream with a 64-bit
+ * state whose outputs are well mixed even for adjacent seeds.
+ * Invariant: results depend only on the bytes and the seed (no per-process
+ * randomisation), so tables built on two machines agree.
+ */
+#include <stdio.h>
+
+#include "route_internal.h"
+
+#define FNV64_BASIS 0xcbf29ce484222325ull
+#define FNV64_PRIME 0x100000001b3ull
+
+uint64_t l7r_mix64(uint64_t x)
+{
+	x ^= x >> 33;
+	x *= 0xff51afd7ed558ccdull;
+	x ^= x >> 33;
+	x *= 0xc4ceb9fe1a85ec53ull;
+	x ^= x >> 33;
+	return x;
+}
+
+uint64_t l7_route_hash(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = FNV64_BASIS ^ l7r_mix64(seed);
+	for (size_t i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= FNV64_PRIME;
+	}
+	return l7r_mix64(h ^ len);
+}
+
+static unsigned char lower_ascii(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+uint64_t l7r_hash_ci(const char *s, size_t len, uint64_t seed)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	uint64_t h = FNV64_BASIS ^ l7r_mix64(seed);
+	for (size_t i = 0; i < len; i++) {
+		h ^= lower_ascii(p[i]);
+		h *= FNV64_PRIME;
+	}
+	return l7r_mix64(h ^ len);
+}
+
+uint64_t l7_endpoint_id(const char *address, uint16_t port)
+{
+	char buf[L7_ENDPOINT_ADDR_MAX + 8];
+	int n = snprintf(buf, sizeof buf, "%s:%u", address ? address : "", (unsigned)port);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof buf)
+		n = (int)sizeof buf - 1;
+	return l7_route_hash(buf, (size_t)n, 0);
+}
+
+int l7_endpoint_cookie_value(uint64_t id, char *buf, size_t buf_len)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (!buf || buf_len < 17)
+		return L7_ENOSPC;
+	for (int i = 0; i < 16; i++)
+		buf[i] = hex[(id >> (60 - 4 * i)) & 0xf];
+	buf[16] = '\0';
+	return 0;
+}
+
+void l7_route_rng_seed(struct l7_route_rng *rng, uint64_t seed)
+{
+	rng->state = seed;
+}
+
+uint64_t l7_route_rng_next(struct l7_route_rng *rng)
+{
+	uint64_t z = (rng->state += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
