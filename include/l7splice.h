@@ -9,6 +9,7 @@
 #include "l7splice/packet.h"
 #include "l7splice/tcp.h"
 #include "l7splice/http.h"
+#include "l7splice/route.h"
 #include "l7splice/conntable.h"
 #include "l7splice/pcap.h"
 #include "l7splice/conn.h"
