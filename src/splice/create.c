@@ -1,0 +1,94 @@
+/*
+ * create.c — building and tearing down an engine: every pool (connections,
+ * shallow buffers, insertion arenas, flow-table slots, the scratch frame)
+ * is allocated here, once, from the sizes in struct l7_splice_cfg, so that
+ * the packet path never allocates.
+ *
+ * Invariant: the free list is a LIFO of connection indices, so allocation
+ * order is deterministic for a given input sequence.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "splice_int.h"
+
+#define DEFAULT_BUF 16384u
+#define DEFAULT_INS 1024u
+#define MAX_POOL_CONNS (1u << 24)
+
+static void set_defaults(struct l7_splice_cfg *c)
+{
+	if (!c->buf_bytes)
+		c->buf_bytes = DEFAULT_BUF;
+	if (!c->ins_bytes)
+		c->ins_bytes = DEFAULT_INS;
+	if (!c->mss)
+		c->mss = 1460;
+	if (!c->wscale)
+		c->wscale = 7;
+	if (c->wscale > 14)
+		c->wscale = 14;
+	if (!c->window)
+		c->window = 65535;
+	if (!c->ts_tick_ns)
+		c->ts_tick_ns = 1000000;
+	if (!c->idle_ns)
+		c->idle_ns = 300ull * 1000000000ull;
+	if (!c->syn_rto_ns)
+		c->syn_rto_ns = 1000000000ull;
+	if (!c->syn_retries)
+		c->syn_retries = 3;
+}
+
+struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
+{
+	int dummy;
+	int *e = err ? err : &dummy;
+	*e = L7_EINVAL;
+	if (!cfg || !cfg->max_conns || cfg->max_conns > MAX_POOL_CONNS || !cfg->route ||
+	    !cfg->emit || cfg->ins_bytes > 65535)
+		return NULL;
+	*e = L7_ENOMEM;
+	struct l7_splice *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	s->cfg = *cfg;
+	set_defaults(&s->cfg);
+	uint32_t n = s->cfg.max_conns;
+	uint32_t slots = 16;
+	while (slots < 4u * 3u * n)
+		slots <<= 1;
+	s->conns = calloc(n, sizeof(*s->conns));
+	s->bufs = malloc((size_t)n * s->cfg.buf_bytes);
+	s->arenas = malloc((size_t)n * s->cfg.ins_bytes);
+	s->slots = malloc((size_t)slots * sizeof(*s->slots));
+	s->scratch_cap = 65536 + 128;
+	s->scratch = malloc(s->scratch_cap);
+	if (!s->conns || !s->bufs || !s->arenas || !s->slots || !s->scratch) {
+		l7_splice_destroy(s);
+		return NULL;
+	}
+	s->slot_mask = slots - 1;
+	for (uint32_t i = 0; i < slots; i++)
+		s->slots[i].val = SLOT_EMPTY;
+	for (uint32_t i = 0; i < n; i++) {
+		s->conns[i].buf = s->bufs + (size_t)i * s->cfg.buf_bytes;
+		s->conns[i].arena = s->arenas + (size_t)i * s->cfg.ins_bytes;
+		s->conns[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
+	}
+	s->free_head = 0;
+	*e = 0;
+	return s;
+}
+
+void l7_splice_destroy(struct l7_splice *s)
+{
+	if (!s)
+		return;
+	free(s->conns);
+	free(s->bufs);
+	free(s->arenas);
+	free(s->slots);
+	free(s->scratch);
+	free(s);
+}

@@ -1,0 +1,243 @@
+/*
+ * xlate.c — per-packet translation of a spliced connection from a
+ * self-contained struct l7_splice_record: the part a back-end agent or a
+ * switch action runs, and the front-end engine's own fast path.
+ *
+ * Sequence spaces (docs/splice.md): client->server bytes keep the client's
+ * numbers plus c2s_delta (0 by construction, plus retired insertions) plus
+ * the bytes inserted before them; server->client bytes get s2c_delta added.
+ * ACKs from the server are mapped back through the insertion points with
+ * LB-NIC's four cases (§3.1.3).
+ *
+ * Invariants: every comparison goes through l7_seq_*(); checksums are only
+ * updated incrementally (RFC 1624), so a packet whose payload was not fully
+ * captured still leaves with a correct checksum; a pure ACK that would be a
+ * false duplicate at the client is never relayed.
+ */
+#include <string.h>
+
+#include "l7splice/splice.h"
+
+uint32_t l7_splice_map_seq(const struct l7_splice_record *r, uint32_t c_seq)
+{
+	uint32_t shift = 0;
+	for (unsigned i = 0; i < r->n_points; i++) {
+		if (l7_seq_after(r->points[i].cseq, c_seq))
+			break;
+		shift += r->points[i].len;
+	}
+	return c_seq + r->c2s_delta + shift;
+}
+
+uint32_t l7_splice_map_ack(const struct l7_splice_record *r, uint32_t s_ack,
+			   enum l7_splice_ack_case *ack_case, int *point)
+{
+	uint32_t shift = 0;
+	*point = -1;
+	for (unsigned i = 0; i < r->n_points; i++) {
+		const struct l7_splice_point *pt = &r->points[i];
+		uint32_t end = pt->sseq + pt->len;
+		if (l7_seq_before(s_ack, pt->sseq)) {
+			*ack_case = L7_SPLICE_ACK_BETWEEN;
+			return s_ack - r->c2s_delta - shift;
+		}
+		if (s_ack == pt->sseq) {
+			*ack_case = L7_SPLICE_ACK_BEFORE_POINT;
+			*point = (int)i;
+			return s_ack - r->c2s_delta - shift;
+		}
+		if (!l7_seq_after(s_ack, end)) {
+			/* Inside or right after the inserted bytes: the client
+			 * has never sent them, so its view stops at cseq. */
+			*ack_case = L7_SPLICE_ACK_AFTER_POINT;
+			*point = (int)i;
+			return pt->cseq;
+		}
+		shift += pt->len;
+	}
+	*ack_case = r->n_points ? L7_SPLICE_ACK_BEYOND : L7_SPLICE_ACK_NOPOINT;
+	return s_ack - r->c2s_delta - shift;
+}
+
+static uint16_t rescale(uint16_t w, uint8_t in, uint8_t out)
+{
+	if (in == out)
+		return w;
+	uint32_t v = ((uint32_t)w << in) >> out;
+	return v > 65535 ? 65535 : (uint16_t)v;
+}
+
+/* Write seq, ack and window into the TCP header with one checksum pass. */
+static void put_seq_ack_win(struct l7_pkt *p, uint8_t *tcp, uint32_t seq, uint32_t ack,
+			    uint16_t win, uint16_t *csum)
+{
+	if (seq != p->tcp_seq) {
+		*csum = l7_csum_update32(*csum, p->tcp_seq, seq);
+		l7_put_be32(tcp + 4, seq);
+		p->tcp_seq = seq;
+	}
+	if (ack != p->tcp_ack) {
+		*csum = l7_csum_update32(*csum, p->tcp_ack, ack);
+		l7_put_be32(tcp + 8, ack);
+		p->tcp_ack = ack;
+	}
+	if (win != p->tcp_window) {
+		*csum = l7_csum_update16(*csum, p->tcp_window, win);
+		l7_put_be16(tcp + 14, win);
+		p->tcp_window = win;
+	}
+}
+
+static int check_view(const struct l7_pkt *p, const uint8_t *frame)
+{
+	if (frame != p->data || !(p->layers & L7_PKT_L4) || p->proto != L7_IPPROTO_TCP)
+		return L7_EINVAL;
+	return 0;
+}
+
+static int set_endpoints(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
+			 uint16_t sport, const struct l7_addr *dst, uint16_t dport)
+{
+	int rc = 0;
+	if (memcmp(src, &p->src, sizeof(*src)) != 0 || memcmp(dst, &p->dst, sizeof(*dst)) != 0)
+		rc = l7_pkt_set_addrs(p, frame, src, dst);
+	if (rc == 0 && (sport != p->sport || dport != p->dport))
+		rc = l7_pkt_set_ports(p, frame, sport, dport);
+	return rc;
+}
+
+int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame)
+{
+	int rc = check_view(p, frame);
+	if (rc < 0)
+		return rc;
+	uint32_t seq = p->tcp_seq;
+	for (unsigned i = 0; i < r->n_points; i++)
+		if (l7_seq_after(r->points[i].cseq, seq) &&
+		    l7_seq_before(r->points[i].cseq, seq + p->payload_len))
+			return L7_ERANGE;
+	uint8_t *tcp = frame + p->l4_off;
+	uint16_t csum = l7_get_be16(tcp + 16);
+	if (p->tcp_hdr_len > L7_TCP_HDR_MIN) {
+		struct l7_tcpopt_edit e = { 0 };
+		e.sack_delta = 0 - r->s2c_delta;
+		if (r->flags & L7_SPLICE_REC_TS)
+			e.tsecr_delta = 0 - r->ts_delta;
+		if (r->flags & L7_SPLICE_REC_STRIP_TS)
+			e.strip |= 1u << L7_TCPOPT_TS;
+		if (r->flags & L7_SPLICE_REC_STRIP_SACK)
+			e.strip |= 1u << L7_TCPOPT_SACK;
+		rc = l7_tcpopt_edit(tcp + L7_TCP_HDR_MIN, p->tcp_hdr_len - L7_TCP_HDR_MIN,
+				    L7_TCP_HDR_MIN, &e, &csum);
+		if (rc < 0) {
+			l7_put_be16(tcp + 16, csum);
+			return rc;
+		}
+	}
+	uint32_t ack = (p->tcp_flags & L7_TCP_ACK) ? p->tcp_ack - r->s2c_delta : p->tcp_ack;
+	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
+			: rescale(p->tcp_window, r->win_c2s_in, r->win_c2s_out);
+	put_seq_ack_win(p, tcp, l7_splice_map_seq(r, seq), ack, win, &csum);
+	l7_put_be16(tcp + 16, csum);
+	rc = set_endpoints(p, frame, &r->leg_src, r->leg_src_port, &r->backend, r->backend_port);
+	return rc < 0 ? rc : L7_SPLICE_XLATE_OK;
+}
+
+static uint32_t sack_map(const void *ctx, uint32_t edge, int is_right)
+{
+	enum l7_splice_ack_case c;
+	int pt;
+	(void)is_right;
+	const struct l7_splice_record *r = ctx;
+	return l7_splice_map_ack(r, edge, &c, &pt);
+}
+
+/* Fold insertion points both sides are past into c2s_delta: the client has
+ * been told everything before cseq is delivered (so it never retransmits
+ * below it) and the server has the inserted bytes. */
+static void retire_points(struct l7_splice_record *r)
+{
+	unsigned n = 0;
+	while (n < r->n_points) {
+		const struct l7_splice_point *pt = &r->points[n];
+		if (l7_seq_before(r->last_s_ack, pt->sseq + pt->len) ||
+		    l7_seq_before(r->last_c_ack, pt->cseq))
+			break;
+		r->c2s_delta += pt->len;
+		n++;
+	}
+	if (n) {
+		memmove(r->points, r->points + n, (r->n_points - n) * sizeof(r->points[0]));
+		r->n_points = (uint8_t)(r->n_points - n);
+	}
+}
+
+int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame, int *retx_point)
+{
+	int rc = check_view(p, frame);
+	if (rc < 0)
+		return rc;
+	int result = L7_SPLICE_XLATE_OK;
+	uint32_t ack = p->tcp_ack;
+	if (p->tcp_flags & L7_TCP_ACK) {
+		enum l7_splice_ack_case c;
+		int pt;
+		uint32_t s_ack = p->tcp_ack;
+		ack = l7_splice_map_ack(r, s_ack, &c, &pt);
+		int pure = p->payload_len == 0 &&
+			   !(p->tcp_flags & (L7_TCP_SYN | L7_TCP_FIN | L7_TCP_RST));
+		if (pure && r->has_last && c == L7_SPLICE_ACK_AFTER_POINT &&
+		    s_ack != r->last_s_ack && ack == r->last_c_ack) {
+			r->last_s_ack = l7_seq_max(r->last_s_ack, s_ack);
+			retire_points(r);
+			return L7_SPLICE_XLATE_SUPPRESS;
+		}
+		if (pure && r->has_last && c == L7_SPLICE_ACK_BEFORE_POINT &&
+		    s_ack == r->last_s_ack) {
+			/* LB-NIC: repeated duplicate ACKs right before the
+			 * inserted bytes mean they were lost; only we have them. */
+			if (++r->points[pt].dup_acks >= 2) {
+				r->points[pt].dup_acks = 0;
+				result = L7_SPLICE_XLATE_RETX;
+				if (retx_point)
+					*retx_point = pt;
+			}
+		}
+		if (!r->has_last) {
+			r->last_s_ack = s_ack;
+			r->last_c_ack = ack;
+			r->has_last = 1;
+		} else {
+			r->last_s_ack = l7_seq_max(r->last_s_ack, s_ack);
+			r->last_c_ack = l7_seq_max(r->last_c_ack, ack);
+		}
+	}
+	uint8_t *tcp = frame + p->l4_off;
+	uint16_t csum = l7_get_be16(tcp + 16);
+	if (p->tcp_hdr_len > L7_TCP_HDR_MIN) {
+		struct l7_tcpopt_edit e = { 0 };
+		if (r->n_points) {
+			e.sack_map = sack_map;
+			e.sack_ctx = r;
+		} else {
+			e.sack_delta = 0 - r->c2s_delta;
+		}
+		if (r->flags & L7_SPLICE_REC_TS)
+			e.tsval_delta = r->ts_delta;
+		int erc = l7_tcpopt_edit(tcp + L7_TCP_HDR_MIN, p->tcp_hdr_len - L7_TCP_HDR_MIN,
+					 L7_TCP_HDR_MIN, &e, &csum);
+		if (erc < 0) {
+			l7_put_be16(tcp + 16, csum);
+			return erc;
+		}
+	}
+	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
+			: rescale(p->tcp_window, r->win_s2c_in, r->win_s2c_out);
+	put_seq_ack_win(p, tcp, p->tcp_seq + r->s2c_delta, ack, win, &csum);
+	l7_put_be16(tcp + 16, csum);
+	retire_points(r);
+	rc = set_endpoints(p, frame, &r->vip, r->vip_port, &r->client, r->client_port);
+	return rc < 0 ? rc : result;
+}
