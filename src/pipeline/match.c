@@ -1,0 +1,347 @@
+/*
+ * match.c — table storage and lookup: a tuple-space index shared by exact,
+ * LPM and ternary tables, and a priority-ordered list for range tables.
+ *
+ * Tuple-space search: entries with the same mask form a group; each group is
+ * a hash of (masked key -> chain of entries sorted by priority descending,
+ * install order ascending). A lookup probes the groups in descending order
+ * of their best priority and stops as soon as no remaining group can beat
+ * the best match, so an exact table costs one probe, an LPM table one probe
+ * per prefix length until the first hit, and a ternary table one probe per
+ * distinct mask at worst (not one per entry). One open-addressing array
+ * (linear probing, backward-shift delete) holds every group's buckets.
+ *
+ * Invariants: a slot's head is the best entry of its chain; grp_order lists
+ * exactly the groups with n > 0, sorted by max_prio descending; a group's
+ * max_prio is the largest priority of its entries.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pl_internal.h"
+
+static uint32_t slot_hash(uint64_t mkey, uint32_t group)
+{
+	uint64_t h = (mkey ^ ((uint64_t)group * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 32 ^ h);
+}
+
+static uint32_t pow2_at_least(uint32_t n)
+{
+	uint32_t p = 16;
+	while (p < n)
+		p <<= 1;
+	return p;
+}
+
+int pl_table_alloc(struct pl_table *t)
+{
+	uint32_t cap = t->def.size;
+	t->cap = cap;
+	t->e = calloc(cap, sizeof(*t->e));
+	t->free_list = malloc(sizeof(uint32_t) * cap);
+	if (!t->e || !t->free_list)
+		return L7_ENOMEM;
+	for (uint32_t i = 0; i < cap; i++)
+		t->free_list[i] = cap - 1 - i;
+	t->n_free = cap;
+	if (t->kind == PL_RANGE) {
+		t->rlo = calloc(cap, sizeof(*t->rlo));
+		t->rhi = calloc(cap, sizeof(*t->rhi));
+		t->rorder = malloc(sizeof(uint32_t) * cap);
+		return (t->rlo && t->rhi && t->rorder) ? 0 : L7_ENOMEM;
+	}
+	uint32_t ns = pow2_at_least(cap * 2u > cap ? cap * 2u : cap);
+	t->slot = calloc(ns, sizeof(*t->slot));
+	t->slot_mask = ns - 1;
+	/* a group per distinct mask: at most one per entry, and at most 65
+	 * for LPM (prefix lengths 0..64) */
+	uint32_t ng = t->kind == PL_EXACT ? 1 : (t->kind == PL_LPM ? 65 : cap);
+	t->grp = calloc(ng, sizeof(*t->grp));
+	t->grp_order = malloc(sizeof(uint32_t) * ng);
+	return (t->slot && t->grp && t->grp_order) ? 0 : L7_ENOMEM;
+}
+
+void pl_table_free(struct pl_table *t)
+{
+	free(t->e);
+	free(t->free_list);
+	free(t->slot);
+	free(t->grp);
+	free(t->grp_order);
+	free(t->rlo);
+	free(t->rhi);
+	free(t->rorder);
+}
+
+/* Entry a beats entry b: higher priority, then installed earlier. */
+static int beats(const struct pl_entry *a, const struct pl_entry *b)
+{
+	return a->prio > b->prio || (a->prio == b->prio && a->seq < b->seq);
+}
+
+static uint32_t slot_find(const struct pl_table *t, uint64_t mkey, uint32_t g)
+{
+	uint32_t i = slot_hash(mkey, g) & t->slot_mask;
+	for (;;) {
+		const struct pl_slot *s = &t->slot[i];
+		if (s->head == 0)
+			return PL_NIL;
+		if (s->mkey == mkey && s->group == g)
+			return i;
+		i = (i + 1) & t->slot_mask;
+	}
+}
+
+static void slot_delete(struct pl_table *t, uint32_t i)
+{
+	/* backward-shift deletion keeps every probe sequence unbroken */
+	uint32_t j = i;
+	for (;;) {
+		j = (j + 1) & t->slot_mask;
+		if (t->slot[j].head == 0)
+			break;
+		uint32_t home = slot_hash(t->slot[j].mkey, t->slot[j].group) & t->slot_mask;
+		/* move j into the hole i unless its home lies cyclically in (i, j] */
+		int in_range = (i <= j) ? (home > i && home <= j) : (home > i || home <= j);
+		if (!in_range) {
+			t->slot[i] = t->slot[j];
+			i = j;
+		}
+	}
+	t->slot[i].head = 0;
+}
+
+static void order_rebuild(struct pl_table *t)
+{
+	t->n_order = 0;
+	for (uint32_t g = 0; g < t->n_grp; g++) {
+		if (t->grp[g].n == 0)
+			continue;
+		uint32_t k = t->n_order++;
+		while (k > 0 && t->grp[t->grp_order[k - 1]].max_prio < t->grp[g].max_prio) {
+			t->grp_order[k] = t->grp_order[k - 1];
+			k--;
+		}
+		t->grp_order[k] = g;
+	}
+}
+
+static uint32_t group_get(struct pl_table *t, uint64_t mask)
+{
+	uint32_t free_g = PL_NIL;
+	for (uint32_t g = 0; g < t->n_grp; g++) {
+		if (t->grp[g].n > 0 && t->grp[g].mask == mask)
+			return g;
+		if (t->grp[g].n == 0 && free_g == PL_NIL)
+			free_g = g;
+	}
+	if (free_g == PL_NIL)
+		free_g = t->n_grp++;
+	t->grp[free_g].mask = mask;
+	t->grp[free_g].max_prio = INT32_MIN;
+	t->grp[free_g].n = 0;
+	return free_g;
+}
+
+static void range_order_insert(struct pl_table *t, uint32_t idx)
+{
+	uint32_t k = t->n_rorder++;
+	while (k > 0 && beats(&t->e[idx], &t->e[t->rorder[k - 1]])) {
+		t->rorder[k] = t->rorder[k - 1];
+		k--;
+	}
+	t->rorder[k] = idx;
+}
+
+int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
+		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out)
+{
+	if (t->kind == PL_RANGE) {
+		for (uint32_t k = 0; k < t->n_rorder; k++) {
+			uint32_t i = t->rorder[k];
+			if (t->e[i].prio == prio &&
+			    memcmp(t->rlo[i], lo, sizeof(t->rlo[i])) == 0 &&
+			    memcmp(t->rhi[i], hi, sizeof(t->rhi[i])) == 0) {
+				*idx_out = i;
+				return 0;
+			}
+		}
+		return L7_ENOENT;
+	}
+	for (uint32_t g = 0; g < t->n_grp; g++) {
+		if (t->grp[g].n == 0 || t->grp[g].mask != mask)
+			continue;
+		uint32_t s = slot_find(t, key & mask, g);
+		if (s == PL_NIL)
+			return L7_ENOENT;
+		for (uint32_t i = t->slot[s].head - 1; i != PL_NIL; i = t->e[i].next)
+			if (t->kind != PL_TERNARY || t->e[i].prio == prio) {
+				*idx_out = i;
+				return 0;
+			}
+		return L7_ENOENT;
+	}
+	return L7_ENOENT;
+}
+
+int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
+		    const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out)
+{
+	uint32_t dup;
+	if (pl_table_find(t, ne->key, ne->mask, ne->prio, lo, hi, &dup) == 0)
+		return L7_EEXIST;
+	if (t->n_free == 0)
+		return L7_EFULL;
+	uint32_t idx = t->free_list[--t->n_free];
+	struct pl_entry *e = &t->e[idx];
+	*e = *ne;
+	e->key &= e->mask;
+	e->seq = t->seq++;
+	e->used = 1;
+	e->next = PL_NIL;
+	t->count++;
+	if (idx_out)
+		*idx_out = idx;
+	if (t->kind == PL_RANGE) {
+		memcpy(t->rlo[idx], lo, sizeof(t->rlo[idx]));
+		memcpy(t->rhi[idx], hi, sizeof(t->rhi[idx]));
+		range_order_insert(t, idx);
+		return 0;
+	}
+	uint32_t g = group_get(t, e->mask);
+	e->group = g;
+	struct pl_group *gr = &t->grp[g];
+	int reorder = gr->n == 0 || e->prio > gr->max_prio;
+	gr->n++;
+	if (e->prio > gr->max_prio)
+		gr->max_prio = e->prio;
+	uint32_t s = slot_find(t, e->key, g);
+	if (s == PL_NIL) {
+		s = slot_hash(e->key, g) & t->slot_mask;
+		while (t->slot[s].head != 0)
+			s = (s + 1) & t->slot_mask;
+		t->slot[s].mkey = e->key;
+		t->slot[s].group = g;
+		t->slot[s].head = idx + 1;
+	} else {
+		/* keep the chain sorted: best first */
+		uint32_t *link = &t->slot[s].head;
+		uint32_t cur = *link - 1;
+		if (beats(e, &t->e[cur])) {
+			e->next = cur;
+			*link = idx + 1;
+		} else {
+			while (t->e[cur].next != PL_NIL && !beats(e, &t->e[t->e[cur].next]))
+				cur = t->e[cur].next;
+			e->next = t->e[cur].next;
+			t->e[cur].next = idx;
+		}
+	}
+	if (reorder)
+		order_rebuild(t);
+	return 0;
+}
+
+int pl_table_remove(struct pl_table *t, uint32_t idx)
+{
+	struct pl_entry *e = &t->e[idx];
+	if (!e->used)
+		return L7_ENOENT;
+	if (t->kind == PL_RANGE) {
+		uint32_t k = 0;
+		while (k < t->n_rorder && t->rorder[k] != idx)
+			k++;
+		memmove(&t->rorder[k], &t->rorder[k + 1],
+			sizeof(uint32_t) * (t->n_rorder - k - 1));
+		t->n_rorder--;
+	} else {
+		uint32_t g = e->group;
+		uint32_t s = slot_find(t, e->key, g);
+		if (t->slot[s].head - 1 == idx) {
+			if (e->next == PL_NIL)
+				slot_delete(t, s);
+			else
+				t->slot[s].head = e->next + 1;
+		} else {
+			uint32_t cur = t->slot[s].head - 1;
+			while (t->e[cur].next != idx)
+				cur = t->e[cur].next;
+			t->e[cur].next = e->next;
+		}
+		struct pl_group *gr = &t->grp[g];
+		gr->n--;
+		if (gr->n == 0) {
+			order_rebuild(t);
+		} else if (t->kind == PL_TERNARY && e->prio == gr->max_prio) {
+			/* control path only: rescan for the new best priority */
+			int32_t m = INT32_MIN;
+			for (uint32_t i = 0; i < t->cap; i++)
+				if (t->e[i].used && i != idx && t->e[i].group == g && t->e[i].prio > m)
+					m = t->e[i].prio;
+			gr->max_prio = m;
+			order_rebuild(t);
+		}
+	}
+	e->used = 0;
+	t->free_list[t->n_free++] = idx;
+	t->count--;
+	return 0;
+}
+
+uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
+{
+	if (t->kind == PL_RANGE) {
+		unsigned nk = t->def.n_keys;
+		uint64_t v[L7_PL_MAX_KEY_FIELDS];
+		for (unsigned f = 0; f < nk; f++)
+			v[f] = t->key_width[f] == 64 ? key
+			       : (key >> t->key_shift[f]) & ((1ull << t->key_width[f]) - 1);
+		for (uint32_t k = 0; k < t->n_rorder; k++) {
+			uint32_t i = t->rorder[k];
+			unsigned f = 0;
+			while (f < nk && v[f] >= t->rlo[i][f] && v[f] <= t->rhi[i][f])
+				f++;
+			if (f == nk)
+				return i;
+		}
+		return PL_NIL;
+	}
+	uint32_t best = PL_NIL;
+	for (uint32_t o = 0; o < t->n_order; o++) {
+		const struct pl_group *gr = &t->grp[t->grp_order[o]];
+		if (best != PL_NIL && gr->max_prio < t->e[best].prio)
+			break;
+		uint64_t mk = key & gr->mask;
+		uint32_t g = t->grp_order[o];
+		uint32_t i = slot_hash(mk, g) & t->slot_mask;
+		for (;;) {
+			const struct pl_slot *s = &t->slot[i];
+			if (s->head == 0)
+				break;
+			if (s->mkey == mk && s->group == g) {
+				uint32_t cand = s->head - 1;
+				if (best == PL_NIL || beats(&t->e[cand], &t->e[best]))
+					best = cand;
+				break;
+			}
+			i = (i + 1) & t->slot_mask;
+		}
+		if (best != PL_NIL && t->kind != PL_TERNARY)
+			break; /* exact: one group; LPM: longest prefix found first */
+	}
+	return best;
+}
+
+void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals)
+{
+	for (unsigned f = 0; f < t->def.n_keys; f++) {
+		if (t->kind == PL_RANGE) {
+			vals[f] = t->rlo[idx][f];
+			continue;
+		}
+		uint64_t k = t->e[idx].key;
+		vals[f] = t->key_width[f] == 64 ? k
+			  : (k >> t->key_shift[f]) & ((1ull << t->key_width[f]) - 1);
+	}
+}

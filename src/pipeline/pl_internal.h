@@ -1,0 +1,265 @@
+/*
+ * pl_internal.h — the private state of the switch model, shared by the
+ * files of src/pipeline/ only (not installed).
+ *
+ * Invariants: every array here is sized at create or compile time; after
+ * compile nothing grows. Table entries live in a per-table pool; lookups go
+ * through a tuple-space index (one group per distinct mask) so exact, LPM
+ * and ternary tables share one structure (match.c). Field values in the
+ * PHV are always masked to their declared width.
+ */
+#ifndef L7_PIPELINE_INTERNAL_H
+#define L7_PIPELINE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "l7splice/pipeline.h"
+#include "l7splice/packet.h"
+
+#define PL_NIL 0xffffffffu
+#define PL_OP_CLEAR 100 /* internal channel op: register clear */
+
+/* Bit set over field ids, for dependency analysis. */
+struct pl_fset {
+	uint64_t w[L7_PL_MAX_FIELDS / 64];
+};
+
+struct pl_field {
+	char name[L7_PL_NAME_MAX];
+	uint8_t width;
+	uint64_t mask;
+};
+
+struct pl_action {
+	char name[L7_PL_NAME_MAX];
+	uint8_t n_params;
+	uint8_t param_bits[L7_PL_MAX_PARAMS];
+	uint8_t n_prims;
+	struct l7_pl_prim prims[L7_PL_MAX_PRIMS];
+};
+
+/* One installed entry. Key and mask are the concatenated key fields. */
+struct pl_entry {
+	uint64_t key, mask;
+	int32_t prio;
+	uint32_t seq;        /* install order: ties between equal priorities */
+	uint32_t next;       /* chain of entries with the same masked key */
+	uint32_t group;
+	uint16_t action;
+	uint8_t used;
+	uint8_t hit;         /* hit bit since the last sweep */
+	uint8_t notified;    /* aging notification sent, not re-armed */
+	l7_time_ns last_hit_ns;
+	uint64_t params[L7_PL_MAX_PARAMS];
+};
+
+/* One distinct mask of a tuple-space index. */
+struct pl_group {
+	uint64_t mask;
+	int32_t max_prio;
+	uint32_t n;
+};
+
+struct pl_slot {
+	uint64_t mkey;
+	uint32_t group;
+	uint32_t head;       /* entry index + 1; 0 = empty slot */
+};
+
+enum pl_kind { PL_EXACT = 1, PL_LPM, PL_TERNARY, PL_RANGE };
+
+struct pl_table {
+	char name[L7_PL_NAME_MAX];
+	struct l7_pl_table_def def;
+	uint8_t kind;                 /* enum pl_kind */
+	uint8_t key_shift[L7_PL_MAX_KEY_FIELDS];
+	uint8_t key_width[L7_PL_MAX_KEY_FIELDS];
+	uint8_t lpm_field;            /* index of the LPM key field */
+	uint8_t key_bits;
+	uint8_t key_bytes;            /* crossbar bytes */
+	uint16_t action_bits;         /* widest action data + instruction bits */
+	int step;                     /* the step applying it, -1 none */
+	/* runtime (allocated at compile) */
+	struct pl_entry *e;
+	uint32_t cap, count, reserved, n_free;
+	uint32_t *free_list;
+	uint32_t seq;
+	struct pl_slot *slot;
+	uint32_t slot_mask;
+	struct pl_group *grp;
+	uint32_t n_grp;
+	uint32_t *grp_order;          /* active groups, max_prio descending */
+	uint32_t n_order;
+	uint64_t (*rlo)[L7_PL_MAX_KEY_FIELDS]; /* RANGE: per entry bounds */
+	uint64_t (*rhi)[L7_PL_MAX_KEY_FIELDS];
+	uint32_t *rorder;             /* RANGE: entries by priority */
+	uint32_t n_rorder;
+	/* placement */
+	int16_t first_stage, last_stage;
+};
+
+struct pl_register {
+	char name[L7_PL_NAME_MAX];
+	uint32_t size;
+	uint8_t width;
+	uint64_t max;
+	uint64_t *cells;              /* width > 1 */
+	uint64_t *bits;               /* width == 1: bitmap */
+	uint64_t last_pass;           /* pass id of the last RMW */
+	int16_t stage;
+};
+
+struct pl_topn_slot {
+	uint64_t key, est;
+};
+
+struct pl_sketch {
+	char name[L7_PL_NAME_MAX];
+	uint8_t rows;
+	uint32_t width;
+	int reg[L7_PL_MAX_CMS_ROWS];
+	uint32_t top_n, n_top;
+	struct pl_topn_slot *top;
+	uint64_t top_min;             /* smallest estimate when full */
+};
+
+struct pl_bloom {
+	char name[L7_PL_NAME_MAX];
+	uint8_t rows;
+	uint32_t bits;
+	int reg[L7_PL_MAX_CMS_ROWS];
+};
+
+struct pl_step {
+	struct l7_pl_step s;
+	char label[L7_PL_NAME_MAX];
+	int16_t first_stage, last_stage;
+};
+
+/* A queued channel item (table request or register clear). */
+struct pl_pending {
+	struct l7_pl_req req;
+	l7_time_ns visible_ns;
+};
+
+/* A CPU-path item (digest or CPU-port packet) waiting to reach the CPU. */
+struct pl_cpu_item {
+	l7_time_ns done_ns;
+	uint8_t kind;
+	int id;
+	uint64_t data[L7_PL_MAX_SRC];
+};
+
+/* Resources, in the order the usage table prints them. */
+enum pl_res {
+	PL_R_XBAR, PL_R_SRAM, PL_R_TCAM, PL_R_VLIW, PL_R_HASH, PL_R_SALU,
+	PL_R_TABLES, PL_R__STAGE_COUNT, /* per-stage ones above */
+};
+
+struct l7_pipeline {
+	struct l7_pl_config cfg;
+	int compiled;
+	/* program */
+	struct pl_field field[L7_PL_MAX_FIELDS];
+	unsigned n_fields;
+	struct pl_action action[L7_PL_MAX_ACTIONS];
+	unsigned n_actions;
+	struct pl_table table[L7_PL_MAX_TABLES];
+	unsigned n_tables;
+	struct pl_step step[L7_PL_MAX_STEPS];
+	unsigned n_steps;
+	struct pl_register reg[L7_PL_MAX_REGISTERS];
+	unsigned n_regs;
+	struct pl_sketch sketch[L7_PL_MAX_SKETCHES];
+	unsigned n_sketches;
+	struct pl_bloom bloom[L7_PL_MAX_BLOOMS];
+	unsigned n_blooms;
+	uint8_t blob[8][L7_TCP_OPT_MAX];
+	uint8_t blob_len[8];
+	unsigned n_blobs;
+	/* hash units */
+	uint8_t crc8[256];
+	uint16_t crc16[256];
+	uint32_t crc32[L7_PL_MAX_CMS_ROWS][256]; /* row 0 = IEEE CRC-32 */
+	/* compile results: used[stage][res] */
+	uint32_t (*used)[PL_R__STAGE_COUNT];
+	uint32_t phv_used;
+	unsigned stages_used;
+	/* runtime */
+	uint64_t pass_id;
+	uint64_t phv[L7_PL_MAX_FIELDS];
+	struct l7_pl_stats st;
+	/* control channel */
+	struct pl_pending *pend;
+	uint32_t pend_head, pend_n;
+	l7_time_ns ctl_free_ns;
+	l7_time_ns last_visible[256];  /* per-request times of the last batch */
+	unsigned last_batch_n;
+	struct pl_cpu_item *cpu;
+	uint32_t cpu_head, cpu_n;
+	l7_time_ns cpu_free_ns;
+	struct l7_pl_event *ev;
+	uint32_t ev_head, ev_n;
+	l7_time_ns last_sweep_ns;      /* last aging boundary processed */
+	int has_aging;
+};
+
+/* hash.c */
+void pl_hash_init(struct l7_pipeline *pl);
+uint32_t pl_crc8(const struct l7_pipeline *pl, const uint8_t *b, size_t n);
+uint32_t pl_crc16(const struct l7_pipeline *pl, const uint8_t *b, size_t n);
+uint32_t pl_crc32_row(const struct l7_pipeline *pl, unsigned row, const uint8_t *b, size_t n);
+uint64_t pl_keyed64(uint64_t key, const uint8_t *b, size_t n);
+/* Concatenate fields' values in network order (ceil(width/8) bytes each). */
+size_t pl_pack_fields(const struct l7_pipeline *pl, const int16_t *src, unsigned n,
+		      const uint64_t *values, uint8_t *out);
+
+/* match.c */
+int pl_table_alloc(struct pl_table *t);
+void pl_table_free(struct pl_table *t);
+int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
+		    const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
+int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
+		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
+int pl_table_remove(struct pl_table *t, uint32_t idx);
+/* Best matching entry index for a packet key, PL_NIL on a miss. */
+uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key);
+void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals);
+
+/* prog.c */
+int pl_entry_convert(const struct pl_table *t, const struct l7_pl_entry *in,
+		     struct pl_entry *out, uint64_t *lo, uint64_t *hi);
+int pl_entry_apply(struct l7_pipeline *pl, int table, uint8_t op,
+		   const struct l7_pl_entry *e, l7_time_ns now_ns);
+
+/* channel.c */
+void pl_event_push(struct l7_pipeline *pl, const struct l7_pl_event *ev);
+int pl_cpu_enqueue(struct l7_pipeline *pl, l7_time_ns at_ns, uint8_t kind, int id,
+		   const uint64_t *data, unsigned n, l7_time_ns *done_ns);
+
+/* sketch.c */
+void pl_cms_update(struct l7_pipeline *pl, struct pl_sketch *s, const uint8_t *b,
+		   size_t n, uint64_t inc, uint64_t *min_out, int *rmw_err);
+void pl_bloom_op(struct l7_pipeline *pl, struct pl_bloom *bf, const uint8_t *b,
+		 size_t n, int insert, uint64_t *present_out, int *rmw_err);
+uint64_t pl_reg_get(const struct pl_register *r, uint32_t i);
+void pl_reg_set(struct pl_register *r, uint32_t i, uint64_t v);
+int pl_reg_alloc(struct pl_register *r);
+uint64_t pl_key_prefix64(const uint8_t *b, size_t n);
+int pl_sketch_topn_copy(struct l7_pipeline *pl, int sketch, struct l7_pl_topn *out, unsigned n);
+
+static inline void pl_fset_add(struct pl_fset *s, int f)
+{
+	if (f >= 0 && f < L7_PL_MAX_FIELDS)
+		s->w[f / 64] |= 1ull << (f % 64);
+}
+
+static inline int pl_fset_meets(const struct pl_fset *a, const struct pl_fset *b)
+{
+	for (unsigned i = 0; i < L7_PL_MAX_FIELDS / 64; i++)
+		if (a->w[i] & b->w[i])
+			return 1;
+	return 0;
+}
+
+#endif
