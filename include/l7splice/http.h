@@ -91,6 +91,9 @@ struct l7_http_head {
 	bool has_upgrade;            /* an Upgrade header field is present */
 	bool chunked;                /* Transfer-Encoding ends in chunked */
 	bool has_te;                 /* a Transfer-Encoding field is present */
+	bool upgrade;                /* the bytes after this message may not be
+	                                HTTP: CONNECT request, Connection: upgrade
+	                                with Upgrade, 101 response, 2xx to CONNECT */
 	uint8_t n_content_length;    /* Content-Length field values seen */
 	enum l7_http_framing framing;
 	uint64_t content_length;     /* valid when n_content_length > 0 */
@@ -185,7 +188,7 @@ enum l7_http_flag {
 	L7_HTTP_LENIENT_OBS_FOLD     = 1u << 4,  /* obs-fold kept inside the value */
 	L7_HTTP_LENIENT_WS_BEFORE_COLON = 1u << 5, /* "Name : v" accepted */
 	L7_HTTP_LENIENT_BARE_LF      = 1u << 6,  /* LF alone ends a line */
-	L7_HTTP_LENIENT_BARE_CR      = 1u << 7,  /* CR alone is whitespace */
+	L7_HTTP_LENIENT_BARE_CR      = 1u << 7,  /* CR alone is kept as a value byte */
 	L7_HTTP_LENIENT_TOKEN        = 1u << 8,  /* method/field names: any byte but
 	                                            CTL, SP, ':' */
 	L7_HTTP_LENIENT_TARGET       = 1u << 9,  /* request-target: any byte but CTL,
@@ -199,7 +202,11 @@ enum l7_http_flag {
 	L7_HTTP_LENIENT_LEADING_WS   = 1u << 14, /* whitespace-led lines right after
 	                                            the start line are skipped
 	                                            (RFC 9112 §2.2) */
-	L7_HTTP_LENIENT_ALL          = (1u << 15) - 1,
+	L7_HTTP_LENIENT_CHUNK_WS     = 1u << 15, /* whitespace after a chunk size
+	                                            without an extension */
+	L7_HTTP_LENIENT_STATUS_LINE  = 1u << 16, /* "HTTP/1.1 200" without the SP
+	                                            before an empty reason */
+	L7_HTTP_LENIENT_ALL          = (1u << 17) - 1,
 };
 
 enum l7_http_parse_state {
@@ -219,6 +226,10 @@ struct l7_http_parser {
 	uint8_t is_response;
 	uint8_t request_method;  /* responses: method of the request answered */
 	uint8_t n_host;          /* Host fields seen */
+	uint8_t pending;         /* last field not yet interpreted: a folded
+	                            continuation line may still extend it */
+	uint8_t n_chunked;       /* "chunked" codings seen in Transfer-Encoding */
+	uint16_t spare;
 	enum l7_http_err err;    /* set in L7_HTTP_S_ERROR */
 	uint32_t err_off;        /* byte offset (from message start) of the error */
 	uint32_t cl_off;         /* offset of the first Content-Length value */
@@ -273,13 +284,13 @@ struct l7_http_body {
 	uint8_t framing;       /* enum l7_http_framing */
 	uint8_t state;         /* internal chunked-parser state */
 	uint8_t done;
-	uint8_t flags_bare_lf; /* L7_HTTP_LENIENT_BARE_LF was set */
+	uint8_t lenient;       /* internal: the leniency flags that apply */
 	enum l7_http_err err;
 	uint64_t remaining;    /* bytes left in the body or current chunk */
 	uint64_t consumed;     /* body bytes consumed so far (framing included) */
 	uint64_t payload;      /* payload bytes delivered so far */
 	uint32_t line_bytes;   /* length of the current chunk-size/trailer line */
-	uint32_t n_chunks;     /* chunks with a size > 0 completed */
+	uint32_t n_chunks;     /* chunks completed, the last (size 0) included */
 };
 
 /* Start framing the body described by a parsed head. */
