@@ -231,6 +231,10 @@ struct l7_pkt {
  *                   length shorter than its header, TCP data offset < 5 or
  *                   past the IP length, UDP length < 8 or past IP length);
  *   L7_EFRAGMENT    a non-first fragment (L3 fields valid, no L4).
+ * A header running past the length its outer header claims is
+ * L7_EMALFORMED even if the bytes were captured (e.g. Ethernet padding);
+ * one within the claimed length but past caplen is L7_ETRUNCATED, so a
+ * valid frame cut inside its headers is always L7_ETRUNCATED.
  * A payload cut short by the snaplen is not an error: F_SNAPPED is set and
  * payload_caplen < payload_len. `p` need not be initialised.
  */

@@ -5,10 +5,10 @@
  * Invariants:
  *  - no byte at or after data + caplen is ever read: each header's size is
  *    checked against the captured bytes left *before* it is touched;
- *  - a header that fits in the capture but not inside the length its outer
- *    header claims is a lie (L7_EMALFORMED); one cut by the capture is
- *    L7_ETRUNCATED. The capture check comes first, so a frame cut anywhere
- *    inside its headers is always L7_ETRUNCATED;
+ *  - a header that runs past the length its outer header claims is a lie
+ *    (L7_EMALFORMED), whether or not the bytes were captured; one that fits
+ *    the claimed length but runs past the capture is L7_ETRUNCATED. So a
+ *    valid frame cut anywhere inside its headers is always L7_ETRUNCATED;
  *  - the hot path writes each field once and never clears the struct
  *    (a memset of the whole view would cost about as much as the parse).
  */
@@ -65,6 +65,23 @@ const char *l7_linktype_name(uint32_t linktype)
 }
 
 /*
+ * Classify a header that would end `end` bytes into an area of which `cap`
+ * bytes were captured and `claimed` bytes exist per the outer length field.
+ * Running past the claimed length is a lie (malformed) even when the bytes
+ * happen to be captured (Ethernet padding); running past only the capture is
+ * truncation. With F_TSO the claimed length was taken from the capture, so
+ * only truncation is possible.
+ */
+static inline int need(const struct l7_pkt *p, uint32_t end, uint32_t cap, uint32_t claimed)
+{
+	if (end > claimed && !(p->flags & L7_PKT_F_TSO))
+		return L7_EMALFORMED;
+	if (end > cap)
+		return L7_ETRUNCATED;
+	return 0;
+}
+
+/*
  * Transport header at l4. cap_rem: captured bytes from l4 to the end of the
  * capture; len: bytes from l4 to the end of the IP packet per its length.
  */
@@ -72,21 +89,18 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 {
 	const uint8_t *h = p->data + l4;
 	uint32_t hlen;
+	int rc;
 
 	p->l4_off = l4;
 	switch (p->proto) {
 	case L7_IPPROTO_TCP:
-		if (cap_rem < L7_TCP_HDR_MIN)
-			return L7_ETRUNCATED;
-		if (len < L7_TCP_HDR_MIN)
-			return L7_EMALFORMED;
+		if ((rc = need(p, L7_TCP_HDR_MIN, cap_rem, len)) != 0)
+			return rc;
 		hlen = (uint32_t)(h[12] >> 4) * 4;
 		if (hlen < L7_TCP_HDR_MIN)
 			return L7_EMALFORMED;
-		if (hlen > cap_rem)
-			return L7_ETRUNCATED;
-		if (hlen > len)
-			return L7_EMALFORMED;
+		if ((rc = need(p, hlen, cap_rem, len)) != 0)
+			return rc;
 		p->sport = l7_rd16(h);
 		p->dport = l7_rd16(h + 2);
 		p->tcp_seq = l7_rd32(h + 4);
@@ -99,10 +113,8 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 	case L7_IPPROTO_UDP: {
 		uint32_t ulen;
 
-		if (cap_rem < 8)
-			return L7_ETRUNCATED;
-		if (len < 8)
-			return L7_EMALFORMED;
+		if ((rc = need(p, 8, cap_rem, len)) != 0)
+			return rc;
 		ulen = l7_rd16(h + 4);
 		if (ulen == 0 && (p->flags & L7_PKT_F_TSO))
 			ulen = len; /* offloaded or jumbo: no usable length */
@@ -143,6 +155,7 @@ static int parse_ipv4(struct l7_pkt *p)
 	uint32_t avail = p->caplen - p->l3_off;
 	uint32_t ihl, tot;
 	uint16_t frag;
+	int rc;
 
 	if (avail < 20)
 		return L7_ETRUNCATED;
@@ -151,18 +164,16 @@ static int parse_ipv4(struct l7_pkt *p)
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	if (ihl < 20)
 		return L7_EMALFORMED;
-	if (ihl > avail)
-		return L7_ETRUNCATED;
 	tot = l7_rd16(ip + 2);
 	if (tot == 0) {
 		/* Captured before TSO/GSO split it: the NIC fills the length. */
 		tot = avail;
 		p->flags |= L7_PKT_F_TSO;
-	} else if (tot < ihl) {
-		return L7_EMALFORMED;
 	} else if (tot < avail) {
 		p->flags |= L7_PKT_F_PADDED;
 	}
+	if ((rc = need(p, ihl, avail, tot)) != 0)
+		return rc;
 	if (ihl > 20)
 		p->flags |= L7_PKT_F_IPOPTS;
 
@@ -195,6 +206,7 @@ static int parse_ipv6(struct l7_pkt *p)
 	uint32_t avail = p->caplen - p->l3_off;
 	uint32_t tot, off, elen;
 	uint8_t nh;
+	int rc;
 
 	if (avail < 40)
 		return L7_ETRUNCATED;
@@ -232,8 +244,8 @@ static int parse_ipv6(struct l7_pkt *p)
 		case IPPROTO_HIP:
 		case IPPROTO_SHIM6:
 		case L7_IPPROTO_AH:
-			if (off + 2 > avail)
-				return L7_ETRUNCATED;
+			if ((rc = need(p, off + 2, avail, tot)) != 0)
+				return rc;
 			if (nh == L7_IPPROTO_AH)
 				elen = ((uint32_t)ip[off + 1] + 2) * 4; /* RFC 4302 */
 			else
@@ -245,10 +257,8 @@ static int parse_ipv6(struct l7_pkt *p)
 		default:
 			goto done;
 		}
-		if (off + elen > avail)
-			return L7_ETRUNCATED;
-		if (off + elen > tot)
-			return L7_EMALFORMED;
+		if ((rc = need(p, off + elen, avail, tot)) != 0)
+			return rc;
 		p->flags |= L7_PKT_F_V6EXT;
 		if (nh == L7_IPPROTO_FRAGMENT) {
 			uint16_t fw = l7_rd16(ip + off + 2);

@@ -422,10 +422,22 @@ static void ipv4_lying_lengths(void **state)
 	tp_wr16(f + 16, 50);
 	f[46] = 0xf0;
 	assert_int_equal(l7_pkt_parse(&p, f, (uint32_t)n, L7_LINKTYPE_ETHERNET), L7_EMALFORMED);
-	/* Data offset past the capture. */
+	/* Data offset past both IP length and capture: a lie first of all. */
 	n = ipv4_tcp(f, 0, 0, 10);
 	f[46] = 0xf0;
+	assert_int_equal(l7_pkt_parse(&p, f, (uint32_t)n, L7_LINKTYPE_ETHERNET), L7_EMALFORMED);
+	/* Data offset within the IP length but past the capture (snaplen). */
+	tp_wr16(f + 16, 1500);
 	assert_int_equal(l7_pkt_parse(&p, f, (uint32_t)n, L7_LINKTYPE_ETHERNET), L7_ETRUNCATED);
+	/* IP length 0 (TSO): nothing to lie against, so truncated. */
+	tp_wr16(f + 16, 0);
+	assert_int_equal(l7_pkt_parse(&p, f, (uint32_t)n, L7_LINKTYPE_ETHERNET), L7_ETRUNCATED);
+	/* IHL past a short total length and past the capture. */
+	n = ipv4_tcp(f, 40, 0, 0);
+	tp_wr16(f + 16, 40);
+	assert_int_equal(l7_pkt_parse(&p, f, 50, L7_LINKTYPE_ETHERNET), L7_EMALFORMED);
+	tp_wr16(f + 16, 80);
+	assert_int_equal(l7_pkt_parse(&p, f, 50, L7_LINKTYPE_ETHERNET), L7_ETRUNCATED);
 	/* Total length bigger than the capture: a snapped payload, not an error. */
 	n = ipv4_tcp(f, 0, 0, 10);
 	tp_wr16(f + 16, 1500);
