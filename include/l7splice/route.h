@@ -137,7 +137,7 @@ enum l7_lb_policy {
 	L7_LB_ROUND_ROBIN = 0,  /* smooth weighted round robin (nginx) */
 	L7_LB_LEAST_REQUEST,    /* power of choice_count random choices */
 	L7_LB_RANDOM,           /* weighted random */
-	L7_LB_RING_HASH,        /* ketama consistent hashing */
+	L7_LB_RING_HASH,        /* ketama consistent hashing (ring of points) */
 	L7_LB_MAGLEV            /* Maglev lookup table (NSDI'16) */
 };
 
@@ -149,12 +149,13 @@ enum l7_endpoint_health {
 
 #define L7_ENDPOINT_ADDR_MAX 64 /* bytes of an address string, NUL included */
 #define L7_MAGLEV_DEFAULT_TABLE_SIZE 65537u
-#define L7_RING_DEFAULT_SIZE 1024u
+#define L7_RING_DEFAULT_VNODES 160u
 
 struct l7_cluster_options {
 	enum l7_lb_policy policy;
 	uint32_t max_endpoints;     /* capacity; 0 means 64 */
-	uint32_t ring_size;         /* RING_HASH points in total; 0 means 1024 */
+	uint32_t ring_vnodes;       /* RING_HASH points per endpoint of average
+				       weight (ketama); 0 means 160 */
 	uint32_t maglev_table_size; /* prime; 0 means 65537 */
 	uint32_t choice_count;      /* LEAST_REQUEST; 0 means 2 */
 	uint64_t seed;              /* the cluster's random stream */

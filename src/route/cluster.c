@@ -23,7 +23,8 @@
 #define DEFAULT_CHOICE_COUNT 2u
 #define MAX_CAPACITY (1u << 20)
 #define MAX_MAGLEV (1u << 24)
-#define MAX_RING (1u << 24)
+#define MAX_RING (1u << 26)
+#define MAX_VNODES 4096u
 
 /* ---------------------------------------------------------------- id map */
 
@@ -85,14 +86,15 @@ int l7_cluster_create(const char *name, const struct l7_cluster_options *opt,
 		o = *opt;
 	if (o.max_endpoints == 0)
 		o.max_endpoints = DEFAULT_MAX_ENDPOINTS;
-	if (o.ring_size == 0)
-		o.ring_size = L7_RING_DEFAULT_SIZE;
+	if (o.ring_vnodes == 0)
+		o.ring_vnodes = L7_RING_DEFAULT_VNODES;
 	if (o.maglev_table_size == 0)
 		o.maglev_table_size = L7_MAGLEV_DEFAULT_TABLE_SIZE;
 	if (o.choice_count == 0)
 		o.choice_count = DEFAULT_CHOICE_COUNT;
 	if ((unsigned)o.policy > L7_LB_MAGLEV || o.max_endpoints > MAX_CAPACITY ||
-	    o.ring_size > MAX_RING || o.choice_count > 64 ||
+	    o.ring_vnodes > MAX_VNODES ||
+	    (uint64_t)(o.ring_vnodes + 2) * o.max_endpoints > MAX_RING || o.choice_count > 64 ||
 	    o.maglev_table_size > MAX_MAGLEV || !l7r_is_prime(o.maglev_table_size) ||
 	    (o.policy == L7_LB_MAGLEV && o.maglev_table_size < o.max_endpoints))
 		return L7_ERANGE;
@@ -102,7 +104,7 @@ int l7_cluster_create(const char *name, const struct l7_cluster_options *opt,
 		return L7_ENOMEM;
 	c->policy = o.policy;
 	c->cap = o.max_endpoints;
-	c->ring_size = o.ring_size;
+	c->ring_vnodes = o.ring_vnodes;
 	c->choice_count = o.choice_count;
 	l7_route_rng_seed(&c->rng, o.seed);
 	uint32_t icap = 2;
@@ -117,8 +119,8 @@ int l7_cluster_create(const char *name, const struct l7_cluster_options *opt,
 	c->idmap = malloc(icap * sizeof *c->idmap);
 	bool ok = c->name && c->eps && c->order && c->elig && c->cum && c->idmap;
 	if (ok && c->policy == L7_LB_RING_HASH) {
-		/* rounding gives each endpoint at most one extra point */
-		c->ring_cap = c->ring_size + c->cap;
+		/* sum of round(V * w / w_avg) <= (V + 1) n, plus one each for max(1) */
+		c->ring_cap = (c->ring_vnodes + 2) * c->cap;
 		c->ring = calloc(c->ring_cap, sizeof *c->ring);
 		ok = c->ring != NULL;
 	}

@@ -810,7 +810,7 @@ static int parse_cluster(struct ctx *c, const json_t *obj, struct l7_cluster **o
 	const char *name = NULL;
 	const json_t *eps = NULL, *hp = NULL;
 	struct l7_cluster_options o = { 0 };
-	uint64_t ring = L7_RING_DEFAULT_SIZE, table = L7_MAGLEV_DEFAULT_TABLE_SIZE;
+	uint64_t ring = L7_RING_DEFAULT_VNODES, table = L7_MAGLEV_DEFAULT_TABLE_SIZE;
 	uint64_t choice = 2, cap = 0;
 	int rc = want_object(c, obj);
 	if (!rc)
@@ -831,8 +831,7 @@ static int parse_cluster(struct ctx *c, const json_t *obj, struct l7_cluster **o
 	if (!rc)
 		rc = get_array(c, obj, "hash_policy", false, &hp);
 	if (!rc)
-		rc = parse_sub_uint(c, obj, "ring_hash_lb_config", "minimum_ring_size", 1,
-				    1u << 23, &ring);
+		rc = parse_sub_uint(c, obj, "ring_hash_lb_config", "vnodes", 1, 4096, &ring);
 	if (!rc)
 		rc = parse_sub_uint(c, obj, "maglev_lb_config", "table_size", 3, 5000011, &table);
 	if (!rc && !l7r_is_prime((uint32_t)table)) {
@@ -852,11 +851,14 @@ static int parse_cluster(struct ctx *c, const json_t *obj, struct l7_cluster **o
 	if (rc)
 		return rc;
 	o.max_endpoints = (uint32_t)cap;
-	o.ring_size = (uint32_t)ring;
+	o.ring_vnodes = (uint32_t)ring;
 	o.maglev_table_size = (uint32_t)table;
 	o.choice_count = (uint32_t)choice;
 	o.seed = l7r_mix64(c->seed ^ l7_route_hash(name, strlen(name), 0));
-	if (l7_cluster_create(name, &o, out))
+	rc = l7_cluster_create(name, &o, out);
+	if (rc == L7_ERANGE)
+		return fail_at(c, "max_endpoints", "too large for this lb_policy");
+	if (rc)
 		return oom(c);
 	if (hp && (rc = parse_hash_policies(c, hp, *out)))
 		return rc;

@@ -16,9 +16,12 @@
  *   the one with the fewest requests in flight (Mitzenmacher, "The power of
  *   two choices in randomized load balancing", IEEE TPDS 2001; Envoy's
  *   LEAST_REQUEST with choice_count, default 2).
- * - Ring hash is ketama-style consistent hashing (Karger et al., STOC'97):
- *   each endpoint owns points proportional to its weight, ring_size in total;
- *   a key goes to the first point at or after its hash, wrapping.
+ * - Ring hash is ketama-style consistent hashing (Karger et al., STOC'97;
+ *   libketama): an endpoint of weight w owns round(V * w / w_avg) points
+ *   (V = ring_vnodes, ketama's 160), so with equal weights its points do not
+ *   depend on how many other endpoints there are and removing one endpoint
+ *   moves only that endpoint's keys. A key goes to the first point at or
+ *   after its hash, wrapping.
  * - Maglev follows Eisenbud et al., NSDI'16, §3.4: offset = h1(id) mod M,
  *   skip = h2(id) mod (M-1) + 1, endpoint i's preference list is
  *   (offset + j*skip) mod M, and endpoints take turns claiming their next
@@ -119,9 +122,9 @@ int l7r_ring_build(struct l7_cluster *c)
 	c->ring_n = 0;
 	for (uint32_t i = 0; i < c->n_elig; i++) {
 		const struct l7r_ep *e = &c->eps[c->elig[i]];
-		/* round(ring_size * w / total), at least one point */
-		uint64_t pts = ((uint64_t)c->ring_size * e->weight * 2 + c->total_weight) /
-			       (2 * c->total_weight);
+		/* round(V * w / w_avg) = round(V * w * n / total), at least one */
+		uint64_t pts = ((uint64_t)c->ring_vnodes * e->weight * c->n_elig * 2 +
+				c->total_weight) / (2 * c->total_weight);
 		if (pts == 0)
 			pts = 1;
 		for (uint32_t j = 0; j < pts && c->ring_n < c->ring_cap; j++) {

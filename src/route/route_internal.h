@@ -232,7 +232,7 @@ struct l7_cluster {
 	uint64_t total_weight;
 	/* RING_HASH */
 	struct l7r_ring_point *ring;
-	uint32_t ring_n, ring_cap, ring_size;
+	uint32_t ring_n, ring_cap, ring_vnodes;
 	/* MAGLEV */
 	uint32_t *mtable;            /* m entries: slot or L7_NONE */
 	uint32_t m;
