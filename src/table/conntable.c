@@ -143,9 +143,9 @@ int l7_table_create(const struct l7_table_config *cfg, struct l7_table **out)
 	t->conc = cfg->mode == L7_TABLE_CONCURRENT;
 	for (uint64_t b = 0; b < nb; b++)
 		ck_spinlock_fas_init(&t->buckets[b].lock);
-	/* publish the initialised table to threads the caller starts later */
-	if (t->conc)
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+	/* other threads must receive t through a synchronising operation
+	 * (pthread_create, a release store, a queue): that publishes the
+	 * initialised table */
 	*out = t;
 	return 0;
 }
@@ -243,7 +243,7 @@ int l7_table_next(struct l7_table *t, uint64_t *cursor, void *key_out,
 				kw[w] = tb_ld(&slot[w], c);
 			if (value_out && t->value_bytes)
 				tb_copy_value(t, slot, value_out, c);
-			l7_time_ns exp = t->ttl_ns ? tb_ld(&slot[t->exp_word], c) : 0;
+			l7_time_ns exp = t->ttl_ns ? tb_ld_exp(&slot[t->exp_word], c) : 0;
 			if (c && !tb_read_valid(bk, v))
 				continue;
 			if (key_out)

@@ -39,14 +39,13 @@ sweep_bucket(struct l7_table *t, uint64_t b, l7_time_ns now_ns, char *keys_out,
 	bool done = true;
 	if (conc) {
 		tb_lock(bk);
-		tb_write_mark(bk);
-		tb_write_fence(t);
+		tb_write_mark(t, bk);
 	}
 	for (uint32_t s = 0; s < t->spb; s++) {
 		if (tb_get_tag(t, b, s) == 0)
 			continue;
 		const uint64_t *slot = tb_slot(t, b, s);
-		if (tb_ld(&slot[t->exp_word], conc) > now_ns)
+		if (tb_ld_exp(&slot[t->exp_word], conc) > now_ns)
 			continue;
 		if (*n == max_out) {
 			done = false;

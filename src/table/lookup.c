@@ -32,12 +32,14 @@
 /*
  * Blind TTL refresh of the entry a validated read found at (b, s) with
  * version v, whose stored expiry (read inside the validated section) was
- * old_exp. The store is relaxed and takes no lock (LB-NIC §3.2); then a
- * seq_cst fence and a version re-check (Dekker pair with tb_write_fence):
- * if the bucket did not change, any writer that later copies or examines
- * this entry's expiry sees our store. If it changed, the store may have hit
- * a moved or removed entry (a harmless, spurious refresh of whatever is in
- * the slot now), and we report false so the caller refreshes again by key.
+ * old_exp. The store takes no lock (LB-NIC §3.2). Then the version is
+ * re-loaded: store and load are seq_cst, a Dekker pair with the writers'
+ * seq_cst odd-version store and expiry loads (tb_write_mark): if the
+ * version did not change, any writer that later copies or examines this
+ * entry's expiry sees our store. If it changed, the store may have hit a
+ * moved or removed entry (a harmless, spurious refresh of whatever is in
+ * that slot now) and we return false so the caller refreshes again by key.
+ * Wait-free.
  */
 static bool tb_refresh(struct l7_table *t, uint64_t b, uint32_t s, uint32_t v,
                        uint64_t old_exp, l7_time_ns now_ns, bool conc)
@@ -45,11 +47,10 @@ static bool tb_refresh(struct l7_table *t, uint64_t b, uint32_t s, uint32_t v,
 	uint64_t exp = now_ns + t->ttl_ns;
 	if (old_exp + t->ttl_slack_ns >= exp)
 		return true; /* approximate: already within ttl/16 of exact */
-	tb_st(&tb_slot(t, b, s)[t->exp_word], exp, conc);
+	tb_st_exp(&tb_slot(t, b, s)[t->exp_word], exp, conc);
 	if (!conc)
 		return true;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return __atomic_load_n(&t->buckets[b].version, __ATOMIC_RELAXED) == v;
+	return __atomic_load_n(&t->buckets[b].version, __ATOMIC_SEQ_CST) == v;
 }
 
 /* One validated probe of bucket b. Returns 1 hit, 0 miss (both validated
@@ -71,7 +72,7 @@ probe(struct l7_table *t, uint64_t b, uint16_t tag, const uint64_t *kw,
 		if (value_out && t->value_bytes)
 			tb_copy_value(t, slot, value_out, conc);
 		if (t->ttl_ns)
-			*exp_out = tb_ld(&slot[t->exp_word], conc);
+			*exp_out = tb_ld_exp(&slot[t->exp_word], conc);
 		if (conc && !tb_read_valid(bk, v))
 			return -1;
 	}

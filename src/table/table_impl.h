@@ -23,10 +23,14 @@
  * compiler's __atomic builtins — the C11 memory model operations that
  * <stdatomic.h> expands to — rather than ck_pr loads and fences, because
  * ck_pr is inline assembly that ThreadSanitizer cannot see (it would report
- * the plain accesses the fences order as races, or miss real ones). The
- * builtins work on plain uint64_t objects, so the single-threaded mode uses
- * ordinary loads and stores on the same layout. On x86-64 a relaxed atomic
- * load or store is the same MOV that ck_pr_load_64/ck_pr_store_64 emit.
+ * the plain accesses the fences order as races, or miss real ones), and no
+ * standalone fences are used at all, because TSan does not model them
+ * either (GCC rejects atomic_thread_fence under -fsanitize=thread): the
+ * ordering is carried by acquire loads and release stores of the data
+ * words themselves. The builtins work on plain uint64_t objects, so the
+ * single-threaded mode uses ordinary loads and stores on the same layout.
+ * On x86-64 an acquire load or release store is the same MOV that
+ * ck_pr_load_64/ck_pr_store_64 emit.
  * Writer locks are Concurrency Kit ck_spinlock_fas (test-and-set with
  * ck_pr_stall backoff); under TSan each lock/unlock is annotated with
  * __tsan_acquire/__tsan_release so TSan knows the lock orders the writers.
@@ -115,17 +119,43 @@ struct l7_table {
 };
 
 /* ---------------------------------------------------------------- atomics
- * Relaxed loads/stores of shared words. Progress: wait-free. Ordering: none
- * by themselves; the version protocol below supplies it. */
+ * Slot, tag and expiry words. In concurrent mode every load is an acquire
+ * load and every store a release store. Progress: wait-free. Ordering: this
+ * is what makes the version protocol work WITHOUT standalone fences (which
+ * ThreadSanitizer does not model, and GCC refuses under -fsanitize=thread):
+ *  - a writer's release store of a slot word orders its earlier store of
+ *    the odd version before it; a reader whose acquire load reads that
+ *    word therefore sees the odd version (or a later one) when it re-loads
+ *    the version, and rejects the read;
+ *  - a reader's acquire loads keep its final version load after them.
+ * On x86-64 (TSO) acquire loads and release stores are plain MOVs, the
+ * same instructions as ck_pr_load_64/ck_pr_store_64: the ordering is free. */
 TB_INLINE uint64_t tb_ld(const uint64_t *p, bool conc)
 {
-	return conc ? __atomic_load_n(p, __ATOMIC_RELAXED) : *p;
+	return conc ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : *p;
 }
 
 TB_INLINE void tb_st(uint64_t *p, uint64_t v, bool conc)
 {
 	if (conc)
-		__atomic_store_n(p, v, __ATOMIC_RELAXED);
+		__atomic_store_n(p, v, __ATOMIC_RELEASE);
+	else
+		*p = v;
+}
+
+/* Expiry words take part in a Dekker-style handshake between a reader's
+ * blind refresh and writers that copy or examine the expiry (see
+ * tb_write_mark): sequentially consistent loads and stores. On x86-64 the
+ * load is a MOV, the store an XCHG. */
+TB_INLINE uint64_t tb_ld_exp(const uint64_t *p, bool conc)
+{
+	return conc ? __atomic_load_n(p, __ATOMIC_SEQ_CST) : *p;
+}
+
+TB_INLINE void tb_st_exp(uint64_t *p, uint64_t v, bool conc)
+{
+	if (conc)
+		__atomic_store_n(p, v, __ATOMIC_SEQ_CST);
 	else
 		*p = v;
 }
@@ -141,25 +171,23 @@ TB_INLINE void tb_count(uint64_t *p, uint64_t n, bool conc)
 
 /* ---------------------------------------------------------------- readers
  * tb_read_begin: returns the bucket's version; an odd value means a writer
- * is inside and the caller must retry. Acquire: slot reads that follow
- * cannot be satisfied before this load (pairs with the writer's release in
- * tb_write_end, so an even version v means every write of the section that
- * made it v is visible). Wait-free. */
+ * is inside and the caller must retry. Acquire: pairs with the release
+ * store in tb_write_end, so after reading an even v every slot write of the
+ * section that produced v is visible. Wait-free. */
 TB_INLINE uint32_t tb_read_begin(const struct tb_bucket *b)
 {
 	return __atomic_load_n(&b->version, __ATOMIC_ACQUIRE);
 }
 
 /* tb_read_valid: true iff no writer entered the bucket since
- * tb_read_begin returned v. The acquire fence keeps the (relaxed) slot reads
- * before the re-load of the version; it pairs with the release fence in
- * tb_write_begin: if any slot read saw a value written inside a section,
- * this load sees that section's odd version or a later one (Boehm, "Can
- * seqlocks get along with programming language memory models?", 2012).
- * Wait-free. */
+ * tb_read_begin returned v. The slot loads in between were acquire loads,
+ * so this load cannot be performed before them, and if any of them saw a
+ * store made inside a write section, this load sees that section's odd
+ * version or a later one (the seqlock argument of Boehm, "Can seqlocks get
+ * along with programming language memory models?", MSPC 2012, with
+ * acquire/release data accesses instead of fences). Wait-free. */
 TB_INLINE bool tb_read_valid(const struct tb_bucket *b, uint32_t v)
 {
-	__atomic_thread_fence(__ATOMIC_ACQUIRE);
 	return __atomic_load_n(&b->version, __ATOMIC_RELAXED) == v;
 }
 
@@ -197,28 +225,21 @@ TB_INLINE void tb_unlock2(struct l7_table *t, uint64_t a, uint64_t b)
 		tb_unlock(&t->buckets[b]);
 }
 
-/* tb_write_mark: make the bucket's version odd (caller holds its lock, so
- * no other writer changes the version). Relaxed: ordered by the fence in
- * tb_write_fence. */
-TB_INLINE void tb_write_mark(struct tb_bucket *b)
+/* tb_write_mark: make the bucket's version odd before changing its slots
+ * (caller holds its lock, so no other writer changes the version). The
+ * slot stores that follow are release stores, which order this store
+ * before them for any reader that sees them. With TTLs the store is
+ * seq_cst: it pairs with the reader's seq_cst expiry store and version
+ * re-load in tb_refresh (lookup.c) and this writer's seq_cst expiry loads
+ * (tb_ld_exp), a Dekker pair — either the reader sees the odd version and
+ * refreshes again, or this writer's expiry loads see the reader's store. */
+TB_INLINE void tb_write_mark(const struct l7_table *t, struct tb_bucket *b)
 {
 	uint32_t v = __atomic_load_n(&b->version, __ATOMIC_RELAXED);
-	__atomic_store_n(&b->version, v + 1u, __ATOMIC_RELAXED);
-}
-
-/* tb_write_fence: after marking, before touching slots. Release orders the
- * odd version before every slot write (pairs with tb_read_valid's acquire
- * fence). With TTLs it is a full (seq_cst) fence: a reader's blind expiry
- * store followed by its own seq_cst fence and version re-check (see
- * tb_refresh in lookup.c) is a Dekker pair with this fence — either the
- * reader sees the odd version, or this writer's later reads of the expiry
- * word see the reader's store. */
-TB_INLINE void tb_write_fence(const struct l7_table *t)
-{
 	if (t->ttl_ns)
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		__atomic_store_n(&b->version, v + 1u, __ATOMIC_SEQ_CST);
 	else
-		__atomic_thread_fence(__ATOMIC_RELEASE);
+		__atomic_store_n(&b->version, v + 1u, __ATOMIC_RELAXED);
 }
 
 /* tb_write_end: version back to even. Release: every slot write of the

@@ -9,8 +9,8 @@
  *    it needs one of those locks. So "exists?" and "free slot?" are
  *    answered authoritatively and a key is never stored twice.
  *  - every change to a bucket's tags or slots happens between
- *    tb_write_mark/tb_write_fence and tb_write_end on that bucket, so
- *    lock-free readers detect it (lookup.c).
+ *    tb_write_mark and tb_write_end on that bucket, so lock-free readers
+ *    detect it (lookup.c).
  *  - when both buckets are full, the cuckoo path is searched breadth-first
  *    WITHOUT locks (reads may be stale), then executed from its end
  *    backwards: each move locks just its source and destination buckets
@@ -55,7 +55,7 @@ put_slot(struct l7_table *t, uint64_t b, uint32_t s, const uint64_t *kw,
 	for (uint32_t i = 0; i < t->value_words; i++)
 		tb_st(&slot[t->key_words + i], vw[i], conc);
 	if (t->ttl_ns)
-		tb_st(&slot[t->exp_word], now_ns + t->ttl_ns, conc);
+		tb_st_exp(&slot[t->exp_word], now_ns + t->ttl_ns, conc);
 	tb_set_tag(t, b, s, tag, conc);
 }
 
@@ -68,16 +68,14 @@ set_value(struct l7_table *t, uint64_t b, uint32_t s, const uint64_t *vw,
 	for (uint32_t i = 0; i < t->value_words; i++)
 		tb_st(&slot[t->key_words + i], vw[i], conc);
 	if (t->ttl_ns)
-		tb_st(&slot[t->exp_word], now_ns + t->ttl_ns, conc);
+		tb_st_exp(&slot[t->exp_word], now_ns + t->ttl_ns, conc);
 }
 
 static inline __attribute__((always_inline)) void
 section_begin(struct l7_table *t, uint64_t b, bool conc)
 {
-	if (conc) {
-		tb_write_mark(&t->buckets[b]);
-		tb_write_fence(t);
-	}
+	if (conc)
+		tb_write_mark(t, &t->buckets[b]);
 }
 
 static inline __attribute__((always_inline)) void
@@ -162,15 +160,15 @@ do_move(struct l7_table *t, const struct move *m, bool conc)
 		return false;
 	}
 	if (conc) {
-		tb_write_mark(&t->buckets[m->src]);
-		if (m->dst != m->src)
-			tb_write_mark(&t->buckets[m->dst]);
-		tb_write_fence(t);
+		tb_write_mark(t, &t->buckets[m->src]);
+		tb_write_mark(t, &t->buckets[m->dst]);
 	}
 	uint64_t *from = tb_slot(t, m->src, m->src_slot);
 	uint64_t *to = tb_slot(t, m->dst, m->dst_slot);
-	for (uint32_t i = 0; i < t->slot_words; i++)
+	for (uint32_t i = 0; i < t->exp_word; i++)
 		tb_st(&to[i], tb_ld(&from[i], conc), conc);
+	if (t->ttl_ns) /* seq_cst: sees any blind refresh not flagged to its reader */
+		tb_st_exp(&to[t->exp_word], tb_ld_exp(&from[t->exp_word], conc), conc);
 	tb_set_tag(t, m->dst, m->dst_slot, m->tag, conc);
 	tb_set_tag(t, m->src, m->src_slot, 0, conc);
 	if (conc) {
