@@ -298,6 +298,9 @@ int l7_pipeline_action_add(struct l7_pipeline *pl, const char *name,
 			   unsigned n_params, const uint8_t *param_bits,
 			   const struct l7_pl_prim *prims, unsigned n_prims);
 
+/* Id of an action by name, or L7_ENOENT. */
+int l7_pipeline_action_id(const struct l7_pipeline *pl, const char *name);
+
 /* Store a TCP options blob (<= 40 bytes) for L7_PL_OP_TCP_OPTS; id or error. */
 int l7_pipeline_blob_add(struct l7_pipeline *pl, const uint8_t *bytes, size_t len);
 

@@ -62,6 +62,7 @@ struct need {
 	uint32_t reg_sram;
 	uint64_t regs;       /* bit r: register r used */
 	struct pl_fset reads, writes;
+	struct pl_fset cond_reads; /* fields its condition reads */
 };
 
 static void step_actions(const struct l7_pipeline *pl, const struct pl_step *st,
@@ -169,8 +170,10 @@ static void step_needs(const struct l7_pipeline *pl, const struct pl_step *st, s
 	nd->fixed[PL_R_TABLES] = 1;
 	for (unsigned i = 0; i < st->s.n_cond; i++) {
 		const struct l7_pl_cond *c = &st->s.cond[i];
-		if (c->cmp != L7_PL_CMP_HIT && c->cmp != L7_PL_CMP_MISS)
+		if (c->cmp != L7_PL_CMP_HIT && c->cmp != L7_PL_CMP_MISS) {
 			pl_fset_add(&nd->reads, c->field);
+			pl_fset_add(&nd->cond_reads, c->field);
+		}
 	}
 	if (st->s.table >= 0) {
 		const struct pl_table *t = &pl->table[st->s.table];
@@ -303,10 +306,17 @@ static int place_step(struct l7_pipeline *pl, unsigned c, struct need *all, char
 	struct need *nd = &all[c];
 	step_needs(pl, st, nd);
 	unsigned e = 0;
+	/* a step reached only when an earlier branch's condition failed also
+	 * depends on what that condition reads (control dependency) */
+	struct pl_fset eff = nd->reads;
+	for (unsigned p = 0; p < c; p++)
+		if (exclusive(&pl->step[p], p, c))
+			for (unsigned w = 0; w < L7_PL_MAX_FIELDS / 64; w++)
+				eff.w[w] |= all[p].cond_reads.w[w];
 	for (unsigned p = 0; p < c; p++) {
 		if (exclusive(&pl->step[p], p, c) || pl->step[p].last_stage < 0)
 			continue;
-		if (pl_fset_meets(&all[p].writes, &nd->reads) ||
+		if (pl_fset_meets(&all[p].writes, &eff) ||
 		    pl_fset_meets(&all[p].writes, &nd->writes))
 			if ((unsigned)pl->step[p].last_stage + 1 > e)
 				e = (unsigned)pl->step[p].last_stage + 1;
@@ -497,7 +507,7 @@ int l7_pipeline_usage(const struct l7_pipeline *pl, char *buf, size_t len)
 	char line[128];
 	int n = snprintf(line, sizeof(line), "%-18s %10s %10s %9s\n", "Resource", "Used", "Total",
 			 "Percent");
-	for (int r = 0; r <= PL_R__STAGE_COUNT + 1; r++) {
+	for (int r = 0; r <= PL_R__STAGE_COUNT + 2; r++) {
 		if (r > 0) {
 			uint32_t u, t;
 			const char *nm;

@@ -374,6 +374,16 @@ int l7_pipeline_action_add(struct l7_pipeline *pl, const char *name,
 	return (int)pl->n_actions++;
 }
 
+int l7_pipeline_action_id(const struct l7_pipeline *pl, const char *name)
+{
+	if (!pl || !name)
+		return L7_EINVAL;
+	for (unsigned i = 0; i < pl->n_actions; i++)
+		if (strcmp(pl->action[i].name, name) == 0)
+			return (int)i;
+	return L7_ENOENT;
+}
+
 int l7_pipeline_blob_add(struct l7_pipeline *pl, const uint8_t *bytes, size_t len)
 {
 	if (!pl || (len && !bytes) || len > L7_TCP_OPT_MAX)

@@ -1,0 +1,415 @@
+/*
+ * test_pipeline_miresga.c — Miresga's switch program (prog_miresga.c) on the
+ * model: every packet class of miresga-code-notes.md §1.7 goes to the right
+ * egress with the right rewrites and correct checksums; the compile step
+ * fits it and reports its resource usage.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "l7splice/packet.h"
+#include "l7splice/pipeline.h"
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+#define VIP IP(10, 0, 1, 10)
+#define BE0 IP(10, 0, 1, 2)
+#define FE IP(10, 0, 1, 252)
+#define C_OFF IP(10, 0, 0, 2) /* client with an offloaded connection */
+#define C_NEW IP(10, 0, 0, 3) /* client without one */
+#define P_OFF 40000
+#define P_NEW 50000
+#define MAC_CLIENT 0x020000000001ull
+#define MAC_SWITCH 0x0c42a14aff02ull
+#define PORT_CLIENT_NET 1
+#define PORT_CLIENT2 2
+#define PORT_BE0 140
+#define PORT_FE_BASE 128
+
+struct fix {
+	struct l7_pipeline *pl;
+	struct l7_pl_miresga ids;
+	struct l7_pl_miresga_opts o;
+};
+
+/* Independent CRC-8 (poly 0x07) of the client tuple, as the test's oracle. */
+static uint8_t crc8_tuple(uint32_t ip, uint16_t port)
+{
+	uint8_t b[6] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
+			 (uint8_t)ip, (uint8_t)(port >> 8), (uint8_t)port };
+	uint8_t c = 0;
+	for (int i = 0; i < 6; i++) {
+		c ^= b[i];
+		for (int k = 0; k < 8; k++)
+			c = (uint8_t)((c & 0x80) ? (c << 1) ^ 0x07 : c << 1);
+	}
+	return c;
+}
+
+static uint32_t crc32_tuple(uint32_t ip, uint16_t port)
+{
+	uint8_t b[6] = { (uint8_t)(ip >> 24), (uint8_t)(ip >> 16), (uint8_t)(ip >> 8),
+			 (uint8_t)ip, (uint8_t)(port >> 8), (uint8_t)port };
+	uint32_t c = 0xffffffffu;
+	for (int i = 0; i < 6; i++) {
+		c ^= b[i];
+		for (int k = 0; k < 8; k++)
+			c = (c & 1) ? (c >> 1) ^ 0xedb88320u : c >> 1;
+	}
+	return ~c;
+}
+
+static uint16_t fe_port(uint32_t ip, uint16_t port)
+{
+	return (uint16_t)(PORT_FE_BASE + (crc8_tuple(ip, port) & 3));
+}
+
+static void add(struct l7_pipeline *pl, int t, uint64_t k0, uint64_t k1, uint8_t plen, int a,
+		uint64_t p0, uint64_t p1, uint64_t p2)
+{
+	struct l7_pl_entry e;
+	memset(&e, 0, sizeof(e));
+	e.value[0] = k0;
+	e.value[1] = k1;
+	e.prefix_len = plen;
+	e.action = a;
+	e.params[0] = p0;
+	e.params[1] = p1;
+	e.params[2] = p2;
+	assert_int_equal(l7_pipeline_entry_add(pl, t, &e, 0), 0);
+}
+
+static struct fix *build(int keyed)
+{
+	struct fix *f = calloc(1, sizeof(*f));
+	struct l7_pl_config cfg;
+	l7_pl_config_default(&cfg);
+	assert_int_equal(l7_pipeline_create(&cfg, &f->pl), 0);
+	l7_pl_miresga_opts_default(&f->o);
+	f->o.isn_keyed = keyed;
+	assert_int_equal(l7_pipeline_prog_miresga(f->pl, &f->o, &f->ids), 0);
+	char err[256];
+	assert_int_equal(l7_pipeline_compile(f->pl, err, sizeof(err)), 0);
+	assert_int_equal(l7_pl_miresga_install_const(f->pl, &f->o, &f->ids), 0);
+	struct l7_pipeline *pl = f->pl;
+	struct l7_pl_miresga *id = &f->ids;
+	add(pl, id->t_dip, BE0, 80, 0, id->a_dip_hit, 0, 0, 0);
+	add(pl, id->t_d_port, 0, 0, 0, id->a_set_port, PORT_BE0, MAC_SWITCH, 0x0c0000000b00ull);
+	add(pl, id->t_d_ip, 0, 0, 0, id->a_set_dst_ip_port, BE0, 80, 0);
+	for (unsigned b = 0; b < 256; b++)
+		add(pl, id->t_lb_port, b, 0, 0, id->a_set_port, PORT_FE_BASE + (b & 3), MAC_SWITCH,
+		    0x0c42a1d1d0c8ull);
+	add(pl, id->t_route, IP(10, 0, 0, 0), 0, 24, id->a_set_port, PORT_CLIENT_NET, 0xaa, 0xbb);
+	add(pl, id->t_route, C_OFF, 0, 32, id->a_set_port, PORT_CLIENT2, 0xaa, 0xcc);
+	add(pl, id->t_route, FE, 0, 32, id->a_set_port, PORT_FE_BASE, 0xaa, 0xdd);
+	add(pl, id->t_oft, C_OFF, P_OFF, 0, id->a_oft_hit, 0, 0, 0);
+	return f;
+}
+
+static void teardown(struct fix *f)
+{
+	l7_pipeline_destroy(f->pl);
+	free(f);
+}
+
+static uint32_t frame(uint8_t *buf, uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport,
+		      uint16_t flags, uint32_t seq, const char *payload, const uint8_t *opts,
+		      size_t opts_len)
+{
+	struct l7_tcp_build b;
+	memset(&b, 0, sizeof(b));
+	b.linktype = L7_LINKTYPE_ETHERNET;
+	for (int i = 0; i < 6; i++) {
+		b.eth_src[i] = (uint8_t)(MAC_CLIENT >> (40 - 8 * i));
+		b.eth_dst[i] = (uint8_t)(0xababab000001ull >> (40 - 8 * i));
+	}
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(src);
+	b.dst = l7_addr_from_v4(dst);
+	b.sport = sport;
+	b.dport = dport;
+	b.seq = seq;
+	b.ack = 777;
+	b.flags = flags;
+	b.window = 29200;
+	b.opts = opts;
+	b.opts_len = opts_len;
+	b.payload = (const uint8_t *)payload;
+	b.payload_len = payload ? strlen(payload) : 0;
+	size_t len = 0;
+	assert_int_equal(l7_pkt_build_tcp(buf, 256, &b, &len), 0);
+	return (uint32_t)len;
+}
+
+static void run(struct fix *f, uint8_t *buf, uint32_t len, uint16_t port, struct l7_pl_result *r,
+		struct l7_pkt *out)
+{
+	assert_int_equal(l7_pipeline_process(f->pl, buf, len, 256, port, 1000, r), 0);
+	assert_int_equal(r->err, 0);
+	assert_int_equal(l7_pkt_parse(out, buf, r->frame_len, L7_LINKTYPE_ETHERNET), 0);
+	assert_int_equal(l7_pkt_csum_verify(out), 0);
+}
+
+static void syn_to_vip_is_answered_by_the_switch(void **state)
+{
+	(void)state;
+	for (int keyed = 0; keyed <= 1; keyed++) {
+		struct fix *f = build(keyed);
+		uint8_t buf[256];
+		/* the usual Linux SYN options (20 bytes) */
+		static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1,
+						    0, 0, 0, 0, 1, 3, 3, 7 };
+		uint32_t len = frame(buf, C_NEW, P_NEW, VIP, 80, L7_TCP_SYN, 1000, NULL, syn_opts,
+				     sizeof(syn_opts));
+		struct l7_pl_result r;
+		struct l7_pkt p;
+		run(f, buf, len, 7, &r, &p);
+		assert_false(r.dropped);
+		assert_int_equal(r.egress_port, 7); /* back out of the ingress port */
+		assert_int_equal(l7_addr_v4(&p.src), VIP);
+		assert_int_equal(l7_addr_v4(&p.dst), C_NEW);
+		assert_int_equal(p.sport, 80);
+		assert_int_equal(p.dport, P_NEW);
+		assert_int_equal(p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+		assert_int_equal(p.tcp_ack, 1001);
+		if (!keyed)
+			assert_int_equal(p.tcp_seq, crc32_tuple(C_NEW, P_NEW));
+		else
+			assert_int_not_equal(p.tcp_seq, crc32_tuple(C_NEW, P_NEW));
+		assert_int_equal(r.frame_len, 14 + 20 + 32);
+		assert_int_equal(p.ip_len, 52);
+		struct l7_tcp_opts o;
+		size_t ol;
+		const uint8_t *op = l7_pkt_tcp_opts(&p, &ol);
+		assert_int_equal(ol, 12);
+		assert_int_equal(l7_tcp_opts_parse(op, ol, &o), 0);
+		assert_int_equal(o.has, L7_TCPO_HAS_MSS | L7_TCPO_HAS_WS | L7_TCPO_HAS_SACK_PERM);
+		assert_int_equal(o.mss, 1460);
+		assert_int_equal(o.wscale, 7);
+		/* MACs: back to the client, from the switch's SYN-ACK MAC */
+		assert_memory_equal(buf, "\x02\x00\x00\x00\x00\x01", 6);
+		assert_memory_equal(buf + 6, "\xab\xab\xab\xcd\xcd\xcd", 6);
+		/* the same SYN again gets the same ISN (stateless) */
+		uint32_t isn = p.tcp_seq;
+		len = frame(buf, C_NEW, P_NEW, VIP, 80, L7_TCP_SYN, 1000, NULL, syn_opts,
+			    sizeof(syn_opts));
+		run(f, buf, len, 7, &r, &p);
+		assert_int_equal(p.tcp_seq, isn);
+		teardown(f);
+	}
+}
+
+static void client_data_not_offloaded_goes_to_the_crc8_front_end(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	for (uint16_t port = 50000; port < 50040; port++) {
+		uint32_t len = frame(buf, C_NEW, port, VIP, 80, L7_TCP_ACK | L7_TCP_PSH, 5,
+				     "GET /1KBFile HTTP/1.1\r\n\r\n", NULL, 0);
+		run(f, buf, len, 3, &r, &p);
+		assert_false(r.dropped);
+		assert_int_equal(r.egress_port, fe_port(C_NEW, port));
+		assert_int_equal(l7_addr_v4(&p.dst), VIP); /* only MACs change */
+		assert_int_equal(r.tables_hit & (1ull << f->ids.t_oft), 0);
+		assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_lb_port), 0);
+	}
+	/* the handshake-completing pure ACK also goes to the front-end */
+	uint32_t len = frame(buf, C_NEW, P_NEW, VIP, 80, L7_TCP_ACK, 5, NULL, NULL, 0);
+	run(f, buf, len, 3, &r, &p);
+	assert_int_equal(r.egress_port, fe_port(C_NEW, P_NEW));
+	teardown(f);
+}
+
+static void offloaded_client_pure_ack_goes_to_the_back_end(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	uint32_t len = frame(buf, C_OFF, P_OFF, VIP, 80, L7_TCP_ACK, 5, NULL, NULL, 0);
+	run(f, buf, len, 3, &r, &p);
+	assert_false(r.dropped);
+	assert_int_equal(r.egress_port, PORT_BE0);
+	assert_int_equal(l7_addr_v4(&p.dst), BE0); /* dst rewritten to the BE */
+	assert_int_equal(p.dport, 80);
+	assert_int_equal(l7_addr_v4(&p.src), C_OFF);
+	assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_oft), 0);
+	assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_d_ip), 0);
+	assert_int_equal(r.latency_ns, 1000);
+	assert_int_equal(r.passes, 1);
+	teardown(f);
+}
+
+static void offloaded_client_data_still_goes_to_the_front_end(void **state)
+{
+	(void)state;
+	/* l7lb_switch.p4: hit + payload -> lb_flag (every request transits the
+	 * front-end, which may re-splice a keep-alive connection) */
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	uint32_t len = frame(buf, C_OFF, P_OFF, VIP, 80, L7_TCP_ACK | L7_TCP_PSH, 5,
+			     "GET /x HTTP/1.1\r\n\r\n", NULL, 0);
+	run(f, buf, len, 3, &r, &p);
+	assert_int_equal(r.egress_port, fe_port(C_OFF, P_OFF));
+	assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_oft), 0);
+	/* and so do its FIN and RST */
+	len = frame(buf, C_OFF, P_OFF, VIP, 80, L7_TCP_ACK | L7_TCP_FIN, 5, NULL, NULL, 0);
+	run(f, buf, len, 3, &r, &p);
+	assert_int_equal(r.egress_port, fe_port(C_OFF, P_OFF));
+	teardown(f);
+}
+
+static void offloaded_back_end_response_goes_to_the_client(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	uint32_t len = frame(buf, BE0, 80, C_OFF, P_OFF, L7_TCP_ACK, 9, "HTTP/1.1 200 OK\r\n", NULL,
+			     0);
+	run(f, buf, len, PORT_BE0, &r, &p);
+	assert_false(r.dropped);
+	assert_int_equal(r.egress_port, PORT_CLIENT2); /* the /32 beats the /24 */
+	assert_int_equal(l7_addr_v4(&p.src), VIP);     /* source rewritten to VIP:80 */
+	assert_int_equal(p.sport, 80);
+	assert_int_equal(l7_addr_v4(&p.dst), C_OFF);
+	assert_int_equal(p.payload_len, strlen("HTTP/1.1 200 OK\r\n"));
+	/* its FIN goes to the front-end instead */
+	len = frame(buf, BE0, 80, C_OFF, P_OFF, L7_TCP_ACK | L7_TCP_FIN, 9, NULL, NULL, 0);
+	run(f, buf, len, PORT_BE0, &r, &p);
+	assert_int_equal(r.egress_port, fe_port(C_OFF, P_OFF));
+	assert_int_equal(l7_addr_v4(&p.src), BE0);
+	teardown(f);
+}
+
+static void back_end_response_not_offloaded_goes_to_the_same_front_end(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	uint32_t len = frame(buf, BE0, 80, C_NEW, P_NEW, L7_TCP_ACK, 9, "data", NULL, 0);
+	run(f, buf, len, PORT_BE0, &r, &p);
+	assert_int_equal(r.egress_port, fe_port(C_NEW, P_NEW));
+	assert_int_equal(l7_addr_v4(&p.src), BE0);
+	teardown(f);
+}
+
+static void other_traffic_is_routed_dropped_or_sent_to_cpu(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	/* FE -> client (relayed response): LPM /24 */
+	uint32_t len = frame(buf, FE, 80, IP(10, 0, 0, 9), 1234, L7_TCP_ACK, 1, "x", NULL, 0);
+	run(f, buf, len, PORT_FE_BASE, &r, &p);
+	assert_int_equal(r.egress_port, PORT_CLIENT_NET);
+	assert_memory_equal(buf, "\x00\x00\x00\x00\x00\xbb", 6); /* dst MAC from the route */
+	/* no route: dropped */
+	len = frame(buf, FE, 80, IP(192, 168, 1, 1), 1234, L7_TCP_ACK, 1, "x", NULL, 0);
+	run(f, buf, len, PORT_FE_BASE, &r, &p);
+	assert_true(r.dropped);
+	/* the control endpoint 10.0.1.254:12345 goes to the CPU port */
+	len = frame(buf, FE, 9999, IP(10, 0, 1, 254), 12345, L7_TCP_ACK, 1, "ctl", NULL, 0);
+	run(f, buf, len, PORT_FE_BASE, &r, &p);
+	assert_true(r.to_cpu);
+	assert_false(r.cpu_lost);
+	assert_int_equal(r.egress_port, L7_PL_PORT_CPU);
+	assert_true(r.cpu_arrive_ns > 1000);
+	/* non-TCP (UDP) is dropped by this program */
+	uint8_t udp[64];
+	memset(udp, 0, sizeof(udp));
+	memcpy(udp + 12, "\x08\x00\x45\x00\x00\x1c\x00\x00\x00\x00\x40\x11\x00\x00"
+			 "\x0a\x00\x00\x03\x0a\x00\x01\x0a\x04\xd2\x00\x50\x00\x08\x00\x00", 30);
+	assert_int_equal(l7_pipeline_process(f->pl, udp, 42, 64, 3, 0, &r), 0);
+	assert_true(r.dropped);
+	assert_int_equal(r.tables_applied, 0);
+	/* a truncated frame is not a crash: dropped too */
+	assert_int_equal(l7_pipeline_process(f->pl, udp, 20, 64, 3, 0, &r), 0);
+	assert_true(r.dropped);
+	teardown(f);
+}
+
+static void compile_reports_usage_in_table_ii_form(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	char buf[2048];
+	int n = l7_pipeline_usage(f->pl, buf, sizeof(buf));
+	assert_true(n > 0 && n < (int)sizeof(buf));
+	assert_non_null(strstr(buf, "SRAM"));
+	assert_non_null(strstr(buf, "TCAM"));
+	assert_non_null(strstr(buf, "Hash Bits"));
+	/* SRAM: offload table 143,360 x (48 key + 8 data + 4) bits, two per
+	 * 128-bit word = 71,680 words = 70 blocks; six small exact tables 1
+	 * block each; the LPM's action data 1 block: 77 of 12 x 80 */
+	assert_true(l7_pipeline_usage_pct(f->pl, "SRAM") > 100.0 * 77 / 960 - 1e-9);
+	assert_true(l7_pipeline_usage_pct(f->pl, "SRAM") < 100.0 * 77 / 960 + 1e-9);
+	/* TCAM: the 1024-entry /32 LPM = 2 blocks of 512 x 44 */
+	assert_true(l7_pipeline_usage_pct(f->pl, "TCAM") > 100.0 * 2 / 288 - 1e-9);
+	assert_true(l7_pipeline_usage_pct(f->pl, "TCAM") < 100.0 * 2 / 288 + 1e-9);
+	unsigned a, b, c, d;
+	assert_int_equal(l7_pipeline_table_stages(f->pl, f->ids.t_dip, &a, &b), 0);
+	assert_int_equal(l7_pipeline_table_stages(f->pl, f->ids.t_oft, &c, &d), 0);
+	assert_true(c > b); /* the offload key is written by the DIP lookup */
+	char lay[2048];
+	assert_true(l7_pipeline_layout(f->pl, lay, sizeof(lay)) > 0);
+	assert_non_null(strstr(lay, "offload_connection_table"));
+	if (getenv("L7_PIPELINE_VERBOSE"))
+		printf("%s\n%s", buf, lay);
+	teardown(f);
+}
+
+static void full_offload_table_rejects_through_the_channel(void **state)
+{
+	(void)state;
+	struct fix *f = build(1);
+	struct l7_pipeline *pl = f->pl;
+	for (uint32_t i = 1; i < f->o.offload_size; i++)
+		add(pl, f->ids.t_oft, IP(10, 1, 0, 0) + i, 1000, 0, f->ids.a_oft_hit, 1, 0, 0);
+	assert_int_equal(l7_pipeline_table_count(pl, f->ids.t_oft), 143360);
+	struct l7_pl_req q;
+	memset(&q, 0, sizeof(q));
+	q.op = L7_PL_REQ_ADD;
+	q.table = f->ids.t_oft;
+	q.entry.value[0] = IP(11, 0, 0, 1);
+	q.entry.value[1] = 1;
+	q.entry.action = f->ids.a_oft_hit;
+	int st;
+	l7_time_ns vis;
+	assert_int_equal(l7_pipeline_submit(pl, &q, 1, 0, &st, &vis), 0);
+	assert_int_equal(st, L7_EFULL);
+	teardown(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(syn_to_vip_is_answered_by_the_switch),
+		cmocka_unit_test(client_data_not_offloaded_goes_to_the_crc8_front_end),
+		cmocka_unit_test(offloaded_client_pure_ack_goes_to_the_back_end),
+		cmocka_unit_test(offloaded_client_data_still_goes_to_the_front_end),
+		cmocka_unit_test(offloaded_back_end_response_goes_to_the_client),
+		cmocka_unit_test(back_end_response_not_offloaded_goes_to_the_same_front_end),
+		cmocka_unit_test(other_traffic_is_routed_dropped_or_sent_to_cpu),
+		cmocka_unit_test(compile_reports_usage_in_table_ii_form),
+		cmocka_unit_test(full_offload_table_rejects_through_the_channel),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
