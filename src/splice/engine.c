@@ -32,9 +32,19 @@ static int has_leg_up(const struct conn *c)
 				       c->state == L7_SPLICE_CLOSED);
 }
 
+/* Server-space sequence number after the last client byte (or FIN) sent
+ * on the current leg: buffered head bytes have not been sent. */
+static uint32_t leg_next_seq(const struct conn *c)
+{
+	uint32_t end = (c->flags & CF_HEAD) ? c->head_seq : c->c_nxt;
+	return l7_splice_map_seq(&c->rec, end);
+}
+
 static uint16_t rescale(uint32_t w, uint8_t in, uint8_t out)
 {
 	uint32_t v = (w << in) >> out;
+	if (v == 0 && w != 0)
+		v = 1; /* as in xlate.c: no false zero windows */
 	return v > 65535 ? 65535 : (uint16_t)v;
 }
 
@@ -163,8 +173,7 @@ static void rst_server(struct l7_splice *s, struct conn *c)
 {
 	if (!(c->flags & CF_LEG))
 		return;
-	uint32_t seq = c->state == L7_SPLICE_SYN_SENT ? c->leg_isn + 1
-						       : l7_splice_map_seq(&c->rec, c->c_nxt);
+	uint32_t seq = c->state == L7_SPLICE_SYN_SENT ? c->leg_isn + 1 : leg_next_seq(c);
 	struct seg g = { &c->rec.leg_src, &c->rec.backend, c->rec.leg_src_port,
 			 c->rec.backend_port, seq, 0, L7_TCP_RST, 0, NULL, 0, NULL, 0 };
 	splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
@@ -301,7 +310,7 @@ static void close_old_leg(struct l7_splice *s, struct conn *c, l7_time_ns now)
 	c->okey = c->skey;
 	if (splice_table_insert(s, &c->okey, conn_id(s, c) << 2 | DIR_OLD) == 0)
 		c->flags |= CF_OLD;
-	c->old_seq = l7_splice_map_seq(&c->rec, c->c_nxt);
+	c->old_seq = leg_next_seq(c);
 	c->old_ack = c->b_nxt;
 	c->old_deadline_ns = now + 4 * s->cfg.syn_rto_ns;
 	uint8_t opts[12];
@@ -746,11 +755,12 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		int had_fin_before = (c->flags & CF_FIN_PENDING) != 0;
 		if (len == 0 && !(f & L7_TCP_FIN)) {
 			/* A pure ACK: the back-end still needs it (keep-alive). */
+			int rc = L7_SPLICE_IN_CONSUMED;
 			if (has_leg_up(c) && !l7_seq_before(seq, c->head_seq))
-				return relay_c2s(s, c, p, frame);
-			if (c->flags & CF_RESPLICE_WAIT && acked_more)
+				rc = relay_c2s(s, c, p, frame);
+			if ((c->flags & CF_RESPLICE_WAIT) && acked_more)
 				try_route(s, c, now);
-			return L7_SPLICE_IN_CONSUMED;
+			return rc;
 		}
 		if (len && l7_seq_before(seq, c->head_seq) && has_leg_up(c)) {
 			/* Retransmitted bytes of the previous request. */
@@ -768,11 +778,13 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 			return L7_SPLICE_IN_CONSUMED;
 		if ((f & L7_TCP_FIN) && end == c->head_seq + c->head_len && !had_fin_before)
 			c->flags |= CF_FIN_PENDING;
-		if (has_leg_up(c) && acked_more && len)
-			to_server(s, c, l7_splice_map_seq(&c->rec, c->head_seq), 0, NULL, 0);
 		if (took > 0 || (c->flags & CF_FIN_PENDING && !had_fin_before) ||
 		    (c->flags & CF_RESPLICE_WAIT && acked_more))
 			try_route(s, c, now);
+		/* Bytes still held: the back-end still needs the ACK they carried. */
+		if (c->state != L7_SPLICE_FREE && has_leg_up(c) && (c->flags & CF_HEAD) && c->head_len &&
+		    acked_more && len)
+			to_server(s, c, leg_next_seq(c), 0, NULL, 0);
 		return L7_SPLICE_IN_CONSUMED;
 	}
 	if (!has_leg_up(c)) {

@@ -64,6 +64,10 @@ static uint16_t rescale(uint16_t w, uint8_t in, uint8_t out)
 	if (in == out)
 		return w;
 	uint32_t v = ((uint32_t)w << in) >> out;
+	/* Round down (never offer more than the peer did), except that a
+	 * non-zero window never becomes a false zero window. */
+	if (v == 0 && w != 0)
+		v = 1;
 	return v > 65535 ? 65535 : (uint16_t)v;
 }
 

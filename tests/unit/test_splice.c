@@ -1,0 +1,1178 @@
+/*
+ * test_splice.c — the splicing engine, packet by packet: every state
+ * transition, the four LB-NIC ACK cases, SACK/TS/window/MSS translation,
+ * ISN wraparound, retransmission across an insertion point, re-splicing,
+ * half-close, RST both ways, cookies and stray packets, and that an agent
+ * holding only the exported record translates exactly like the engine.
+ *
+ * The harness plays client and back-end by hand: it builds raw IPv4 frames,
+ * feeds them to l7_splice_input(), and inspects every emitted frame.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "l7splice/splice.h"
+
+#define CLIENT_IP 0x0a000001u
+#define VIP_IP 0x0a00010au
+#define BE1_IP 0x0a000201u
+#define BE2_IP 0x0a000202u
+#define CPORT 40000
+#define VPORT 80
+#define BPORT 8080
+#define MAXOUT 64
+
+struct outpkt {
+	enum l7_splice_side side;
+	uint8_t frame[4096];
+	size_t len;
+	struct l7_pkt p;
+	struct l7_tcp_opts o;
+};
+
+struct h {
+	struct l7_splice *s;
+	struct l7_splice_cfg cfg;
+	struct outpkt out[MAXOUT];
+	int n_out;
+	/* route behaviour */
+	uint32_t backend_ip;
+	int n_ins;
+	struct l7_splice_insert ins[2];
+	uint8_t ins_data[2][64];
+	uint64_t request_bytes;  /* UINT64_MAX: use the head length */
+	int wait;
+	int routes;
+	uint32_t isn;            /* stateful ISN override (0 = cookie) */
+	l7_time_ns now;
+	uint32_t c_isn;
+	uint32_t l_isn; /* from the SYN-ACK */
+	uint32_t conn;
+};
+
+static struct h *H;
+
+static void emit_cb(void *user, const struct l7_splice_out *o)
+{
+	struct h *h = user;
+	assert_true(h->n_out < MAXOUT);
+	struct outpkt *op = &h->out[h->n_out++];
+	op->side = o->side;
+	assert_true(o->len <= sizeof(op->frame));
+	memcpy(op->frame, o->frame, o->len);
+	op->len = o->len;
+	assert_int_equal(l7_pkt_parse(&op->p, op->frame, (uint32_t)op->len, o->linktype), 0);
+	/* Every frame the engine sends has right checksums. */
+	assert_int_equal(l7_pkt_csum_verify(&op->p), 0);
+	size_t olen;
+	const uint8_t *opts = l7_pkt_tcp_opts(&op->p, &olen);
+	assert_int_equal(l7_tcp_opts_parse(opts, olen, &op->o), 0);
+}
+
+static enum l7_splice_verdict route_cb(void *user, const struct l7_splice_head *hd,
+				       struct l7_splice_route *r)
+{
+	struct h *h = user;
+	h->routes++;
+	h->conn = hd->conn_id;
+	/* Route once the head is complete (the engine does not parse HTTP). */
+	int complete = 0;
+	size_t head_len = 0;
+	for (size_t i = 0; i + 4 <= hd->len; i++)
+		if (memcmp(hd->bytes + i, "\r\n\r\n", 4) == 0) {
+			complete = 1;
+			head_len = i + 4;
+			break;
+		}
+	if (!complete)
+		return L7_SPLICE_ROUTE_MORE;
+	if (h->wait)
+		return L7_SPLICE_ROUTE_WAIT;
+	r->backend = l7_addr_from_v4(h->backend_ip);
+	r->backend_port = BPORT;
+	r->request_bytes = h->request_bytes == UINT64_MAX ? head_len : h->request_bytes;
+	r->n_inserts = (uint8_t)h->n_ins;
+	for (int i = 0; i < h->n_ins; i++) {
+		r->inserts[i] = h->ins[i];
+		r->inserts[i].stream_off += hd->stream_off;
+	}
+	return L7_SPLICE_ROUTE_GO;
+}
+
+static uint32_t isn_cb(void *user, const struct l7_flow_key *k, uint32_t cisn)
+{
+	(void)k;
+	(void)cisn;
+	return ((struct h *)user)->isn;
+}
+
+static void setup_engine(struct h *h, int stateful)
+{
+	memset(&h->cfg, 0, sizeof(h->cfg));
+	h->cfg.max_conns = 8;
+	h->cfg.buf_bytes = 4096;
+	h->cfg.stateful = (uint8_t)stateful;
+	for (int i = 0; i < 16; i++)
+		h->cfg.cookie.secret[i] = (uint8_t)(0xa0 + i);
+	h->cfg.cookie.period_ns = 1000000000ull;
+	h->cfg.route = route_cb;
+	h->cfg.emit = emit_cb;
+	h->cfg.user = h;
+	if (h->isn)
+		h->cfg.isn_fn = isn_cb;
+	int err = 1;
+	h->s = l7_splice_create(&h->cfg, &err);
+	assert_non_null(h->s);
+	assert_int_equal(err, 0);
+}
+
+static int setup(void **state)
+{
+	struct h *h = calloc(1, sizeof(*h));
+	h->backend_ip = BE1_IP;
+	h->request_bytes = 0;
+	h->now = 1000ull * 1000000000ull;
+	h->c_isn = 0x1000;
+	H = h;
+	*state = h;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct h *h = *state;
+	l7_splice_destroy(h->s);
+	free(h);
+	return 0;
+}
+
+/* ------------------------------------------------------------ packets */
+
+struct pk {
+	uint32_t src, dst;
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint16_t flags, win;
+	const uint8_t *opts;
+	size_t olen;
+	const char *data;
+	size_t len;
+};
+
+static int feed(struct h *h, const struct pk *k)
+{
+	struct l7_tcp_build b = { 0 };
+	b.linktype = L7_LINKTYPE_RAW;
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(k->src);
+	b.dst = l7_addr_from_v4(k->dst);
+	b.sport = k->sport;
+	b.dport = k->dport;
+	b.seq = k->seq;
+	b.ack = k->ack;
+	b.flags = k->flags;
+	b.window = k->win ? k->win : 1000;
+	b.opts = k->opts;
+	b.opts_len = k->olen;
+	b.payload = (const uint8_t *)k->data;
+	b.payload_len = k->data ? (k->len ? k->len : strlen(k->data)) : 0;
+	uint8_t frame[4096];
+	size_t n = 0;
+	assert_int_equal(l7_pkt_build_tcp(frame, sizeof(frame), &b, &n), 0);
+	h->n_out = 0;
+	return l7_splice_input(h->s, frame, n, L7_LINKTYPE_RAW, h->now);
+}
+
+static int from_client(struct h *h, uint32_t seq, uint32_t ack, uint16_t flags,
+		       const uint8_t *opts, size_t olen, const char *data)
+{
+	struct pk k = { CLIENT_IP, VIP_IP, CPORT, VPORT, seq, ack, flags, 0, opts, olen, data, 0 };
+	return feed(h, &k);
+}
+
+static int from_server(struct h *h, uint32_t ip, uint32_t seq, uint32_t ack, uint16_t flags,
+		       const uint8_t *opts, size_t olen, const char *data)
+{
+	struct pk k = { ip, CLIENT_IP, BPORT, CPORT, seq, ack, flags, 0, opts, olen, data, 0 };
+	return feed(h, &k);
+}
+
+static const uint8_t *payload(const struct outpkt *o)
+{
+	return o->p.data + o->p.payload_off;
+}
+
+/* Linux-like SYN options: MSS, SACK-perm, TS, NOP, WS. */
+static size_t syn_opts(uint8_t *o, uint16_t mss, uint32_t tsval, int ws)
+{
+	struct l7_tcp_opts t = { 0 };
+	t.has = L7_TCPO_HAS_MSS | L7_TCPO_HAS_SACK_PERM | L7_TCPO_HAS_TS;
+	t.mss = mss;
+	t.ts_val = tsval;
+	if (ws >= 0) {
+		t.has |= L7_TCPO_HAS_WS;
+		t.wscale = (uint8_t)ws;
+	}
+	int n = l7_tcp_opts_encode(&t, o, 40);
+	assert_true(n > 0);
+	return (size_t)n;
+}
+
+static size_t ts_opt(uint8_t *o, uint32_t val, uint32_t ecr)
+{
+	struct l7_tcp_opts t = { 0 };
+	t.has = L7_TCPO_HAS_TS;
+	t.ts_val = val;
+	t.ts_ecr = ecr;
+	return (size_t)l7_tcp_opts_encode(&t, o, 40);
+}
+
+#define REQ "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
+#define REQ_LEN 27u
+
+/* Client handshake with TS (tsval 500) and WS 2; returns our ISN. */
+static void client_handshake(struct h *h, int with_ts)
+{
+	uint8_t o[40];
+	size_t n = with_ts ? syn_opts(o, 1400, 500, 2) : 0;
+	if (!with_ts) {
+		struct l7_tcp_opts t = { .has = L7_TCPO_HAS_MSS | L7_TCPO_HAS_WS |
+						L7_TCPO_HAS_SACK_PERM, .mss = 1400, .wscale = 2 };
+		n = (size_t)l7_tcp_opts_encode(&t, o, 40);
+	}
+	assert_int_equal(from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	struct outpkt *sa = &h->out[0];
+	assert_int_equal(sa->side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(sa->p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+	assert_int_equal(sa->p.tcp_ack, h->c_isn + 1);
+	assert_true(sa->o.has & L7_TCPO_HAS_MSS);
+	assert_int_equal(sa->o.mss, 1460);
+	h->l_isn = sa->p.tcp_seq;
+	uint8_t a[40];
+	size_t an = with_ts ? ts_opt(a, 501, sa->o.ts_val) : 0;
+	if (with_ts) {
+		assert_true(sa->o.has & L7_TCPO_HAS_WS);
+		assert_true(sa->o.has & L7_TCPO_HAS_SACK_PERM);
+		assert_int_equal(sa->o.ts_ecr, 500);
+	}
+	int rc = from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an, NULL);
+	assert_int_equal(rc, L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	struct l7_flow_key k;
+	struct l7_addr c = l7_addr_from_v4(CLIENT_IP), v = l7_addr_from_v4(VIP_IP);
+	l7_flow_key_make(&k, &c, CPORT, &v, VPORT, L7_IPPROTO_TCP);
+	int id = l7_splice_find(h->s, &k);
+	assert_true(id >= 0);
+	h->conn = (uint32_t)id;
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_FRONT_ESTABLISHED);
+}
+
+/* Send the request; expect a SYN to the back-end. */
+static void send_request(struct h *h, int with_ts)
+{
+	uint8_t a[40];
+	size_t an = with_ts ? ts_opt(a, 502, 0) : 0;
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK | L7_TCP_PSH, a,
+				     an, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	struct outpkt *syn = &h->out[0];
+	assert_int_equal(syn->side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(syn->p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(syn->p.tcp_seq, h->c_isn); /* client bytes keep their numbers */
+	assert_int_equal(l7_addr_v4(&syn->p.dst), h->backend_ip);
+	assert_int_equal(l7_addr_v4(&syn->p.src), CLIENT_IP); /* transparent */
+	assert_int_equal(syn->p.dport, BPORT);
+	assert_int_equal(syn->o.mss, 1400); /* min(client 1400, ours 1460) */
+	assert_true(syn->o.has & L7_TCPO_HAS_WS);
+	assert_int_equal(syn->o.wscale, 2); /* the client's own shift */
+	assert_true(syn->o.has & L7_TCPO_HAS_SACK_PERM);
+	if (with_ts) {
+		assert_true(syn->o.has & L7_TCPO_HAS_TS);
+		assert_int_equal(syn->o.ts_val, 502);
+	}
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_SYN_SENT);
+}
+
+#define B_ISN 0x70000000u
+
+/* Back-end SYN-ACK (ws 9, TS 9000, MSS mss); returns the flushed packets. */
+static void backend_synack(struct h *h, uint32_t ip, uint32_t b_isn, uint32_t syn_isn,
+			   uint16_t mss, int with_ts)
+{
+	struct l7_tcp_opts t = { 0 };
+	t.has = L7_TCPO_HAS_MSS | L7_TCPO_HAS_WS | L7_TCPO_HAS_SACK_PERM;
+	t.mss = mss;
+	t.wscale = 9;
+	if (with_ts) {
+		t.has |= L7_TCPO_HAS_TS;
+		t.ts_val = 9000;
+		t.ts_ecr = 502;
+	}
+	uint8_t o[40];
+	int n = l7_tcp_opts_encode(&t, o, 40);
+	assert_int_equal(from_server(h, ip, b_isn, syn_isn + 1, L7_TCP_SYN | L7_TCP_ACK, o,
+				     (size_t)n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+}
+
+/* Full setup to ESTABLISHED with the request flushed. */
+static void establish(struct h *h, int with_ts)
+{
+	client_handshake(h, with_ts);
+	send_request(h, with_ts);
+	backend_synack(h, h->backend_ip, B_ISN, h->c_isn, 1460, with_ts);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+}
+
+/* ------------------------------------------------------------ tests */
+
+static void cookie_handshake_to_established(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	/* The head went out with the back-end's ISN acked, the client's seq. */
+	assert_int_equal(h->n_out, 1);
+	struct outpkt *d = &h->out[0];
+	assert_int_equal(d->side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(d->p.tcp_seq, h->c_isn + 1);
+	assert_int_equal(d->p.tcp_ack, B_ISN + 1);
+	assert_int_equal(d->p.payload_len, REQ_LEN);
+	assert_memory_equal(payload(d), REQ, REQ_LEN);
+	assert_true(d->o.has & L7_TCPO_HAS_TS);
+	assert_int_equal(d->o.ts_val, 502);
+	assert_int_equal(d->o.ts_ecr, 9000);
+	/* Back-end ACK + response -> client, in the client's numbers. */
+	uint8_t o[40];
+	size_t on = ts_opt(o, 9005, 502);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, h->c_isn + 1 + REQ_LEN,
+				     L7_TCP_ACK | L7_TCP_PSH, o, on, "HTTP/1.1 200 OK\r\n\r\n"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 1);
+	struct outpkt *r = &h->out[0];
+	assert_int_equal(r->side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(l7_addr_v4(&r->p.src), VIP_IP);
+	assert_int_equal(r->p.sport, VPORT);
+	assert_int_equal(r->p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(r->p.tcp_ack, h->c_isn + 1 + REQ_LEN);
+	/* TSval continues our clock, never below what the client saw. */
+	assert_true(r->o.ts_val >= (uint32_t)(h->now / 1000000) - 64);
+	assert_int_equal(r->o.ts_ecr, 502);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->cookie_ok, 1);
+	assert_int_equal(st->legs_opened, 1);
+}
+
+static void stateful_handshake_and_syn_retransmit(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 1);
+	uint8_t o[40];
+	size_t n = syn_opts(o, 1460, 500, 2);
+	assert_int_equal(from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	uint32_t isn = h->out[0].p.tcp_seq;
+	struct l7_flow_key k;
+	struct l7_addr c = l7_addr_from_v4(CLIENT_IP), v = l7_addr_from_v4(VIP_IP);
+	l7_flow_key_make(&k, &c, CPORT, &v, VPORT, L7_IPPROTO_TCP);
+	int id = l7_splice_find(h->s, &k);
+	assert_true(id >= 0);
+	assert_int_equal(l7_splice_conn_state(h->s, (uint32_t)id), L7_SPLICE_SYN_RCVD);
+	/* A retransmitted SYN gets the same SYN-ACK. */
+	assert_int_equal(from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_seq, isn);
+	/* A wrong ACK does not complete it; the right one does. */
+	uint8_t a[40];
+	size_t an = ts_opt(a, 501, h->out[0].o.ts_val);
+	assert_int_equal(from_client(h, h->c_isn + 1, isn + 7, L7_TCP_ACK, a, an, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_conn_state(h->s, (uint32_t)id), L7_SPLICE_SYN_RCVD);
+	assert_int_equal(from_client(h, h->c_isn + 1, isn + 1, L7_TCP_ACK, a, an, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(l7_splice_conn_state(h->s, (uint32_t)id), L7_SPLICE_FRONT_ESTABLISHED);
+}
+
+static void cookie_forged_and_stale_acks_reset(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	uint8_t o[40];
+	size_t n = syn_opts(o, 1460, 500, 2);
+	from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL);
+	uint32_t cookie = h->out[0].p.tcp_seq;
+	/* Forged: RST with seq = the ACK's ack (RFC 9293 §3.10.7.1). */
+	assert_int_equal(from_client(h, h->c_isn + 1, cookie + 2, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, cookie + 2);
+	assert_int_equal(l7_splice_stats(h->s)->cookie_bad, 1);
+	/* Stale: ten periods later. */
+	h->now += 10ull * 1000000000ull;
+	assert_int_equal(from_client(h, h->c_isn + 1, cookie + 1, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_stats(h->s)->cookie_stale, 1);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	/* A stray RST is never answered. */
+	assert_int_equal(from_client(h, 5, 0, L7_TCP_RST, NULL, 0, NULL), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+}
+
+static void cookie_without_ts_offers_no_ws_sack(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 0);
+	/* SYN-ACK had neither WS nor SACK-perm nor TS: nothing to remember. */
+
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, NULL, 0, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	struct outpkt *syn = &h->out[0];
+	assert_int_equal(syn->p.tcp_flags, L7_TCP_SYN);
+	assert_false(syn->o.has & L7_TCPO_HAS_WS);
+	assert_false(syn->o.has & L7_TCPO_HAS_SACK_PERM);
+	assert_false(syn->o.has & L7_TCPO_HAS_TS);
+	assert_int_equal(syn->o.mss, 1400); /* the cookie's MSS class */
+}
+
+
+/* Configure one insertion "X-F: 1\r\n" after the request line. */
+static void one_insert(struct h *h)
+{
+	memcpy(h->ins_data[0], "X-F: 1\r\n", 8);
+	h->ins[0].stream_off = 16;
+	h->ins[0].data = h->ins_data[0];
+	h->ins[0].len = 8;
+	h->n_ins = 1;
+}
+
+static void record_four_ack_cases(void **state)
+{
+	(void)state;
+	/* LB-NIC Figure 3: insertions at sender offsets 100 and 1000, 100
+	 * bytes each, so at receiver offsets 100 and 1100. */
+	struct l7_splice_record r;
+	memset(&r, 0, sizeof(r));
+	r.n_points = 2;
+	r.points[0] = (struct l7_splice_point){ .cseq = 100, .sseq = 100, .len = 100 };
+	r.points[1] = (struct l7_splice_point){ .cseq = 1000, .sseq = 1100, .len = 100 };
+	enum l7_splice_ack_case c;
+	int pt;
+	assert_int_equal(l7_splice_map_ack(&r, 50, &c, &pt), 50);
+	assert_int_equal(c, L7_SPLICE_ACK_BETWEEN);
+	assert_int_equal(l7_splice_map_ack(&r, 100, &c, &pt), 100);
+	assert_int_equal(c, L7_SPLICE_ACK_BEFORE_POINT);
+	assert_int_equal(pt, 0);
+	assert_int_equal(l7_splice_map_ack(&r, 150, &c, &pt), 100);
+	assert_int_equal(c, L7_SPLICE_ACK_AFTER_POINT);
+	assert_int_equal(l7_splice_map_ack(&r, 200, &c, &pt), 100);
+	assert_int_equal(c, L7_SPLICE_ACK_AFTER_POINT);
+	assert_int_equal(pt, 0);
+	assert_int_equal(l7_splice_map_ack(&r, 700, &c, &pt), 600);
+	assert_int_equal(c, L7_SPLICE_ACK_BETWEEN);
+	assert_int_equal(l7_splice_map_ack(&r, 1100, &c, &pt), 1000);
+	assert_int_equal(c, L7_SPLICE_ACK_BEFORE_POINT);
+	assert_int_equal(pt, 1);
+	assert_int_equal(l7_splice_map_ack(&r, 1200, &c, &pt), 1000);
+	assert_int_equal(c, L7_SPLICE_ACK_AFTER_POINT);
+	assert_int_equal(pt, 1);
+	assert_int_equal(l7_splice_map_ack(&r, 1500, &c, &pt), 1300);
+	assert_int_equal(c, L7_SPLICE_ACK_BEYOND);
+	assert_int_equal(l7_splice_map_seq(&r, 50), 50);
+	assert_int_equal(l7_splice_map_seq(&r, 100), 200);
+	assert_int_equal(l7_splice_map_seq(&r, 999), 1099);
+	assert_int_equal(l7_splice_map_seq(&r, 1000), 1200);
+	assert_int_equal(l7_splice_map_seq(&r, 1300), 1500);
+	/* The same across 2^32. */
+	for (int i = 0; i < 2; i++) {
+		r.points[i].cseq -= 600;
+		r.points[i].sseq -= 600;
+	}
+	assert_int_equal(l7_splice_map_ack(&r, 1500 - 600, &c, &pt), 1300 - 600);
+	assert_int_equal(l7_splice_map_ack(&r, (uint32_t)-400, &c, &pt), (uint32_t)-500);
+	assert_int_equal(c, L7_SPLICE_ACK_AFTER_POINT);
+	assert_int_equal(l7_splice_map_seq(&r, 400), 600);
+}
+
+static void insertion_flush_and_ack_cases(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	one_insert(h);
+	establish(h, 1);
+	/* Flushed as: 16 bytes, the 8 inserted bytes, 11 bytes. */
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 1);
+	assert_int_equal(h->out[0].p.payload_len, 16);
+	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 17);
+	assert_int_equal(h->out[1].p.payload_len, 8);
+	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
+	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 25);
+	assert_int_equal(h->out[2].p.payload_len, 11);
+	assert_memory_equal(payload(&h->out[2]), REQ + 16, 11);
+	uint32_t sp = h->c_isn + 17; /* the point on the server leg */
+	/* Case 3: exactly before the point; the second duplicate makes the
+	 * engine resend the inserted bytes (relaying the ACK too). */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, sp, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 17);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, sp, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, sp, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 2);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[1].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[1].p.tcp_seq, sp);
+	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
+	assert_int_equal(l7_splice_stats(h->s)->point_retransmits, 1);
+	/* Case 4: exactly after the point: a pure ACK would be a false
+	 * duplicate at the client, so it is suppressed. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, sp + 8, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_stats(h->s)->acks_suppressed, 1);
+	/* Case 1: beyond every point: shifted by the inserted length. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, h->c_isn + 1 + REQ_LEN + 8,
+				     L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 1 + REQ_LEN);
+	/* Case 2 (between points) on a live engine: a second request with
+	 * its own point is covered by record_four_ack_cases. */
+}
+
+static void retransmission_straddling_point_is_split(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	one_insert(h);
+	establish(h, 1);
+	/* The client resends its whole request (say the back-end's ACK was
+	 * lost): it straddles the point, so it goes out in three pieces. */
+	uint8_t a[40];
+	size_t an = ts_opt(a, 503, 9000);
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK | L7_TCP_PSH, a,
+				     an, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 1);
+	assert_int_equal(h->out[0].p.payload_len, 16);
+	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 17);
+	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
+	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 25);
+	assert_memory_equal(payload(&h->out[2]), REQ + 16, 11);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(h->out[i].p.tcp_ack, B_ISN + 1);
+	/* A retransmission of only the part after the point: one packet,
+	 * shifted by the insertion, translated in place. */
+	assert_int_equal(from_client(h, h->c_isn + 17, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 16),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 25);
+	assert_int_equal(h->out[0].p.payload_len, 11);
+	assert_int_equal(l7_splice_stats(h->s)->c2s_split, 2);
+}
+
+/* Build SACK option bytes: optional TS first, then one block. */
+static size_t sack_opts(uint8_t *o, int with_ts, uint32_t left, uint32_t right)
+{
+	size_t n = 0;
+	if (with_ts) {
+		const uint8_t ts[12] = { 1, 1, 8, 10, 0, 0, 0x01, 0xf7, 0, 0, 0x23, 0x28 };
+		memcpy(o, ts, 12); /* TSval 503, TSecr 9000 */
+		n = 12;
+	}
+	o[n++] = 1;
+	o[n++] = 1;
+	o[n++] = 5;
+	o[n++] = 10;
+	l7_put_be32(o + n, left);
+	l7_put_be32(o + n + 4, right);
+	return n + 8;
+}
+
+static void sack_translated_with_and_without_ts(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	struct l7_splice_record r;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &r), 0);
+	uint32_t l1 = h->l_isn + 1;
+	for (int with_ts = 0; with_ts < 2; with_ts++) {
+		uint8_t o[40];
+		size_t n = sack_opts(o, with_ts, l1 + 1000, l1 + 2000);
+		assert_int_equal(from_client(h, h->c_isn + 1 + REQ_LEN, l1, L7_TCP_ACK, o, n, NULL),
+				 L7_SPLICE_IN_RELAYED);
+		struct outpkt *x = &h->out[0];
+		assert_int_equal(x->side, L7_SPLICE_TO_SERVER);
+		assert_int_equal(x->p.tcp_ack, B_ISN + 1);
+		assert_int_equal(x->o.n_sack, 1);
+		assert_int_equal(x->o.sack[0].left, B_ISN + 1 + 1000);
+		assert_int_equal(x->o.sack[0].right, B_ISN + 1 + 2000);
+		if (with_ts) {
+			assert_int_equal(x->o.ts_val, 503);   /* client TSval passes */
+			/* TSecr 9000 echoes a client-leg value; minus ts_delta. */
+			assert_int_equal(x->o.ts_ecr, 9000u - r.ts_delta);
+		}
+	}
+}
+
+static void ts_translated_both_ways(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	struct l7_splice_record r;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &r), 0);
+	assert_true(r.flags & L7_SPLICE_REC_TS);
+	/* Back-end TSval 9100 -> client sees 9100 + ts_delta. */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9100, 503);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, h->c_isn + 1 + REQ_LEN, L7_TCP_ACK, o,
+				     n, "hello"),
+			 L7_SPLICE_IN_RELAYED);
+	uint32_t seen = h->out[0].o.ts_val;
+	assert_int_equal(seen, 9100 + r.ts_delta);
+	assert_int_equal(h->out[0].o.ts_ecr, 503);
+	/* The client echoes it; the back-end gets its own value back. */
+	n = ts_opt(o, 504, seen);
+	assert_int_equal(from_client(h, h->c_isn + 1 + REQ_LEN, h->l_isn + 6, L7_TCP_ACK, o, n,
+				     NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].o.ts_val, 504);
+	assert_int_equal(h->out[0].o.ts_ecr, 9100);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 6);
+}
+
+static void window_scale_mismatch(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	struct l7_splice_record r;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &r), 0);
+	/* Client shift 2 on both legs (we sent it in our SYN); back-end 9
+	 * toward us, ours 7 toward the client. */
+	assert_int_equal(r.win_c2s_in, 2);
+	assert_int_equal(r.win_c2s_out, 2);
+	assert_int_equal(r.win_s2c_in, 9);
+	assert_int_equal(r.win_s2c_out, 7);
+	struct pk k = { BE1_IP, CLIENT_IP, BPORT, CPORT, B_ISN + 1, h->c_isn + 28, L7_TCP_ACK,
+			100, NULL, 0, NULL, 0 };
+	feed(h, &k);
+	assert_int_equal(h->out[0].p.tcp_window, 400); /* 100 << 9 >> 7 */
+	struct pk c = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 28, h->l_isn + 1, L7_TCP_ACK,
+			777, NULL, 0, NULL, 0 };
+	feed(h, &c);
+	assert_int_equal(h->out[0].p.tcp_window, 777);
+	/* A window that would round to zero stays open. */
+	k.win = 1;
+	k.ack = h->c_isn + 28;
+	k.seq = B_ISN + 1;
+	k.data = "x";
+	feed(h, &k);
+	assert_int_equal(h->out[0].p.tcp_window, 4);
+}
+
+static void window_scale_backend_refuses(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	send_request(h, 1);
+	/* SYN-ACK without WS: no scaling on the server leg at all. */
+	struct l7_tcp_opts t = { .has = L7_TCPO_HAS_MSS | L7_TCPO_HAS_TS, .mss = 1460,
+				 .ts_val = 9000, .ts_ecr = 502 };
+	uint8_t o[40];
+	int n = l7_tcp_opts_encode(&t, o, 40);
+	from_server(h, BE1_IP, B_ISN, h->c_isn + 1, L7_TCP_SYN | L7_TCP_ACK, o, (size_t)n, NULL);
+	struct l7_splice_record r;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &r), 0);
+	assert_int_equal(r.win_c2s_in, 2);
+	assert_int_equal(r.win_c2s_out, 0);
+	assert_int_equal(r.win_s2c_in, 0);
+	assert_int_equal(r.win_s2c_out, 7);
+	/* And SACK was refused: client SACK blocks are NOPed out. */
+	assert_true(r.flags & L7_SPLICE_REC_STRIP_SACK);
+	uint8_t so[40];
+	size_t sn = sack_opts(so, 0, h->l_isn + 10, h->l_isn + 20);
+	struct pk c = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 28, h->l_isn + 1, L7_TCP_ACK,
+			1000, so, sn, NULL, 0 };
+	feed(h, &c);
+	assert_int_equal(h->out[0].p.tcp_window, 4000);
+	assert_int_equal(h->out[0].o.n_sack, 0);
+	assert_false(h->out[0].o.has & L7_TCPO_HAS_SACK);
+}
+
+static void mss_clamped_on_server_leg(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	static char big[2600];
+	memset(big, 0, sizeof(big));
+	strcpy(big, "GET / HTTP/1.1\r\nX: ");
+	size_t off = strlen(big);
+	memset(big + off, 'a', 2500);
+	strcpy(big + off + 2500, "\r\n\r\n");
+	size_t total = strlen(big);
+	uint8_t a[40];
+	size_t an = ts_opt(a, 502, 0);
+	/* Two segments (client MSS 1400). */
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an,
+				     "GET / HTTP/1.1\r\nX: "),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	struct pk k = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 1 + (uint32_t)off,
+			h->l_isn + 1, L7_TCP_ACK, 0, a, an, big + off, total - off };
+	assert_int_equal(feed(h, &k), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].o.mss, 1400);
+	/* The back-end says 1000: the head goes in 1000-byte segments. */
+	backend_synack(h, BE1_IP, B_ISN, h->c_isn, 1000, 1);
+	assert_int_equal(h->n_out, 3);
+	size_t sum = 0;
+	for (int i = 0; i < 3; i++) {
+		assert_true(h->out[i].p.payload_len <= 1000);
+		assert_int_equal(h->out[i].p.tcp_seq, h->c_isn + 1 + (uint32_t)sum);
+		assert_memory_equal(payload(&h->out[i]), big + sum, h->out[i].p.payload_len);
+		sum += h->out[i].p.payload_len;
+	}
+	assert_int_equal(sum, total);
+}
+
+static void isn_wraparound(void **state)
+{
+	struct h *h = *state;
+	h->isn = 0xfffffff8u;
+	h->c_isn = 0xfffffff0u;
+	setup_engine(h, 1);
+	one_insert(h);
+	uint8_t o[40];
+	size_t n = syn_opts(o, 1400, 500, 2);
+	from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL);
+	h->l_isn = h->out[0].p.tcp_seq;
+	assert_int_equal(h->l_isn, 0xfffffff8u);
+	uint8_t a[40];
+	size_t an = ts_opt(a, 501, h->out[0].o.ts_val);
+	from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an, NULL);
+	h->conn = 0;
+	send_request(h, 0);
+	backend_synack(h, BE1_IP, 0xfffffffdu, h->c_isn, 1460, 1);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 17); /* = 1, past 2^32 */
+	assert_int_equal(h->out[1].p.tcp_seq, 1u);
+	assert_int_equal(h->out[2].p.tcp_seq, 9u);
+	/* Response: back-end seq 0xfffffffe -> client seq 0xfffffff9. */
+	size_t tn = ts_opt(o, 9001, 502);
+	from_server(h, BE1_IP, 0xfffffffeu, h->c_isn + 1 + REQ_LEN + 8, L7_TCP_ACK, o, tn,
+		    "0123456789");
+	assert_int_equal(h->out[0].p.tcp_seq, 0xfffffff9u);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 1 + REQ_LEN); /* = 0x0c */
+	assert_int_equal(h->out[0].p.tcp_ack, 0x0cu);
+	/* Client ACKs across the wrap. */
+	tn = ts_opt(o, 505, h->out[0].o.ts_val);
+	from_client(h, 0x0c, 0xfffffff9u + 10, L7_TCP_ACK, o, tn, NULL);
+	assert_int_equal(h->out[0].p.tcp_ack, 0xfffffffeu + 10);
+	assert_int_equal(h->out[0].p.tcp_seq, 0x0cu + 8);
+}
+
+static void resplice_to_new_backend(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX; /* request = head: keep-alive inspection */
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9001, 502);
+	from_server(h, BE1_IP, B_ISN + 1, h->c_isn + 28, L7_TCP_ACK | L7_TCP_PSH, o, n,
+		    "0123456789");
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	/* Second request for another back-end, before the client ACKed the
+	 * response: the engine must wait. */
+	h->backend_ip = BE2_IP;
+	n = ts_opt(o, 510, h->out[0].o.ts_val);
+	assert_int_equal(from_client(h, h->c_isn + 28, h->l_isn + 1, L7_TCP_ACK | L7_TCP_PSH, o,
+				     n, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	/* The client ACKs the response: the ACK goes to back-end 1, then its
+	 * leg is closed with a FIN and a SYN goes to back-end 2, aligned
+	 * with the client's position. */
+	assert_int_equal(from_client(h, h->c_isn + 55, h->l_isn + 11, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 11);
+	assert_int_equal(h->out[1].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(l7_addr_v4(&h->out[1].p.dst), BE1_IP);
+	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 28);
+	assert_int_equal(h->out[1].p.tcp_ack, B_ISN + 11);
+	assert_int_equal(h->out[2].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(l7_addr_v4(&h->out[2].p.dst), BE2_IP);
+	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 27);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_SYN_SENT);
+	/* Back-end 2 answers; the second request is flushed. */
+	backend_synack(h, BE2_IP, 0x5000, h->c_isn + 27, 1460, 1);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 28);
+	assert_int_equal(h->out[0].p.tcp_ack, 0x5001);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+	/* Its response lands right after the first one at the client. */
+	n = ts_opt(o, 9500, 510);
+	from_server(h, BE2_IP, 0x5001, h->c_isn + 55, L7_TCP_ACK, o, n, "abc");
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 11);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 55);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.src), VIP_IP);
+	/* TSvals toward the client never go backwards across back-ends. */
+	assert_true(!l7_seq_before(h->out[0].o.ts_val, 9001));
+	/* Back-end 1 finishes its close; we ACK its FIN. */
+	n = ts_opt(o, 9002, 510);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, h->c_isn + 29,
+				     L7_TCP_FIN | L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 12);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 29);
+	assert_int_equal(l7_splice_stats(h->s)->resplices, 1);
+	/* Later packets from back-end 1 are strays now. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 12, h->c_isn + 29, L7_TCP_ACK, NULL, 0,
+				     NULL),
+			 L7_SPLICE_IN_DROPPED);
+}
+
+static void same_backend_keepalive_with_second_insert(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	one_insert(h);
+	establish(h, 1);
+	/* Back-end ACKs everything; second request on the same leg gets its
+	 * own insertion: client offsets shift by 16 total on the server. */
+	from_server(h, BE1_IP, B_ISN + 1, h->c_isn + 1 + REQ_LEN + 8, L7_TCP_ACK, NULL, 0, "ok");
+	uint8_t o[40];
+	size_t n = ts_opt(o, 511, 9000);
+	from_client(h, h->c_isn + 28, h->l_isn + 3, L7_TCP_ACK, o, n, REQ);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 28 + 8);
+	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 28 + 8 + 16);
+	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
+	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 28 + 16 + 16);
+	/* Case 2 live: an ACK between the two points. */
+	from_server(h, BE1_IP, B_ISN + 3, h->c_isn + 28 + 8 + 10, L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 28 + 10);
+	/* Beyond both. */
+	from_server(h, BE1_IP, B_ISN + 3, h->c_isn + 55 + 16, L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 55);
+}
+
+static void half_close_then_full_close(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 0 + 1);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 520, 9000);
+	uint32_t cend = h->c_isn + 28;
+	/* Client half-closes. */
+	assert_int_equal(from_client(h, cend, h->l_isn + 1, L7_TCP_FIN | L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, cend);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+	/* The back-end keeps sending, and ACKs the FIN. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend + 1, L7_TCP_ACK, NULL, 0, "data"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, cend + 1);
+	/* Client ACKs the data (still allowed after its FIN). */
+	from_client(h, cend + 1, h->l_isn + 5, L7_TCP_ACK, o, n, NULL);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 5);
+	/* Back-end FIN, client's last ACK: the entry is retired. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 5, cend + 1, L7_TCP_FIN | L7_TCP_ACK, NULL,
+				     0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 5);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	from_client(h, cend + 1, h->l_isn + 6, L7_TCP_ACK, o, n, NULL);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 6);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	assert_int_equal(l7_splice_stats(h->s)->conn_retired, 1);
+}
+
+static void rst_from_client_and_from_server(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	assert_int_equal(from_client(h, h->c_isn + 28, h->l_isn + 1, L7_TCP_RST | L7_TCP_ACK, NULL,
+				     0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST | L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 28);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 1);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	/* Again, the back-end resets this time. */
+	h->c_isn += 1000;
+	struct l7_flow_key k;
+	(void)k;
+	establish(h, 1);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, 0, L7_TCP_RST, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	assert_int_equal(l7_splice_stats(h->s)->rst_relayed, 2);
+}
+
+static void head_too_big_resets(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	static char seg[1400];
+	memset(seg, 'a', sizeof(seg));
+	uint8_t a[40];
+	size_t an = ts_opt(a, 502, 0);
+	for (uint32_t i = 0; i < 2; i++) {
+		struct pk k = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 1 + i * 1400,
+				h->l_isn + 1, L7_TCP_ACK, 0, a, an, seg, 1400 };
+		assert_int_equal(feed(h, &k), L7_SPLICE_IN_CONSUMED);
+		assert_int_equal(h->n_out, 0);
+	}
+	struct pk k = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 1 + 2800, h->l_isn + 1,
+			L7_TCP_ACK, 0, a, an, seg, 1400 };
+	feed(h, &k);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST | L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(l7_splice_stats(h->s)->head_too_big, 1);
+	assert_int_equal(l7_splice_active(h->s), 0);
+}
+
+static void out_of_order_head_segment_dropped(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	uint8_t a[40];
+	size_t an = ts_opt(a, 502, 0);
+	/* Second half first: dropped (the client resends it). */
+	from_client(h, h->c_isn + 1 + 10, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 10);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_stats(h->s)->dropped_gap, 1);
+	from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an, "GET / HTTP");
+	assert_int_equal(h->n_out, 0);
+	/* Overlapping resend completes the head. */
+	from_client(h, h->c_isn + 1 + 5, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 5);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+}
+
+static void agent_record_translates_like_engine(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	one_insert(h);
+	establish(h, 1);
+	struct l7_splice_record rec, rec0;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &rec), 0);
+	rec0 = rec;
+	/* The same back-end packet through the engine and through an agent
+	 * holding only the record must leave byte-identical. */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9100, 503);
+	struct l7_tcp_build b = { 0 };
+	b.linktype = L7_LINKTYPE_RAW;
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(BE1_IP);
+	b.dst = l7_addr_from_v4(CLIENT_IP);
+	b.sport = BPORT;
+	b.dport = CPORT;
+	b.seq = B_ISN + 1;
+	b.ack = h->c_isn + 1 + REQ_LEN + 8;
+	b.flags = L7_TCP_ACK;
+	b.window = 300;
+	b.opts = o;
+	b.opts_len = n;
+	b.payload = (const uint8_t *)"resp";
+	b.payload_len = 4;
+	uint8_t f1[256], f2[256];
+	size_t len = 0;
+	assert_int_equal(l7_pkt_build_tcp(f1, sizeof(f1), &b, &len), 0);
+	memcpy(f2, f1, len);
+	h->n_out = 0;
+	assert_int_equal(l7_splice_input(h->s, f1, len, L7_LINKTYPE_RAW, h->now),
+			 L7_SPLICE_IN_RELAYED);
+	struct l7_pkt p;
+	assert_int_equal(l7_pkt_parse(&p, f2, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	assert_int_equal(l7_splice_xlate_s2c(&rec, &p, f2, NULL), L7_SPLICE_XLATE_OK);
+	assert_int_equal(h->out[0].len, len);
+	assert_memory_equal(h->out[0].frame, f2, len);
+	/* Client direction too. */
+	n = ts_opt(o, 600, 9100 + rec.ts_delta);
+	b.src = l7_addr_from_v4(CLIENT_IP);
+	b.dst = l7_addr_from_v4(VIP_IP);
+	b.sport = CPORT;
+	b.dport = VPORT;
+	b.seq = h->c_isn + 28;
+	b.ack = h->l_isn + 5;
+	b.payload = NULL;
+	b.payload_len = 0;
+	assert_int_equal(l7_pkt_build_tcp(f1, sizeof(f1), &b, &len), 0);
+	memcpy(f2, f1, len);
+	h->n_out = 0;
+	assert_int_equal(l7_splice_input(h->s, f1, len, L7_LINKTYPE_RAW, h->now),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(l7_pkt_parse(&p, f2, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	assert_int_equal(l7_splice_xlate_c2s(&rec, &p, f2), L7_SPLICE_XLATE_OK);
+	assert_memory_equal(h->out[0].frame, f2, len);
+	assert_int_equal(p.tcp_seq, h->c_isn + 28 + 8);
+	assert_int_equal(l7_addr_v4(&p.dst), BE1_IP);
+	/* A client segment straddling the point cannot be done by an agent. */
+	b.seq = h->c_isn + 10;
+	b.payload = (const uint8_t *)"0123456789";
+	b.payload_len = 10;
+	assert_int_equal(l7_pkt_build_tcp(f2, sizeof(f2), &b, &len), 0);
+	assert_int_equal(l7_pkt_parse(&p, f2, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	/* (with the record as it was before the ACK retired the point) */
+	assert_int_equal(l7_splice_xlate_c2s(&rec0, &p, f2), L7_ERANGE);
+}
+
+static void timers_syn_retransmit_and_idle(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	send_request(h, 1);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 500000000ull);
+	assert_int_equal(h->n_out, 0);
+	l7_splice_tick(h->s, h->now + 1000000000ull);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn);
+	/* After syn_retries (3) the client is reset. */
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 3000000000ull);
+	l7_splice_tick(h->s, h->now + 7000000000ull);
+	assert_int_equal(h->n_out, 2);
+	assert_int_equal(l7_splice_stats(h->s)->syn_retransmits, 3);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 15000000000ull);
+	assert_int_equal(l7_splice_stats(h->s)->syn_failed, 1);
+	assert_int_equal(h->n_out, 2); /* RST to client and to the back-end */
+	assert_int_equal(l7_splice_active(h->s), 0);
+	/* Idle timeout of an established connection. */
+	h->c_isn += 5000;
+	establish(h, 1);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 299ull * 1000000000ull);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	l7_splice_tick(h->s, h->now + 300ull * 1000000000ull);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	assert_int_equal(h->n_out, 2);
+	assert_int_equal(l7_splice_stats(h->s)->conn_idle_timeout, 1);
+}
+
+static void route_reject_and_wait_resume(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	h->wait = 1;
+	client_handshake(h, 1);
+	uint8_t a[40];
+	size_t an = ts_opt(a, 502, 0);
+	from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an, REQ);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_FRONT_ESTABLISHED);
+	h->wait = 0;
+	h->n_out = 0;
+	assert_int_equal(l7_splice_resume(h->s, h->conn, h->now), 0);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(l7_splice_resume(h->s, h->conn, h->now), L7_ESTATE);
+	assert_int_equal(l7_splice_resume(h->s, 7, h->now), L7_ENOENT);
+	/* The client gives up (RST in SYN_SENT): the back-end is reset too. */
+	from_client(h, h->c_isn + 28, h->l_isn + 1, L7_TCP_RST, NULL, 0, NULL);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 1);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	/* A client FIN before a complete head: rejected with a RST. */
+	h->c_isn += 100;
+	client_handshake(h, 1);
+	from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK | L7_TCP_FIN, a, an, "GET /");
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST | L7_TCP_ACK);
+	assert_int_equal(l7_splice_stats(h->s)->route_rejected, 1);
+}
+
+static void pool_exhaustion_is_counted(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 1); /* stateful: state at SYN time */
+	uint8_t o[40];
+	size_t n = syn_opts(o, 1460, 500, 2);
+	for (uint16_t i = 0; i < 9; i++) {
+		struct pk k = { CLIENT_IP, VIP_IP, (uint16_t)(1000 + i), VPORT, 77, 0, L7_TCP_SYN,
+				0, o, n, NULL, 0 };
+		int rc = feed(h, &k);
+		assert_int_equal(rc, i < 8 ? L7_SPLICE_IN_CONSUMED : L7_SPLICE_IN_DROPPED);
+	}
+	assert_int_equal(l7_splice_active(h->s), 8);
+	assert_int_equal(l7_splice_stats(h->s)->conn_pool_full, 1);
+	/* Malformed input is an error, never a crash. */
+	uint8_t junk[30] = { 0x45, 0, 0, 30, 0, 0, 0, 0, 64, 6 };
+	assert_true(l7_splice_input(h->s, junk, sizeof(junk), L7_LINKTYPE_RAW, h->now) < 0);
+	struct pk bad = { CLIENT_IP, VIP_IP, 5, VPORT, 1, 0, L7_TCP_SYN, 0,
+			  (const uint8_t *)"\x02\x09\x05\xb4", 4, NULL, 0 };
+	assert_int_equal(feed(h, &bad), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_stats(h->s)->bad_options, 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(cookie_handshake_to_established, setup, teardown),
+		cmocka_unit_test_setup_teardown(stateful_handshake_and_syn_retransmit, setup, teardown),
+		cmocka_unit_test_setup_teardown(cookie_forged_and_stale_acks_reset, setup, teardown),
+		cmocka_unit_test_setup_teardown(cookie_without_ts_offers_no_ws_sack, setup, teardown),
+		cmocka_unit_test(record_four_ack_cases),
+		cmocka_unit_test_setup_teardown(insertion_flush_and_ack_cases, setup, teardown),
+		cmocka_unit_test_setup_teardown(retransmission_straddling_point_is_split, setup, teardown),
+		cmocka_unit_test_setup_teardown(sack_translated_with_and_without_ts, setup, teardown),
+		cmocka_unit_test_setup_teardown(ts_translated_both_ways, setup, teardown),
+		cmocka_unit_test_setup_teardown(window_scale_mismatch, setup, teardown),
+		cmocka_unit_test_setup_teardown(window_scale_backend_refuses, setup, teardown),
+		cmocka_unit_test_setup_teardown(mss_clamped_on_server_leg, setup, teardown),
+		cmocka_unit_test_setup_teardown(isn_wraparound, setup, teardown),
+		cmocka_unit_test_setup_teardown(resplice_to_new_backend, setup, teardown),
+		cmocka_unit_test_setup_teardown(same_backend_keepalive_with_second_insert, setup, teardown),
+		cmocka_unit_test_setup_teardown(half_close_then_full_close, setup, teardown),
+		cmocka_unit_test_setup_teardown(rst_from_client_and_from_server, setup, teardown),
+		cmocka_unit_test_setup_teardown(head_too_big_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(out_of_order_head_segment_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(agent_record_translates_like_engine, setup, teardown),
+		cmocka_unit_test_setup_teardown(timers_syn_retransmit_and_idle, setup, teardown),
+		cmocka_unit_test_setup_teardown(route_reject_and_wait_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(pool_exhaustion_is_counted, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
