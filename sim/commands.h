@@ -16,5 +16,7 @@ struct l7sim_command {
 };
 
 int l7sim_cmd_version(int argc, char **argv);
+int l7sim_cmd_inspect(int argc, char **argv); /* cmd_inspect.c */
+int l7sim_cmd_gen(int argc, char **argv);     /* cmd_gen.c */
 
 #endif

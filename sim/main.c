@@ -12,6 +12,8 @@
 #include "commands.h"
 
 static const struct l7sim_command commands[] = {
+	{ "inspect", l7sim_cmd_inspect, "summarise a capture: packets, TCP connections, HTTP" },
+	{ "gen", l7sim_cmd_gen, "write a pcap of synthetic HTTP/1.1 traffic" },
 	{ "version", l7sim_cmd_version, "print the version" },
 };
 
