@@ -149,6 +149,15 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 	return 0;
 }
 
+/* ::ffff:a.b.c.d straight from the wire bytes (two stores, no swaps). */
+static inline void set_v4_mapped(struct l7_addr *a, const uint8_t *v4)
+{
+	static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	memcpy(a->b, prefix, 12);
+	memcpy(a->b + 12, v4, 4);
+}
+
 static int parse_ipv4(struct l7_pkt *p)
 {
 	const uint8_t *ip = p->data + p->l3_off;
@@ -189,8 +198,8 @@ static int parse_ipv4(struct l7_pkt *p)
 	p->frag_more = (uint8_t)((frag >> 13) & 1);
 	if (frag & 0x4000)
 		p->flags |= L7_PKT_F_DF;
-	p->src = l7_addr_from_v4(l7_rd32(ip + 12));
-	p->dst = l7_addr_from_v4(l7_rd32(ip + 16));
+	set_v4_mapped(&p->src, ip + 12);
+	set_v4_mapped(&p->dst, ip + 16);
 	p->layers |= L7_PKT_L3;
 	if (frag & 0x3fff) {
 		p->flags |= L7_PKT_F_FRAG;
@@ -374,6 +383,14 @@ int l7_pkt_parse(struct l7_pkt *p, const uint8_t *frame, uint32_t caplen,
 	p->n_vlans = 0;
 	p->l2_off = 0;
 
+	/* Ethernet carrying plain IPv4 is nearly every packet: test it first. */
+	if (linktype == L7_LINKTYPE_ETHERNET && caplen >= 14 &&
+	    frame[12] == 0x08 && frame[13] == 0x00) {
+		p->ethertype = L7_ETHERTYPE_IPV4;
+		p->l3_off = 14;
+		p->layers = L7_PKT_L2;
+		return parse_ipv4(p);
+	}
 	switch (linktype) {
 	case L7_LINKTYPE_ETHERNET: {
 		uint16_t et;
