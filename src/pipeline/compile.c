@@ -470,6 +470,20 @@ static void totals(const struct l7_pipeline *pl, int r, uint32_t *used, uint32_t
 	*total = per_stage_cap(&pl->cfg.budget, r) * pl->cfg.budget.stages;
 }
 
+/* Append n bytes of line at *off, snprintf-style: copy what fits, keep the
+ * buffer NUL-terminated, count everything. */
+static void append(char *buf, size_t len, size_t *off, const char *line, int n)
+{
+	if (n < 0)
+		return;
+	if (*off + 1 < len) {
+		size_t room = len - 1 - *off, k = (size_t)n < room ? (size_t)n : room;
+		memcpy(buf + *off, line, k);
+		buf[*off + k] = 0;
+	}
+	*off += (size_t)n;
+}
+
 static const char *usage_name[PL_R__STAGE_COUNT] = {
 	"Match Crossbar", "SRAM", "TCAM", "VLIW Instruction", "Hash Bits",
 	"Stateful ALUs", "Logical Tables",
@@ -505,6 +519,8 @@ int l7_pipeline_usage(const struct l7_pipeline *pl, char *buf, size_t len)
 		return L7_ESTATE;
 	size_t off = 0;
 	char line[128];
+	if (len)
+		buf[0] = 0;
 	int n = snprintf(line, sizeof(line), "%-18s %10s %10s %9s\n", "Resource", "Used", "Total",
 			 "Percent");
 	for (int r = 0; r <= PL_R__STAGE_COUNT + 2; r++) {
@@ -526,12 +542,8 @@ int l7_pipeline_usage(const struct l7_pipeline *pl, char *buf, size_t len)
 			n = snprintf(line, sizeof(line), "%-18s %10u %10u %8.2f%%\n", nm, u, t,
 				     pct(u, t));
 		}
-		if (off + (size_t)n < len)
-			memcpy(buf + off, line, (size_t)n + 1);
-		off += (size_t)n;
+		append(buf, len, &off, line, n);
 	}
-	if (len && off >= len)
-		buf[len - 1] = 0;
 	return (int)off;
 }
 
@@ -543,6 +555,8 @@ int l7_pipeline_layout(const struct l7_pipeline *pl, char *buf, size_t len)
 		return L7_ESTATE;
 	size_t off = 0;
 	char line[1024];
+	if (len)
+		buf[0] = 0;
 	for (unsigned s = 0; s < pl->stages_used; s++) {
 		int n = snprintf(line, sizeof(line), "stage %2u:", s);
 		for (unsigned i = 0; i < pl->n_steps && n < (int)sizeof(line) - 64; i++)
@@ -553,14 +567,8 @@ int l7_pipeline_layout(const struct l7_pipeline *pl, char *buf, size_t len)
 				n += snprintf(line + n, sizeof(line) - (size_t)n, " [reg %s]",
 					      pl->reg[r].name);
 		n += snprintf(line + n, sizeof(line) - (size_t)n, "\n");
-		if (off + (size_t)n < len)
-			memcpy(buf + off, line, (size_t)n + 1);
-		off += (size_t)n;
+		append(buf, len, &off, line, n);
 	}
-	if (len && off >= len)
-		buf[len - 1] = 0;
-	if (len && off == 0)
-		buf[0] = 0;
 	return (int)off;
 }
 
