@@ -248,8 +248,9 @@ struct l7_splice_cfg {
 	uint32_t window;         /* window we advertise before routing; 0: 65535 */
 	uint64_t ts_tick_ns;     /* our TS clock granularity; 0: 1 ms */
 	uint64_t idle_ns;        /* idle timeout; 0: 300 s */
-	uint64_t linger_ns;      /* keep a closed entry this long; 0: retire at
-				  * once after the last ACK */
+	uint64_t linger_ns;      /* keep a closed entry this long after the last
+				  * ACK, still translating retransmitted FINs
+				  * and ACKs (TIME-WAIT's job); 0: 2 s */
 	uint64_t syn_rto_ns;     /* server-leg SYN retransmission; 0: 1 s */
 	uint8_t syn_retries;     /* 0: 3 */
 	enum l7_splice_stray stray;

@@ -38,6 +38,8 @@ static void set_defaults(struct l7_splice_cfg *c)
 		c->syn_rto_ns = 1000000000ull;
 	if (!c->syn_retries)
 		c->syn_retries = 3;
+	if (!c->linger_ns)
+		c->linger_ns = 2000000000ull;
 }
 
 struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)

@@ -489,10 +489,7 @@ static void check_closed(struct l7_splice *s, struct conn *c, l7_time_ns now)
 	    l7_seq_before(c->rec.last_s_ack, l7_splice_map_seq(&c->rec, c->c_fin_end)))
 		return;
 	c->state = L7_SPLICE_CLOSED;
-	if (s->cfg.linger_ns == 0)
-		retire(s, c);
-	else
-		c->timer_ns = now + s->cfg.linger_ns;
+	c->timer_ns = now + s->cfg.linger_ns;
 }
 
 /* ------------------------------------------------------------ client side */

@@ -908,6 +908,16 @@ static void half_close_then_full_close(void **state)
 	assert_int_equal(l7_splice_active(h->s), 1);
 	from_client(h, cend + 1, h->l_isn + 6, L7_TCP_ACK, o, n, NULL);
 	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 6);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	/* Lingering: a retransmitted FIN is still translated... */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 5, cend + 1, L7_TCP_FIN | L7_TCP_ACK, NULL,
+				     0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 5);
+	/* ...and the entry goes after linger_ns (default 2 s). */
+	l7_splice_tick(h->s, h->now + 1999999999ull);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	l7_splice_tick(h->s, h->now + 2000000000ull);
 	assert_int_equal(l7_splice_active(h->s), 0);
 	assert_int_equal(l7_splice_stats(h->s)->conn_retired, 1);
 }
