@@ -432,7 +432,8 @@ int l7_csum_l4(const struct l7_pkt *p);
  * RFC 1624 incremental update (eqn. 3: HC' = ~(~HC + ~m + m')): the new
  * checksum field after a 16-bit word changes from old to new. The 32-bit
  * form handles an aligned 32-bit field (addresses, seq/ack); the bytes form
- * a 16-bit-aligned even-length field (IPv6 addresses).
+ * a field starting at an even offset of the summed area (IPv6 addresses);
+ * an odd last byte counts as the high half of its word.
  */
 uint16_t l7_csum_update16(uint16_t csum, uint16_t old_w, uint16_t new_w);
 uint16_t l7_csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w);
@@ -481,6 +482,31 @@ struct l7_tcp_build {
  */
 int l7_pkt_build_tcp(uint8_t *buf, size_t cap, const struct l7_tcp_build *b,
 		     size_t *out_len);
+
+/* What l7_pkt_build_vxlan() writes around an inner Ethernet frame. */
+struct l7_vxlan_build {
+	uint32_t linktype;     /* L7_LINKTYPE_RAW or L7_LINKTYPE_ETHERNET (outer) */
+	uint8_t eth_dst[6], eth_src[6];
+	uint8_t ip_version;    /* 4 or 6 (outer) */
+	uint8_t ttl, tos, df;
+	uint16_t ip_id;
+	uint32_t flow_label;
+	struct l7_addr src, dst; /* tunnel endpoints (VTEPs) */
+	uint16_t sport;        /* source port: usually a hash of the inner flow */
+	uint16_t dport;        /* 0 means 4789 */
+	uint32_t vni;          /* 24 bits; PiggyCar's policy/service id */
+	uint8_t udp_csum;      /* compute the UDP checksum over IPv4 (always over IPv6) */
+	const uint8_t *inner;  /* the inner Ethernet frame */
+	size_t inner_len;
+};
+
+/*
+ * Encapsulate an inner Ethernet frame in [Ethernet,] IP, UDP and VXLAN
+ * (RFC 7348, I flag set) into buf[cap]. Returns 0 and *out_len, or
+ * L7_ENOSPC / L7_EINVAL / L7_ERANGE as l7_pkt_build_tcp().
+ */
+int l7_pkt_build_vxlan(uint8_t *buf, size_t cap, const struct l7_vxlan_build *b,
+		       size_t *out_len);
 
 /* ------------------------------------------------------------- mutators */
 

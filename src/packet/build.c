@@ -17,65 +17,97 @@
 
 /* ------------------------------------------------------------ builder */
 
-int l7_pkt_build_tcp(uint8_t *buf, size_t cap, const struct l7_tcp_build *b,
-		     size_t *out_len)
-{
-	size_t l2, l3, opts_pad, thl, total;
-	uint8_t *ip, *th;
-	uint32_t s;
-	uint16_t c;
+/* The link and IP part both builders share, copied from their public structs. */
+struct l3_desc {
+	uint32_t linktype;
+	const uint8_t *eth_dst, *eth_src;
+	uint8_t ip_version, ttl, tos, df, proto;
+	uint16_t ip_id;
+	uint32_t flow_label;
+	const struct l7_addr *src, *dst;
+};
 
-	if (b->linktype != L7_LINKTYPE_RAW && b->linktype != L7_LINKTYPE_ETHERNET)
+/* Validate the description; set the link and IP header lengths. */
+static int l3_check(const struct l3_desc *d, size_t *l2, size_t *l3)
+{
+	if (d->linktype != L7_LINKTYPE_RAW && d->linktype != L7_LINKTYPE_ETHERNET)
 		return L7_EINVAL;
-	if (b->ip_version == 4) {
-		if (!l7_addr_is_v4(&b->src) || !l7_addr_is_v4(&b->dst))
+	if (d->ip_version == 4) {
+		if (!l7_addr_is_v4(d->src) || !l7_addr_is_v4(d->dst))
 			return L7_EINVAL;
-		l3 = 20;
-	} else if (b->ip_version == 6) {
-		l3 = 40;
+		*l3 = 20;
+	} else if (d->ip_version == 6) {
+		*l3 = 40;
 	} else {
 		return L7_EINVAL;
 	}
+	*l2 = d->linktype == L7_LINKTYPE_ETHERNET ? 14 : 0;
+	return 0;
+}
+
+/* Write the link and IP headers for an L4 part of l4_len bytes; returns
+ * the L4 start and the pseudo-header sum in *pseudo. */
+static uint8_t *l3_write(uint8_t *buf, const struct l3_desc *d, size_t l2, size_t l4_len,
+			 uint32_t *pseudo)
+{
+	uint8_t *ip = buf + l2;
+
+	if (l2) {
+		memcpy(buf, d->eth_dst, 6);
+		memcpy(buf + 6, d->eth_src, 6);
+		l7_wr16(buf + 12, d->ip_version == 4 ? L7_ETHERTYPE_IPV4 : L7_ETHERTYPE_IPV6);
+	}
+	if (d->ip_version == 4) {
+		ip[0] = 0x45;
+		ip[1] = d->tos;
+		l7_wr16(ip + 2, (uint16_t)(20 + l4_len));
+		l7_wr16(ip + 4, d->ip_id);
+		l7_wr16(ip + 6, d->df ? 0x4000 : 0);
+		ip[8] = d->ttl;
+		ip[9] = d->proto;
+		l7_wr16(ip + 10, 0);
+		memcpy(ip + 12, d->src->b + 12, 4);
+		memcpy(ip + 16, d->dst->b + 12, 4);
+		l7_wr16(ip + 10, l7_csum_ipv4_hdr(ip, 20));
+		*pseudo = l7_csum_pseudo_v4(d->src, d->dst, d->proto, (uint32_t)l4_len);
+		return ip + 20;
+	}
+	l7_wr32(ip, 6u << 28 | (uint32_t)d->tos << 20 | (d->flow_label & 0xfffff));
+	l7_wr16(ip + 4, (uint16_t)l4_len);
+	ip[6] = d->proto;
+	ip[7] = d->ttl;
+	memcpy(ip + 8, d->src->b, 16);
+	memcpy(ip + 24, d->dst->b, 16);
+	*pseudo = l7_csum_pseudo_v6(d->src, d->dst, d->proto, (uint32_t)l4_len);
+	return ip + 40;
+}
+
+int l7_pkt_build_tcp(uint8_t *buf, size_t cap, const struct l7_tcp_build *b,
+		     size_t *out_len)
+{
+	const struct l3_desc d = {
+		b->linktype, b->eth_dst, b->eth_src, b->ip_version, b->ttl, b->tos,
+		b->df, L7_IPPROTO_TCP, b->ip_id, b->flow_label, &b->src, &b->dst,
+	};
+	size_t l2, l3, opts_pad, thl;
+	uint8_t *th;
+	uint32_t s;
+	int rc = l3_check(&d, &l2, &l3);
+
+	if (rc)
+		return rc;
 	if (b->opts_len > L7_TCP_OPT_MAX)
 		return L7_ERANGE;
 	if ((b->opts_len && !b->opts) || (b->payload_len && !b->payload))
 		return L7_EINVAL;
-	l2 = b->linktype == L7_LINKTYPE_ETHERNET ? 14 : 0;
 	opts_pad = (b->opts_len + 3) & ~(size_t)3;
 	thl = L7_TCP_HDR_MIN + opts_pad;
 	if (b->payload_len > 65535 || thl + b->payload_len + (b->ip_version == 4 ? l3 : 0) > 65535)
 		return L7_ERANGE;
-	total = l2 + l3 + thl + b->payload_len;
-	if (total > cap)
+	if (l2 + l3 + thl + b->payload_len > cap)
 		return L7_ENOSPC;
 
-	if (l2) {
-		memcpy(buf, b->eth_dst, 6);
-		memcpy(buf + 6, b->eth_src, 6);
-		l7_wr16(buf + 12, b->ip_version == 4 ? L7_ETHERTYPE_IPV4 : L7_ETHERTYPE_IPV6);
-	}
-	ip = buf + l2;
-	if (b->ip_version == 4) {
-		ip[0] = 0x45;
-		ip[1] = b->tos;
-		l7_wr16(ip + 2, (uint16_t)(l3 + thl + b->payload_len));
-		l7_wr16(ip + 4, b->ip_id);
-		l7_wr16(ip + 6, b->df ? 0x4000 : 0);
-		ip[8] = b->ttl;
-		ip[9] = L7_IPPROTO_TCP;
-		l7_wr16(ip + 10, 0);
-		memcpy(ip + 12, b->src.b + 12, 4);
-		memcpy(ip + 16, b->dst.b + 12, 4);
-		l7_wr16(ip + 10, l7_csum_ipv4_hdr(ip, 20));
-	} else {
-		l7_wr32(ip, 6u << 28 | (uint32_t)b->tos << 20 | (b->flow_label & 0xfffff));
-		l7_wr16(ip + 4, (uint16_t)(thl + b->payload_len));
-		ip[6] = L7_IPPROTO_TCP;
-		ip[7] = b->ttl;
-		memcpy(ip + 8, b->src.b, 16);
-		memcpy(ip + 24, b->dst.b, 16);
-	}
-	th = ip + l3;
+	th = l3_write(buf, &d, l2, thl + b->payload_len, &s);
 	l7_wr16(th, b->sport);
 	l7_wr16(th + 2, b->dport);
 	l7_wr32(th + 4, b->seq);
@@ -89,14 +121,49 @@ int l7_pkt_build_tcp(uint8_t *buf, size_t cap, const struct l7_tcp_build *b,
 	memset(th + 20 + b->opts_len, L7_TCPOPT_EOL, opts_pad - b->opts_len);
 	if (b->payload_len)
 		memcpy(th + thl, b->payload, b->payload_len);
+	l7_wr16(th + 16, l7_csum_fold(l7_csum_partial(th, thl + b->payload_len, s)));
+	*out_len = l2 + l3 + thl + b->payload_len;
+	return 0;
+}
 
-	if (b->ip_version == 4)
-		s = l7_csum_pseudo_v4(&b->src, &b->dst, L7_IPPROTO_TCP, (uint32_t)(thl + b->payload_len));
-	else
-		s = l7_csum_pseudo_v6(&b->src, &b->dst, L7_IPPROTO_TCP, (uint32_t)(thl + b->payload_len));
-	c = l7_csum_fold(l7_csum_partial(th, thl + b->payload_len, s));
-	l7_wr16(th + 16, c);
-	*out_len = total;
+int l7_pkt_build_vxlan(uint8_t *buf, size_t cap, const struct l7_vxlan_build *b,
+		       size_t *out_len)
+{
+	const struct l3_desc d = {
+		b->linktype, b->eth_dst, b->eth_src, b->ip_version, b->ttl, b->tos,
+		b->df, L7_IPPROTO_UDP, b->ip_id, b->flow_label, &b->src, &b->dst,
+	};
+	size_t l2, l3, ulen;
+	uint8_t *uh;
+	uint32_t s;
+	int rc = l3_check(&d, &l2, &l3);
+
+	if (rc)
+		return rc;
+	if (b->vni > 0xffffff || (b->inner_len && !b->inner))
+		return L7_EINVAL;
+	ulen = 8 + L7_VXLAN_HDR_LEN + b->inner_len;
+	if (ulen + (b->ip_version == 4 ? l3 : 0) > 65535)
+		return L7_ERANGE;
+	if (l2 + l3 + ulen > cap)
+		return L7_ENOSPC;
+
+	uh = l3_write(buf, &d, l2, ulen, &s);
+	l7_wr16(uh, b->sport);
+	l7_wr16(uh + 2, b->dport ? b->dport : L7_VXLAN_PORT);
+	l7_wr16(uh + 4, (uint16_t)ulen);
+	l7_wr16(uh + 6, 0);
+	l7_wr32(uh + 8, 0x08000000u);       /* flags: I; reserved 0 */
+	l7_wr32(uh + 12, b->vni << 8);      /* VNI, reserved 0 */
+	if (b->inner_len)
+		memcpy(uh + 16, b->inner, b->inner_len);
+	/* RFC 7348 §5: zero UDP checksum over IPv4 is allowed; IPv6 needs one. */
+	if (b->udp_csum || b->ip_version == 6) {
+		uint16_t c = l7_csum_fold(l7_csum_partial(uh, ulen, s));
+
+		l7_wr16(uh + 6, c ? c : 0xffff);
+	}
+	*out_len = l2 + l3 + ulen;
 	return 0;
 }
 

@@ -169,6 +169,10 @@ uint16_t l7_csum_update_bytes(uint16_t csum, const uint8_t *old_b,
 		s += (uint16_t)~l7_rd16(old_b + i);
 		s += l7_rd16(new_b + i);
 	}
+	if (len & 1) { /* a last odd byte is the high half of its word */
+		s += (uint16_t)~(old_b[len - 1] << 8);
+		s += (uint16_t)(new_b[len - 1] << 8);
+	}
 	return l7_csum_fold(fold32(s));
 }
 

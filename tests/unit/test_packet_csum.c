@@ -185,6 +185,11 @@ static void incremental_equals_full_random(void **state)
 				neu[j] = (uint8_t)tp_rand(&seed);
 			memcpy(b + 4, neu, 16);
 			assert_int_equal(l7_csum_update_bytes(c2, old, neu, 16), ref_csum(b, len));
+			/* An odd-length field (3 bytes at an even offset). */
+			c2 = ref_csum(b, len);
+			memcpy(old, b + 8, 3);
+			memcpy(b + 8, neu + 5, 3);
+			assert_int_equal(l7_csum_update_bytes(c2, old, neu + 5, 3), ref_csum(b, len));
 		}
 	}
 	/* The edge case was exercised, not just possible. */
@@ -373,6 +378,58 @@ static void builder_errors_leave_buffer_alone(void **state)
 	b.ip_version = 5;
 	assert_int_equal(l7_pkt_build_tcp(buf, sizeof(buf), &b, &len), L7_EINVAL);
 	assert_memory_equal(buf, before, sizeof(buf));
+}
+
+static void vxlan_builder_round_trip(void **state)
+{
+	uint64_t seed = 0x7e9;
+	uint8_t inner[1600], outer[1700], opts[40], payload[1500];
+	struct l7_tcp_build tb;
+	struct l7_vxlan_build vb;
+	struct l7_pkt p, in;
+	size_t ilen, olen;
+
+	(void)state;
+	for (int i = 0; i < 500; i++) {
+		random_build(&seed, &tb, opts, payload);
+		tb.linktype = L7_LINKTYPE_ETHERNET;
+		assert_int_equal(l7_pkt_build_tcp(inner, sizeof(inner), &tb, &ilen), 0);
+		memset(&vb, 0, sizeof(vb));
+		vb.linktype = (i & 1) ? L7_LINKTYPE_ETHERNET : L7_LINKTYPE_RAW;
+		vb.ip_version = (i & 2) ? 6 : 4;
+		vb.src = vb.ip_version == 4 ? l7_addr_from_v4(0x0a000001) : tb.src;
+		vb.dst = vb.ip_version == 4 ? l7_addr_from_v4(0x0a000002) : tb.dst;
+		if (vb.ip_version == 6 && tb.ip_version == 4) {
+			vb.src.b[0] = 0x20;
+			vb.dst.b[0] = 0x20;
+		}
+		vb.ttl = 64;
+		vb.sport = (uint16_t)(49152 + i);
+		vb.vni = (uint32_t)tp_rand(&seed) & 0xffffff;
+		vb.udp_csum = (uint8_t)((i >> 2) & 1);
+		vb.inner = inner;
+		vb.inner_len = ilen;
+		assert_int_equal(l7_pkt_build_vxlan(outer, sizeof(outer), &vb, &olen), 0);
+		assert_int_equal(l7_pkt_parse(&p, outer, (uint32_t)olen, vb.linktype), 0);
+		assert_true(p.flags & L7_PKT_F_VXLAN);
+		assert_int_equal(p.vxlan_vni, vb.vni);
+		assert_int_equal(p.sport, vb.sport);
+		assert_int_equal(p.dport, L7_VXLAN_PORT);
+		assert_int_equal(p.payload_len, 8 + ilen);
+		if (vb.ip_version == 4 && !vb.udp_csum)
+			assert_int_equal(l7_pkt_csum_verify(&p), L7_CSUM_L4_SKIPPED);
+		else
+			assert_int_equal(l7_pkt_csum_verify(&p), 0);
+		assert_int_equal(l7_pkt_parse_inner(&p, &in), 0);
+		assert_int_equal(in.caplen, ilen);
+		assert_built(&in, &tb);
+		/* Rewriting the VNI keeps the outer checksum right. */
+		assert_int_equal(l7_pkt_set_vxlan_vni(&p, outer, vb.vni ^ 0x5a5a5a), 0);
+		assert_true((l7_pkt_csum_verify(&p) & L7_CSUM_L4_BAD) == 0);
+	}
+	assert_int_equal(l7_pkt_build_vxlan(outer, olen - 1, &vb, &olen), L7_ENOSPC);
+	vb.vni = 0x1000000;
+	assert_int_equal(l7_pkt_build_vxlan(outer, sizeof(outer), &vb, &olen), L7_EINVAL);
 }
 
 /* ------------------------------------------------------------ mutators */
@@ -606,6 +663,7 @@ int main(void)
 		cmocka_unit_test(pseudo_headers),
 		cmocka_unit_test(builder_round_trips),
 		cmocka_unit_test(builder_errors_leave_buffer_alone),
+		cmocka_unit_test(vxlan_builder_round_trip),
 		cmocka_unit_test(mutators_random),
 		cmocka_unit_test(udp_mutators),
 		cmocka_unit_test(option_mutators),
