@@ -116,7 +116,7 @@ $(BUILD)/examples/%: examples/%.c $(LIB_A)
 define unit_rule
 $(BUILD)/tests/$(1): tests/unit/$(1).c $(foreach m,$(call link_mods,$(call test_mod,$(1)) $(TEST_MODS_$(1))),$(call mod_objs,$(m)))
 	@mkdir -p $$(@D)
-	$$(CC) $$(L7_CFLAGS) -Itests/unit -Isim -o $$@ $$^ $$(L7_LDFLAGS) -lcmocka $$(L7_LIBS)
+	$$(CC) $$(L7_CFLAGS) -Itests/unit -Isim -o $$@ $$(filter %.c %.o,$$^) $$(L7_LDFLAGS) -lcmocka $$(L7_LIBS)
 endef
 
 # One rule per benchmark bench_<module>[_x].c, linked like a unit test;
@@ -125,7 +125,7 @@ endef
 define bench_rule
 $(BUILD)/bench/$(1): bench/$(1).c $(foreach m,$(call link_mods,$(call test_mod,$(patsubst bench_%,test_%,$(1))) $(BENCH_MODS_$(1))),$(call mod_objs,$(m)))
 	@mkdir -p $$(@D)
-	$$(CC) $$(L7_CFLAGS) $$(BENCH_CFLAGS_$(1)) -Ibench -Isim -o $$@ $$^ $$(L7_LDFLAGS) $$(BENCH_LIBS_$(1)) $$(L7_LIBS)
+	$$(CC) $$(L7_CFLAGS) $$(BENCH_CFLAGS_$(1)) -Ibench -Isim -o $$@ $$(filter %.c %.o,$$^) $$(L7_LDFLAGS) $$(BENCH_LIBS_$(1)) $$(L7_LIBS)
 endef
 
 unit: $(UNIT_BINS)
