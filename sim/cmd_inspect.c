@@ -625,6 +625,7 @@ int l7sim_cmd_inspect(int argc, char **argv)
 	s.top = calloc(top ? (size_t)top : 1, sizeof(*s.top));
 	struct l7_conn_config cfg;
 	memset(&cfg, 0, sizeof(cfg));
+	cfg.keep_history = 1; /* report conflicting retransmissions too */
 	cfg.cb.on_open = on_open;
 	cfg.cb.on_data = on_data;
 	cfg.cb.on_gap = on_gap;

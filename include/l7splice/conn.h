@@ -115,9 +115,12 @@ struct l7_conn_config {
 	uint32_t ooo_max_bytes;      /* per connection and direction [256 KiB] */
 	l7_time_ns idle_timeout_ns;  /* retire an open connection [300 s] */
 	l7_time_ns closed_linger_ns; /* keep a closed one for stray packets [60 s] */
-	uint32_t no_history;         /* 1: do not keep the last delivered bytes
-				      * per direction (no conflict check on
-				      * retransmissions of delivered data) */
+	uint32_t keep_history;       /* 1: keep the last 2 KiB delivered per
+				      * direction so that retransmissions of
+				      * delivered data are checked for
+				      * conflicting bytes (costs a copy of every
+				      * delivered byte; buffered out-of-order
+				      * data is always checked) [0] */
 	struct l7_conn_callbacks cb;
 	void *user;                  /* first argument of every callback */
 };

@@ -173,7 +173,7 @@ static int sender_is_client(const struct l7_pkt *p, int *guessed)
 }
 
 static struct centry *open_conn(struct l7_conn_tracker *t, const struct l7_flow_key *canon,
-				uint32_t bucket, const struct l7_flow_key *pkey,
+				uint32_t bucket, const struct l7_flow_key *pkey, int swapped,
 				const struct l7_pkt *p, l7_time_ns now)
 {
 	struct centry *e = take_entry(t, now);
@@ -185,6 +185,7 @@ static struct centry *open_conn(struct l7_conn_tracker *t, const struct l7_flow_
 	e->c.key = *pkey;
 	if (!client)
 		l7_flow_key_reverse(&e->c.key);
+	e->client_is_first = (uint8_t)(client == !swapped);
 	e->c.id = ++t->next_id;
 	e->c.first_ns = e->c.last_ns = now;
 	if (guessed)
@@ -203,12 +204,11 @@ static struct centry *open_conn(struct l7_conn_tracker *t, const struct l7_flow_
 	return e;
 }
 
-/* Direction of packet key `k` in connection `e`. */
-static enum l7_conn_dir pkt_dir(const struct centry *e, const struct l7_flow_key *k)
+/* Direction of a packet whose key needed `swapped` to become canonical:
+ * its sender is the canonical first endpoint iff !swapped. */
+static enum l7_conn_dir pkt_dir(const struct centry *e, int swapped)
 {
-	return memcmp(k->src, e->c.key.src, 16) == 0 &&
-			       memcmp(k->sport, e->c.key.sport, 2) == 0
-		       ? L7_CONN_C2S : L7_CONN_S2C;
+	return (!swapped) == e->client_is_first ? L7_CONN_C2S : L7_CONN_S2C;
 }
 
 /*
@@ -239,7 +239,7 @@ int l7_conn_track(struct l7_conn_tracker *t, const struct l7_pkt *p, l7_time_ns 
 	l7_conn_expire(t, now);
 	l7_flow_key_from_pkt(&key, p);
 	canon = key;
-	l7_flow_key_canon(&canon);
+	int swapped = l7_flow_key_canon(&canon);
 	uint32_t bucket = key_hash(&canon) & t->bucket_mask;
 	struct centry *e = lookup(t, &canon, bucket);
 	int is_syn = (p->tcp_flags & (L7_TCP_SYN | L7_TCP_ACK)) == L7_TCP_SYN;
@@ -247,28 +247,28 @@ int l7_conn_track(struct l7_conn_tracker *t, const struct l7_pkt *p, l7_time_ns 
 	if (e && e->closed) {
 		/* A SYN with the closed life's own ISN is a late or retransmitted
 		 * copy of its first SYN, not a new connection. */
-		if (!is_syn || (pkt_dir(e, &key) == L7_CONN_C2S &&
+		if (!is_syn || (pkt_dir(e, swapped) == L7_CONN_C2S &&
 				e->h[L7_CONN_C2S].isn_known &&
 				e->h[L7_CONN_C2S].isn == p->tcp_seq)) {
 			t->counts.stray++;
-			e->c.dir[pkt_dir(e, &key)].packets++;
+			e->c.dir[pkt_dir(e, swapped)].packets++;
 			touch(t, e, now);
 			return 0;
 		}
 		forget(t, e);
 		e = NULL;
 		t->counts.reused++;
-	} else if (e && is_new_life(e, pkt_dir(e, &key), p)) {
+	} else if (e && is_new_life(e, pkt_dir(e, swapped), p)) {
 		end_conn(t, e, L7_CONN_END_REUSED, now);
 		e = NULL;
 		t->counts.reused++;
 	}
 	if (!e)
-		e = open_conn(t, &canon, bucket, &key, p, now);
+		e = open_conn(t, &canon, bucket, &key, swapped, p, now);
 	else
 		touch(t, e, now);
 
-	enum l7_conn_dir dir = pkt_dir(e, &key);
+	enum l7_conn_dir dir = pkt_dir(e, swapped);
 	int ended = l7_stream_segment(t, e, dir, p, now);
 	if (ended == 1)
 		end_conn(t, e, L7_CONN_END_FIN, now);

@@ -67,6 +67,7 @@ struct centry {
 	uint32_t bucket;
 	uint8_t in_use;
 	uint8_t closed;
+	uint8_t client_is_first; /* the client is canon's src endpoint */
 };
 
 struct lru {

@@ -7,10 +7,11 @@
  *    retransmission; one straddling it is trimmed; one ahead of it is copied
  *    into the out-of-order list (pool chunks, sorted, non-overlapping).
  *  - First copy wins: where a new segment overlaps bytes already buffered
- *    or recently delivered, the old bytes stay and differing bytes are
- *    counted as conflicts. Recently delivered bytes are the last 2 KiB per
- *    direction, kept in a ring indexed by seq & 2047 (only while the pool is
- *    at least half free, so history never starves reassembly).
+ *    or (with keep_history) recently delivered, the old bytes stay and
+ *    differing bytes are counted as conflicts. Recently delivered bytes are
+ *    the last 2 KiB per direction, kept in a ring indexed by seq & 2047
+ *    (only while the pool is at least half free, so history never starves
+ *    reassembly).
  *  - A hole is skipped (gap event) when the per-direction cap or the pool
  *    is exhausted, and on close; a segment captured short of its length
  *    (snaplen) is delivered and its missing tail is a gap at once.
@@ -62,7 +63,7 @@ void l7_stream_init(struct centry *e)
 static void hist_append(struct l7_conn_tracker *t, struct l7_half *h, uint32_t seq,
 			const uint8_t *data, uint32_t len)
 {
-	if (t->cfg.no_history)
+	if (!t->cfg.keep_history)
 		return;
 	if (h->hist == L7_NIL) {
 		if (t->pool.n_free * 2 <= t->pool.n)

@@ -127,6 +127,7 @@ static struct l7_conn_tracker *make_tracker(struct recorder **rp, struct l7_conn
 		memset(&def, 0, sizeof(def));
 		def.max_conns = 64;
 		def.ooo_pool_bytes = 1 << 20;
+		def.keep_history = 1;
 		cfg = &def;
 	}
 	cfg->cb.on_open = on_open;
@@ -369,6 +370,30 @@ static void out_of_order_and_retransmission(void **state)
 	recorder_free(r);
 }
 
+/* Without keep_history only buffered bytes are compared: a conflicting
+ * retransmission of delivered data is a plain retransmission. */
+static void without_history_delivered_conflicts_are_not_seen(void **state)
+{
+	(void)state;
+	struct l7_conn_config cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.max_conns = 4;
+	struct recorder *r;
+	struct l7_conn_tracker *t = make_tracker(&r, &cfg);
+	handshake(t, 1000, 5000);
+	send(t, 1, 1001, 5001, A, "AAAA");
+	send(t, 1, 1001, 5001, A, "AXAA");
+	send(t, 1, 1009, 5001, A, "CCCC");
+	send(t, 1, 1009, 5001, A, "CCXC"); /* against the buffer: seen */
+	l7_conn_flush(t, now_ns);
+	const struct l7_conn_dir_stats *st = &r->c[1].final.dir[0];
+	assert_int_equal(st->retrans_segs, 1);
+	assert_int_equal(st->conflict_bytes, 1);
+	assert_int_equal(r->c[1].gap_bytes[0], 4);
+	l7_conn_tracker_destroy(t);
+	recorder_free(r);
+}
+
 /* A buffered out-of-order copy arrived first: it wins over the in-order
  * segment that overlaps it, and the 4 differing bytes are counted. */
 static void overlap_first_copy_wins(void **state)
@@ -565,7 +590,6 @@ static void empty_pool_is_counted_and_gapped(void **state)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.max_conns = 4;
 	cfg.ooo_pool_bytes = 2048;
-	cfg.no_history = 1;
 	struct recorder *r;
 	struct l7_conn_tracker *t = make_tracker(&r, &cfg);
 	handshake(t, 1000, 5000);
@@ -615,6 +639,7 @@ int main(void)
 		cmocka_unit_test(clean_exchange_closes_with_fin),
 		cmocka_unit_test(out_of_order_and_retransmission),
 		cmocka_unit_test(overlap_first_copy_wins),
+		cmocka_unit_test(without_history_delivered_conflicts_are_not_seen),
 		cmocka_unit_test(sequence_wraparound),
 		cmocka_unit_test(gap_when_the_buffer_cap_is_hit),
 		cmocka_unit_test(rst_flushes_with_a_gap),
