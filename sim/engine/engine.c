@@ -137,40 +137,43 @@ int l7sim_engine_run(struct l7sim_engine *e, l7_time_ns until_ns, uint64_t max_e
 			return L7SIM_RUN_STOPPED;
 		if (max_events && done >= max_events)
 			return L7SIM_RUN_MAX_EVENTS;
-		l7_time_ns t = 0;
-		int have = l7sim_evq_peek(&e->q, &t);
-		uint64_t x;
+		/* Queue events strictly before the wheel's next tick go first;
+		 * the wheel wins ties. */
+		uint64_t x = 0;
+		l7_time_ns tx = 0, bound = until_ns;
+		int wheel_due = 0;
 		if (e->wheel.armed && l7sim_wheel_next_tick(&e->wheel, &x)) {
-			l7_time_ns tx = x * e->wheel.tick_ns;
-			if (tx <= until_ns && (!have || tx <= t)) {
-				uint64_t n = run_wheel(e, x, tx);
-				done += n;
-				for (uint64_t i = 0; i < n; i++)
-					progress(e);
-				continue;
+			tx = x * e->wheel.tick_ns;
+			if (tx <= until_ns) {
+				wheel_due = 1;
+				bound = tx - 1;
 			}
-			if (!have || t > until_ns) {
-				if (until_ns > e->now_ns)
-					e->now_ns = until_ns;
-				return L7SIM_RUN_UNTIL;
-			}
-		} else if (!have) {
-			return L7SIM_RUN_EMPTY;
-		} else if (t > until_ns) {
-			if (until_ns > e->now_ns)
-				e->now_ns = until_ns;
-			return L7SIM_RUN_UNTIL;
 		}
 		struct l7sim_event ev;
-		l7sim_evq_pop(&e->q, &ev);
-		e->now_ns = ev.time_ns;
-		if (e->trace_hash)
-			e->hash = mix64(e->hash ^ ev.time_ns) ^
-				  mix64(((uint64_t)ev.type << 48) ^ ev.arg);
-		e->events_fired++;
-		done++;
-		e->handler[ev.type](e, ev.obj, ev.arg);
-		progress(e);
+		if (!(wheel_due && tx == 0) && l7sim_evq_pop_until(&e->q, bound, &ev)) {
+			e->now_ns = ev.time_ns;
+			if (e->trace_hash)
+				e->hash = mix64(e->hash ^ ev.time_ns) ^
+					  mix64(((uint64_t)ev.type << 48) ^ ev.arg);
+			e->events_fired++;
+			done++;
+			e->handler[ev.type](e, ev.obj, ev.arg);
+			progress(e);
+			continue;
+		}
+		if (wheel_due) {
+			uint64_t n = run_wheel(e, x, tx);
+			done += n;
+			for (uint64_t i = 0; i < n; i++)
+				progress(e);
+			continue;
+		}
+		if (l7sim_evq_pending(&e->q) == 0 && e->wheel.armed == 0)
+			return L7SIM_RUN_EMPTY;
+		/* The queue's reference key may have moved up to until_ns. */
+		if (until_ns > e->now_ns)
+			e->now_ns = until_ns;
+		return L7SIM_RUN_UNTIL;
 	}
 }
 
