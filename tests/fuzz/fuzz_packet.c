@@ -96,6 +96,31 @@ static void mutate(const struct l7_pkt *orig)
 	}
 }
 
+/* Wrapping an Ethernet frame in VXLAN must not change how it parses. */
+static void encapsulate(const uint8_t *frame, size_t len, int direct_rc)
+{
+	static uint8_t out[70000];
+	struct l7_vxlan_build vb;
+	struct l7_pkt o, in;
+	size_t olen;
+
+	memset(&vb, 0, sizeof(vb));
+	vb.linktype = L7_LINKTYPE_ETHERNET;
+	vb.ip_version = 4;
+	vb.src = l7_addr_from_v4(0x0a000001);
+	vb.dst = l7_addr_from_v4(0x0a000002);
+	vb.vni = 0xabcdef;
+	vb.udp_csum = 1;
+	vb.inner = frame;
+	vb.inner_len = len;
+	if (l7_pkt_build_vxlan(out, sizeof(out), &vb, &olen) != 0)
+		return; /* too big for one IPv4 packet */
+	CHECK(l7_pkt_parse(&o, out, (uint32_t)olen, L7_LINKTYPE_ETHERNET) == 0);
+	CHECK((o.flags & L7_PKT_F_VXLAN) && o.vxlan_vni == 0xabcdef);
+	CHECK(l7_pkt_csum_verify(&o) == 0);
+	CHECK(l7_pkt_parse_inner(&o, &in) == direct_rc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -109,6 +134,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = l7_pkt_parse(&p, data + 1, (uint32_t)(size - 1),
 			  link_types[data[0] % (sizeof(link_types) / sizeof(link_types[0]))]);
 	check_view(&p, rc);
+	if (p.linktype == L7_LINKTYPE_ETHERNET)
+		encapsulate(data + 1, size - 1, rc);
 	if (p.layers & L7_PKT_L3) {
 		CHECK(l7_pkt_csum_verify(&p) >= 0);
 		l7_flow_key_from_pkt(&k, &p);
