@@ -543,10 +543,11 @@ int l7_pkt_tcpopt_remove(struct l7_pkt *p, uint8_t *frame, uint8_t kind);
 /*
  * Replace the whole TCP options area with `opts` (opts_len <= 40, padded with
  * EOL to 4n here), moving the payload and fixing the data offset, IP length,
- * IPv4 header checksum and the TCP checksum (recomputed in full). The frame
- * must be fully captured (no F_SNAPPED, no F_TSO, not padded: L7_EINVAL)
- * and `frame_cap` must hold the new frame (L7_ENOSPC). On success
- * p->caplen is the new frame length and the view is re-parsed.
+ * IPv4 header checksum and the TCP checksum (recomputed in full). The
+ * segment must be whole (no F_SNAPPED, F_TSO or F_FRAG: L7_EINVAL); L2
+ * padding after the IP packet is dropped. `frame_cap` must hold the new
+ * frame (L7_ENOSPC, frame untouched). On success p->caplen is the new frame
+ * length and the view is re-parsed.
  */
 int l7_pkt_tcp_set_opts(struct l7_pkt *p, uint8_t *frame, size_t frame_cap,
 			const uint8_t *opts, size_t opts_len);

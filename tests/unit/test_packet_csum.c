@@ -647,6 +647,19 @@ static void option_mutators(void **state)
 	assert_int_equal(tp_rd16(f + 18), 36);
 	assert_consistent(&p);
 
+	/* A pure ACK padded to Ethernet's 60 bytes: the padding goes. */
+	memcpy(f, frame_get, 54);
+	tp_wr16(f + 16, 40);
+	f[46] = 0x50;
+	memset(f + 54, 0, 6);
+	assert_int_equal(l7_pkt_parse(&p, f, 60, L7_LINKTYPE_ETHERNET), 0);
+	assert_true(p.flags & L7_PKT_F_PADDED);
+	assert_int_equal(l7_pkt_tcpopt_insert(&p, f, sizeof(f), L7_TCPOPT_MSS, mss_val, 2), 0);
+	assert_int_equal(p.caplen, 58);
+	assert_false(p.flags & L7_PKT_F_PADDED);
+	assert_int_equal(p.ip_len, 44);
+	assert_consistent(&p);
+
 	/* A snapped capture cannot be re-laid out. */
 	memcpy(f, frame_get, sizeof(frame_get));
 	assert_int_equal(l7_pkt_parse(&p, f, 100, L7_LINKTYPE_ETHERNET), 0);
