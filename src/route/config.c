@@ -488,7 +488,12 @@ static int parse_action(struct ctx *c, const json_t *obj, struct l7r_route *rt)
 	rt->n_clusters = 1;
 	rt->clusters[0].weight = 1;
 	rt->total_weight = 1;
-	return cluster_ref(c, "cluster", name, &rt->clusters[0].cluster);
+	rc = cluster_ref(c, "cluster", name, &rt->clusters[0].cluster);
+	if (rc == 0) {
+		rt->cluster = rt->clusters[0].cluster;
+		rt->cluster_name = l7_cluster_name(rt->cluster);
+	}
+	return rc;
 }
 
 static int parse_offload(struct ctx *c, const json_t *v, struct l7r_route *rt)

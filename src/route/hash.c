@@ -11,6 +11,7 @@
  * randomisation), so tables built on two machines agree.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "route_internal.h"
 
@@ -52,6 +53,56 @@ uint64_t l7r_hash_ci(const char *s, size_t len, uint64_t seed)
 		h *= FNV64_PRIME;
 	}
 	return l7r_mix64(h ^ len);
+}
+
+/* Eight bytes at a time, from memory of any alignment. */
+static uint64_t load64(const char *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/* ASCII upper case to lower case in all eight bytes at once: a byte gets
+ * 0x20 added iff it lies in 'A'..'Z' (the classic SWAR range test on the
+ * low seven bits, masked by the byte's own high bit). */
+static uint64_t lower64(uint64_t w)
+{
+	const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+	uint64_t low7 = w & ~high;
+	uint64_t ge_a = low7 + ones * (0x80 - 'A');
+	uint64_t gt_z = low7 + ones * (0x7f - 'Z');
+	return w | (((ge_a ^ gt_z) & ~w & high) >> 2);
+}
+
+uint64_t l7r_hash_words(const char *s, size_t len, bool ci)
+{
+	const uint64_t k = 0x9e3779b97f4a7c15ull;
+	uint64_t h = len * k, w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		w = load64(s + i);
+		h = (h ^ (ci ? lower64(w) : w)) * k;
+		h ^= h >> 29;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, s + i, len - i);
+		h = (h ^ (ci ? lower64(w) : w)) * k;
+	}
+	return l7r_mix64(h);
+}
+
+bool l7r_equal_ci(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		if (lower64(load64(a + i)) != lower64(load64(b + i)))
+			return false;
+	for (; i < n; i++)
+		if (lower_ascii((unsigned char)a[i]) != lower_ascii((unsigned char)b[i]))
+			return false;
+	return true;
 }
 
 uint64_t l7_endpoint_id(const char *address, uint16_t port)

@@ -170,9 +170,37 @@ static unsigned char lower(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+static uint64_t load64(const uint8_t *p)
+{
+	uint64_t w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+/*
+ * The child whose label starts with c. Inline first bytes are searched
+ * eight at a time: x = word ^ c*ones has a zero byte where a kid equals c,
+ * and (x - ones) & ~x & high flags it (the lowest flag is always a true
+ * zero byte). Kids are unique, so the first match is the match.
+ */
 static uint32_t find_child(const struct l7r_radix *t, const struct l7r_rnode *n, unsigned char c)
 {
-	const uint8_t *b = t->child_bytes + n->child_off;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	if (n->n_children <= L7R_KIDS_INLINE) {
+		const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+		for (uint32_t j = 0; j < n->n_children; j += 8) {
+			uint64_t x = load64(n->kids + j) ^ (ones * c);
+			uint64_t z = (x - ones) & ~x & high;
+			if (z) {
+				uint32_t i = j + (uint32_t)(__builtin_ctzll(z) >> 3);
+				return i < n->n_children ? n->first_child + i : L7_NONE;
+			}
+		}
+		return L7_NONE;
+	}
+#endif
+	const uint8_t *b = n->n_children <= L7R_KIDS_INLINE ? n->kids
+							    : t->first_bytes + n->first_child;
 	uint32_t lo = 0, hi = n->n_children;
 	while (hi - lo > 8) { /* sorted: halve until a short scan is cheaper */
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -183,15 +211,24 @@ static uint32_t find_child(const struct l7r_radix *t, const struct l7r_rnode *n,
 	}
 	for (uint32_t i = lo; i < hi; i++)
 		if (b[i] == c)
-			return t->child_nodes[n->child_off + i];
+			return n->first_child + i;
 	return L7_NONE;
 }
 
-static bool label_eq(const char *label, const char *s, size_t n, bool cs)
+/* Labels are short (a path segment or less): a byte loop beats a call.
+ * Byte 0 was matched by find_child. */
+static bool label_eq(const struct l7r_radix *t, const struct l7r_rnode *m, const char *s,
+		     bool cs)
 {
-	if (cs)
-		return memcmp(label, s, n) == 0;
-	for (size_t i = 0; i < n; i++)
+	const char *label = m->label_len <= L7R_LABEL_INLINE ? m->label : t->labels + m->label_off;
+	size_t n = m->label_len;
+	if (cs) {
+		for (size_t i = 1; i < n; i++)
+			if (label[i] != s[i])
+				return false;
+		return true;
+	}
+	for (size_t i = 1; i < n; i++)
 		if ((unsigned char)label[i] != lower((unsigned char)s[i]))
 			return false;
 	return true;
@@ -206,8 +243,12 @@ static void walk_trie(const struct l7r_vhost *v, const struct l7r_radix *t, bool
 	const struct l7r_rnode *n = &t->nodes[0];
 	size_t pos = 0;
 	for (;;) {
-		if (n->list != L7_NONE)
+		if (n->direct != L7_NONE) {
+			if (n->direct < *best)
+				*best = n->direct;
+		} else if (n->list != L7_NONE) {
 			visit_list(v, n->list, req, best);
+		}
 		if (pos == len || n->n_children == 0)
 			return;
 		unsigned char c = (unsigned char)path[pos];
@@ -215,8 +256,7 @@ static void walk_trie(const struct l7r_vhost *v, const struct l7r_radix *t, bool
 		if (ci == L7_NONE)
 			return;
 		const struct l7r_rnode *m = &t->nodes[ci];
-		if (len - pos < m->label_len ||
-		    !label_eq(t->labels + m->label_off, path + pos, m->label_len, cs))
+		if (len - pos < m->label_len || !label_eq(t, m, path + pos, cs))
 			return;
 		pos += m->label_len;
 		n = m;
@@ -230,6 +270,8 @@ uint32_t l7r_route_lookup(const struct l7r_vhost *v, const struct l7_route_reque
 	uint32_t best = L7_NONE;
 	walk_trie(v, &v->trie_cs, true, path, len, req, &best);
 	walk_trie(v, &v->trie_ci, false, path, len, req, &best);
+	if (v->exact_cs.count == 0 && v->exact_ci.count == 0 && v->n_regex == 0)
+		return best;
 	size_t nq = l7r_path_noquery_len(path, len);
 	uint32_t off = l7r_strmap_get(&v->exact_cs, path, nq);
 	if (off != L7_NONE)
@@ -365,49 +407,65 @@ static int cmp_byte_node(const void *a, const void *b, void *ctx)
 	return (int)t[*(const uint32_t *)a].byte - (int)t[*(const uint32_t *)b].byte;
 }
 
+/* The node's outright answer: its first route, if unconditional. */
+static uint32_t direct_of(const struct l7r_vhost *v, const struct list_pool *p, uint32_t list)
+{
+	if (list == L7_NONE)
+		return L7_NONE;
+	uint32_t first = p->v[list + 1];
+	return v->routes[first].n_headers == 0 ? first : L7_NONE;
+}
+
 /* Compress b's trie into r: chains of single-child, route-less nodes become
  * one edge label. Nodes are emitted breadth first so each node's children
- * are contiguous in child_bytes/child_nodes. */
-static int compress(struct build *b, struct l7r_radix *r, struct list_pool *p)
+ * are consecutive nodes. */
+static int compress(const struct l7r_vhost *v, struct build *b, struct l7r_radix *r,
+		    struct list_pool *p)
 {
 	size_t cap = b->n_t;
-	r->nodes = calloc(cap, sizeof *r->nodes);
-	r->child_bytes = calloc(cap, 1);
-	r->child_nodes = calloc(cap, sizeof *r->child_nodes);
+	r->nodes = aligned_alloc(64, cap * sizeof *r->nodes);
+	if (r->nodes)
+		memset(r->nodes, 0, cap * sizeof *r->nodes);
+	r->first_bytes = calloc(cap, 1);
 	r->labels = calloc(cap, 1);
 	uint32_t *origin = calloc(cap, sizeof *origin); /* rnode -> tnode at its tail */
 	uint32_t *kids = calloc(256, sizeof *kids);
-	if (!r->nodes || !r->child_bytes || !r->child_nodes || !r->labels || !origin || !kids) {
+	if (!r->nodes || !r->first_bytes || !r->labels || !origin || !kids) {
 		free(origin);
 		free(kids);
 		return L7_ENOMEM;
 	}
-	size_t n_nodes = 1, n_child = 0, n_label = 0;
+	size_t n_nodes = 1, n_label = 0;
 	origin[0] = 0;
 	int rc = emit_list(b, p, 0, &r->nodes[0].list);
+	r->nodes[0].direct = rc ? L7_NONE : direct_of(v, p, r->nodes[0].list);
 	for (size_t i = 0; i < n_nodes && rc == 0; i++) {
 		uint32_t tn = origin[i];
 		uint32_t nk = 0;
 		for (uint32_t ch = b->t[tn].first_child; ch != L7_NONE; ch = b->t[ch].next_sibling)
 			kids[nk++] = ch;
 		qsort_r(kids, nk, sizeof *kids, cmp_byte_node, b->t);
-		r->nodes[i].child_off = (uint32_t)n_child;
-		r->nodes[i].n_children = nk;
-		n_child += nk;
+		r->nodes[i].first_child = (uint32_t)n_nodes;
+		r->nodes[i].n_children = (uint16_t)nk;
 		for (uint32_t k = 0; k < nk && rc == 0; k++) {
 			uint32_t cur = kids[k];
 			struct l7r_rnode *m = &r->nodes[n_nodes];
 			m->label_off = (uint32_t)n_label;
+			r->first_bytes[n_nodes] = b->t[cur].byte;
 			r->labels[n_label++] = (char)b->t[cur].byte;
-			while (b->t[cur].n_routes == 0 && b->t[cur].n_children == 1) {
+			while (b->t[cur].n_routes == 0 && b->t[cur].n_children == 1 &&
+			       n_label - m->label_off < UINT16_MAX) {
 				cur = b->t[cur].first_child;
 				r->labels[n_label++] = (char)b->t[cur].byte;
 			}
-			m->label_len = (uint32_t)n_label - m->label_off;
-			r->child_bytes[r->nodes[i].child_off + k] = b->t[kids[k]].byte;
-			r->child_nodes[r->nodes[i].child_off + k] = (uint32_t)n_nodes;
+			m->label_len = (uint16_t)(n_label - m->label_off);
+			if (m->label_len <= L7R_LABEL_INLINE)
+				memcpy(m->label, r->labels + m->label_off, m->label_len);
+			if (nk <= L7R_KIDS_INLINE)
+				r->nodes[i].kids[k] = b->t[kids[k]].byte;
 			origin[n_nodes] = cur;
 			rc = emit_list(b, p, cur, &m->list);
+			m->direct = rc ? L7_NONE : direct_of(v, p, m->list);
 			n_nodes++;
 		}
 	}
@@ -420,8 +478,7 @@ static int compress(struct build *b, struct l7r_radix *r, struct list_pool *p)
 static void radix_free(struct l7r_radix *r)
 {
 	free(r->nodes);
-	free(r->child_bytes);
-	free(r->child_nodes);
+	free(r->first_bytes);
 	free(r->labels);
 	memset(r, 0, sizeof *r);
 }
@@ -438,7 +495,7 @@ static int build_trie(struct l7r_vhost *v, bool cs, struct l7r_radix *out,
 			rc = trie_insert(&b, rt->path, rt->path_len, rt->index);
 	}
 	if (rc == 0 && b.n_rl > 0)
-		rc = compress(&b, out, p);
+		rc = compress(v, &b, out, p);
 	free(b.t);
 	free(b.rl);
 	return rc;

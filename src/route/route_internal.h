@@ -29,6 +29,11 @@
 /* ---------------------------------------------------------------- hash.c */
 uint64_t l7r_hash_ci(const char *s, size_t len, uint64_t seed); /* ASCII lowercased */
 uint64_t l7r_mix64(uint64_t x);
+/* Fast hash of short keys (hosts, paths) for the index's maps: eight bytes
+ * per step; ci folds ASCII case. Not stable across versions. */
+uint64_t l7r_hash_words(const char *s, size_t len, bool ci);
+/* ASCII case-insensitive equality of n bytes (locale-independent). */
+bool l7r_equal_ci(const char *a, const char *b, size_t n);
 
 /* --------------------------------------------------------------- strmap.c
  * Open-addressing string -> uint32 map, built once, read many. Keys are
@@ -109,6 +114,9 @@ struct l7r_weighted {
 };
 
 struct l7r_route {
+	/* what a lookup's answer reads first, together */
+	struct l7_cluster *cluster;   /* the cluster when there is one, else NULL */
+	const char *cluster_name;
 	uint32_t index;
 	char *name;
 	enum l7r_path_kind kind;
@@ -126,20 +134,31 @@ struct l7r_route {
 	uint64_t offload_min_bytes;
 };
 
-/* Flat radix tree over path prefixes. Node 0 is the root (empty label). */
+/* Flat radix tree over path prefixes. Node 0 is the root (empty label).
+ * Nodes are laid out breadth first, so a node's children are the
+ * consecutive nodes [first_child, first_child + n_children), sorted by the
+ * first byte of their label. A node is one cache line: short labels and the
+ * first bytes of up to L7R_KIDS_INLINE children live inside it, so a step
+ * down the tree usually costs one cache miss. */
+#define L7R_LABEL_INLINE 20
+#define L7R_KIDS_INLINE 24
+
 struct l7r_rnode {
-	uint32_t label_off;  /* bytes on the edge into this node, first byte included */
-	uint32_t label_len;
-	uint32_t child_off;  /* into child_bytes / child_nodes */
-	uint32_t n_children;
-	uint32_t list;       /* into vhost lists[]: count then route indices; or L7_NONE */
+	uint32_t first_child;
+	uint32_t list;        /* into vhost lists[]: count then route indices; or L7_NONE */
+	uint32_t direct;      /* the list's first route when it has no header
+				 conditions (it answers the node outright); or L7_NONE */
+	uint32_t label_off;   /* into labels[], the edge into this node */
+	uint16_t label_len;   /* first byte included */
+	uint16_t n_children;
+	char label[L7R_LABEL_INLINE];    /* the label when it fits */
+	uint8_t kids[L7R_KIDS_INLINE];   /* children's first bytes when they fit */
 };
 
 struct l7r_radix {
 	struct l7r_rnode *nodes;
 	uint32_t n_nodes;
-	uint8_t *child_bytes;
-	uint32_t *child_nodes;
+	uint8_t *first_bytes; /* first_bytes[i] = first byte of node i's label */
 	char *labels;
 };
 

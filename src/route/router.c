@@ -76,8 +76,13 @@ static int answer(const struct l7_router *r, uint32_t vi, uint32_t ri, uint64_t 
 	out->route_index = ri;
 	out->vhost_name = v->name;
 	out->route_name = rt->name;
-	out->cluster = split(rt, rand);
-	out->cluster_name = l7_cluster_name(out->cluster);
+	if (rt->cluster) {
+		out->cluster = rt->cluster;
+		out->cluster_name = rt->cluster_name;
+	} else {
+		out->cluster = split(rt, rand);
+		out->cluster_name = l7_cluster_name(out->cluster);
+	}
 	out->offload = rt->offload;
 	out->offload_min_response_bytes = rt->offload_min_bytes;
 	return 0;

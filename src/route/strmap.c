@@ -17,8 +17,7 @@
 
 static uint64_t key_hash(const struct l7r_strmap *m, const char *key, size_t len)
 {
-	return m->ci ? l7r_hash_ci(key, len, STRMAP_SEED)
-		     : l7_route_hash(key, len, STRMAP_SEED);
+	return l7r_hash_words(key, len, m->ci) ^ STRMAP_SEED;
 }
 
 int l7r_strmap_init(struct l7r_strmap *m, size_t expected, bool ci)
@@ -48,7 +47,9 @@ static bool key_equal(const struct l7r_strmap *m, const struct l7r_strmap_slot *
 {
 	if (s->key_len != len)
 		return false;
-	return m->ci ? strncasecmp(s->key, key, len) == 0 : memcmp(s->key, key, len) == 0;
+	if (!m->ci)
+		return memcmp(s->key, key, len) == 0;
+	return l7r_equal_ci(s->key, key, len);
 }
 
 uint32_t l7r_strmap_get(const struct l7r_strmap *m, const char *key, size_t len)
