@@ -99,6 +99,19 @@ static void partial_matches_reference(void **state)
 		}
 	}
 	assert_int_equal(l7_csum_fold(l7_csum_partial(b, 0, 0)), 0xffff);
+	/* Longer than one 32768-word block of the inner loop, all ones (the
+	 * largest partial sums) and random. */
+	{
+		size_t big = 200001;
+		uint8_t *m = test_malloc(big);
+
+		memset(m, 0xff, big);
+		assert_int_equal(l7_csum_fold(l7_csum_partial(m, big, 0)), ref_csum(m, big));
+		for (size_t j = 0; j < big; j++)
+			m[j] = (uint8_t)tp_rand(&seed);
+		assert_int_equal(l7_csum_fold(l7_csum_partial(m, big, 0)), ref_csum(m, big));
+		test_free(m);
+	}
 }
 
 /* ------------------------------------------------------------ RFC 1624 */
