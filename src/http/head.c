@@ -61,11 +61,19 @@ static size_t scan_ctl(const uint8_t *b, size_t i, size_t end)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	while (i + 8 <= end) {
-		uint64_t x, y;
+		uint64_t x, y, hit;
 		memcpy(&x, b + i, 8);
 		y = x ^ (0x7f * ones);
-		if ((((x - 0x20 * ones) & ~x) | ((y - ones) & ~y)) & highs)
+		hit = (((x - 0x20 * ones) & ~x) | ((y - ones) & ~y)) & highs;
+		if (hit) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			/* a borrow only flags lanes above a true hit, so the
+			 * lowest flagged lane is the first matching byte */
+			return i + (size_t)(__builtin_ctzll(hit) >> 3);
+#else
 			break;
+#endif
+		}
 		i += 8;
 	}
 	for (; i < end; i++) {
