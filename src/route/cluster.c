@@ -341,6 +341,29 @@ static uint32_t sticky_slot(const struct l7_cluster *c, const struct l7_route_re
 	return s;
 }
 
+/* A header or one of the pseudo-headers Envoy keeps in its header map. */
+static int header_value(const struct l7_route_request *req, const char *name, size_t name_len,
+			const char **v, size_t *len)
+{
+	const char *s = NULL;
+	size_t n = 0;
+	if (name_len == 5 && memcmp(name, ":path", 5) == 0) {
+		s = req->path;
+		n = req->path_len;
+	} else if (name_len == 10 && memcmp(name, ":authority", 10) == 0) {
+		s = req->host;
+		n = req->host_len;
+	} else if (name_len == 7 && memcmp(name, ":method", 7) == 0) {
+		s = req->method;
+		n = req->method_len;
+	} else {
+		return l7r_find_header(req, name, name_len, v, len);
+	}
+	*v = s;
+	*len = n;
+	return s != NULL;
+}
+
 /* Envoy's HashPolicyImpl::generateHash: every policy that yields a value
  * is folded in as hash = rotl(hash, 1) ^ new. Returns 0 when none did. */
 static int key_hash(const struct l7_cluster *c, const struct l7_lb_input *in, uint64_t *out)
@@ -361,7 +384,7 @@ static int key_hash(const struct l7_cluster *c, const struct l7_lb_input *in, ui
 			v = in->src_addr;
 			len = in->src_addr_len;
 		} else if (in->req && p->kind == L7R_HASH_HEADER) {
-			found = l7r_find_header(in->req, p->name, p->name_len, &v, &len);
+			found = header_value(in->req, p->name, p->name_len, &v, &len);
 		} else if (in->req && p->kind == L7R_HASH_COOKIE) {
 			found = l7r_find_cookie(in->req, p->name, p->name_len, &v, &len);
 		}

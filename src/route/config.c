@@ -10,6 +10,7 @@
  * allocated behind.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -712,6 +713,12 @@ static int parse_hash_policy(struct ctx *c, const json_t *obj, struct l7r_hash_p
 		rc = get_string(c, sub, "name", true, &name);
 	if (!rc && name && name[0] == '\0')
 		rc = fail_at(c, h ? "header_name" : "name", "must not be empty");
+	if (!rc && h && name[0] == ':' && strcmp(name, ":path") && strcmp(name, ":authority") &&
+	    strcmp(name, ":method")) {
+		char what[128];
+		snprintf(what, sizeof what, "unsupported pseudo-header \"%.64s\"", name);
+		rc = fail_at(c, "header_name", what);
+	}
 	if (!rc && cp) {
 		bool src = false;
 		rc = get_bool(c, sub, "source_ip", &src);
@@ -1002,7 +1009,7 @@ int l7_router_load_file(const char *path, const struct l7_router_options *opt,
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot open", path);
+			snprintf(err, err_len, "%s: cannot open: %s", path, strerror(errno));
 		return L7_EIO;
 	}
 	json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);

@@ -370,6 +370,8 @@ static const struct bad bad_configs[] = {
 	  "clusters[0].hash_policy[0].cookie.ttl: unknown key" },
 	{ "{\"clusters\":[{\"name\":\"a\",\"max_endpoints\":1,\"endpoints\":[{\"address\":\"1.2.3.4\",\"port\":80},{\"address\":\"1.2.3.5\",\"port\":80}]}],\"virtual_hosts\":[]}",
 	  "clusters[0].endpoints[1]: more endpoints than max_endpoints" },
+	{ "{\"clusters\":[{\"name\":\"a\",\"hash_policy\":[{\"header\":{\"header_name\":\":scheme\"}}]}],\"virtual_hosts\":[]}",
+	  "clusters[0].hash_policy[0].header.header_name: unsupported pseudo-header \":scheme\"" },
 	{ "{\"clusters\":[{\"name\":\"a\",\"sticky_cookie\":{}}],\"virtual_hosts\":[]}",
 	  "clusters[0].sticky_cookie.name: required key is missing" },
 	{ "{\"clusters\":[{\"name\":\"a\",\"least_request_lb_config\":{\"choice_count\":0}}],\"virtual_hosts\":[]}",
@@ -425,7 +427,95 @@ static void file_loading(void **state)
 	l7_router_destroy(r);
 	unlink(path);
 	assert_int_equal(l7_router_load_file(path, NULL, &r, err, sizeof err), L7_EIO);
-	assert_non_null(strstr(err, path));
+	snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+	assert_string_equal(err, want);
+}
+
+/* The worked example of docs/config.md must load and do what the page
+ * says. Read from the page itself so the two cannot drift apart. */
+static void docs_worked_example(void **state)
+{
+	(void)state;
+	FILE *f = fopen("docs/config.md", "r");
+	if (!f) {
+		skip(); /* not run from the repository root */
+		return;
+	}
+	static char page[1 << 16];
+	size_t n = fread(page, 1, sizeof page - 1, f);
+	fclose(f);
+	page[n] = '\0';
+	char *start = strstr(page, "### Worked example");
+	assert_non_null(start);
+	start = strstr(start, "```json\n");
+	assert_non_null(start);
+	start += 8;
+	char *end = strstr(start, "```");
+	assert_non_null(end);
+	*end = '\0';
+	struct l7_router *r = load(start);
+	struct req q;
+	struct l7_route_match m;
+	const char *canary[] = { "x-canary: 1", NULL };
+	mkreq(&q, "GET", "shop.example.com", "/", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 79, &m), 0);
+	assert_string_equal(m.cluster_name, "web-a");
+	assert_int_equal(l7_router_lookup(r, &q.r, 80, &m), 0);
+	assert_string_equal(m.cluster_name, "web-b");
+	assert_string_equal(m.route_name, "front");
+	mkreq(&q, "GET", "www.shop.example.com:443", "/", canary);
+	assert_int_equal(l7_router_lookup(r, &q.r, 5, &m), 0);
+	assert_string_equal(m.cluster_name, "canary");
+	mkreq(&q, "POST", "shop.example.com", "/api/orders", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.cluster_name, "api");
+	mkreq(&q, "GET", "shop.example.com", "/api/orders", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.route_name, "front");
+	mkreq(&q, "GET", "shop.example.com", "/downloads/os-1.iso", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.route_name, "downloads");
+	assert_int_equal(m.offload, L7_OFFLOAD_MIN_BYTES);
+	assert_int_equal(m.offload_min_response_bytes, 1048576);
+	mkreq(&q, "GET", "shop.example.com", "/downloads/os-1.exe", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.route_name, "front");
+	mkreq(&q, "GET", "shop.example.com", "/STATIC/site.css", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.route_name, "assets");
+	assert_int_equal(m.offload, L7_OFFLOAD_ALWAYS);
+	mkreq(&q, "GET", "other.example.org", "/x", NULL);
+	assert_int_equal(l7_router_lookup(r, &q.r, 0, &m), 0);
+	assert_string_equal(m.vhost_name, "fallback");
+	/* the api cluster: draining endpoint gets no new picks; sticky */
+	struct l7_cluster *api = l7_router_cluster(r, "api");
+	const char *user[] = { "x-user: alice", NULL };
+	mkreq(&q, "POST", "shop.example.com", "/api/orders", user);
+	struct l7_lb_input in = { .req = &q.r };
+	struct l7_endpoint_pick p;
+	uint64_t drained = l7_endpoint_id("10.0.4.3", 9000), first = 0;
+	for (int i = 0; i < 20; i++) {
+		char u[32];
+		snprintf(u, sizeof u, "x-user: u%d", i);
+		const char *hdr[] = { u, NULL };
+		mkreq(&q, "POST", "shop.example.com", "/api/orders", hdr);
+		assert_int_equal(l7_cluster_pick(api, &in, &p), 0);
+		assert_true(p.id != drained);
+		assert_int_equal(p.set_cookie, 1);
+		if (i == 0)
+			first = p.id;
+	}
+	assert_true(first != 0);
+	/* ring hash on :path: one file, one server */
+	struct l7_cluster *st = l7_router_cluster(r, "static");
+	mkreq(&q, "GET", "shop.example.com", "/static/a.css", NULL);
+	assert_int_equal(l7_cluster_pick(st, &in, &p), 0);
+	uint64_t same = p.id;
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(l7_cluster_pick(st, &in, &p), 0);
+		assert_int_equal(p.id, same);
+	}
+	l7_router_destroy(r);
 }
 
 /* ---------------------------------------------------------------- random */
@@ -551,6 +641,7 @@ int main(void)
 		cmocka_unit_test(weighted_split_and_offload),
 		cmocka_unit_test(config_errors_name_the_path),
 		cmocka_unit_test(file_loading),
+		cmocka_unit_test(docs_worked_example),
 		cmocka_unit_test(index_agrees_with_linear_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
