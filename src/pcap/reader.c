@@ -20,7 +20,8 @@
 
 static void set_err(struct l7_pcap_reader *r, const char *fmt, ...)
 {
-	char what[L7_PCAP_ERRLEN];
+	/* sized so that "path: what" always fits the error buffer */
+	char what[sizeof(r->err) - sizeof(r->path) - 2];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
