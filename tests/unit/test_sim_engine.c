@@ -79,10 +79,11 @@ static void evq_equal_times_fifo(void **state)
 	l7sim_evq_fini(&q);
 }
 
-/* Random interleaving of push / pop / cancel against a brute-force model. */
-static void evq_random_ops_match_model(void **state)
+/* Random interleaving of push / pop / cancel against a brute-force model;
+ * wide = 1 spreads times over up to 2^40 ns so that every radix level and
+ * digit is used, wide = 0 makes ties common. */
+static void evq_random_ops(int wide, uint64_t seed)
 {
-	(void)state;
 	enum { CAP = 512, OPS = 60000 };
 	struct l7sim_evq q;
 	struct l7sim_rng r;
@@ -90,12 +91,13 @@ static void evq_random_ops_match_model(void **state)
 	int nm = 0;
 	uint64_t seq = 0, now = 0;
 	assert_int_equal(l7sim_evq_init(&q, CAP), 0);
-	l7sim_rng_init(&r, 7, 7);
+	l7sim_rng_init(&r, seed, 7);
 	for (int op = 0; op < OPS; op++) {
 		uint64_t c = l7sim_rng_below(&r, 10);
 		if (c < 5) {
 			l7sim_ev_handle h;
-			uint64_t t = now + l7sim_rng_below(&r, 50);
+			uint64_t t = now + (wide ? l7sim_rng_next(&r) >> (24 + l7sim_rng_below(&r, 40))
+						 : l7sim_rng_below(&r, 50));
 			int rc = l7sim_evq_push(&q, t, 1, NULL, seq, &h);
 			if (nm == CAP) {
 				assert_int_equal(rc, L7_EFULL);
@@ -135,6 +137,14 @@ static void evq_random_ops_match_model(void **state)
 		assert_int_equal(l7sim_evq_pending(&q), (uint32_t)nm);
 	}
 	l7sim_evq_fini(&q);
+}
+
+static void evq_random_ops_match_model(void **state)
+{
+	(void)state;
+	evq_random_ops(0, 7);
+	evq_random_ops(1, 8);
+	evq_random_ops(1, 9);
 }
 
 static void evq_cancel_cases(void **state)
