@@ -275,9 +275,10 @@ static void sweep(struct l7_pipeline *pl, l7_time_ns b)
 			if (!e->used)
 				continue;
 			e->hit = 0;
-			if (e->notified || b < e->last_hit_ns || b - e->last_hit_ns < ttl)
+			struct pl_ecold *c = &t->ec[i];
+			if (c->notified || b < c->last_hit_ns || b - c->last_hit_ns < ttl)
 				continue;
-			e->notified = 1;
+			c->notified = 1;
 			pl->st.aged++;
 			struct l7_pl_event ev;
 			memset(&ev, 0, sizeof(ev));

@@ -454,6 +454,8 @@ int l7_pipeline_compile(struct l7_pipeline *pl, char *err, size_t err_len)
 		if ((unsigned)pl->step[i].last_stage + 1 > pl->stages_used)
 			pl->stages_used = (unsigned)pl->step[i].last_stage + 1;
 	rc = alloc_runtime(pl);
+	if (rc == 0)
+		rc = pl_exec_prepare(pl);
 	if (rc < 0)
 		return rc;
 	pl->compiled = 1;

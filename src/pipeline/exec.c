@@ -1,8 +1,14 @@
 /*
- * exec.c — the per-packet path: parser (fills the PHV from the frame via the
- * packet layer), the control flow of steps and tables, the action
- * primitives, and the deparser (writes changed header fields back into the
- * caller's frame with RFC 1624 incremental checksum updates).
+ * exec.c — the per-packet path: parser (fills the PHV from the frame), the
+ * control flow of steps and tables, the action primitives, and the deparser
+ * (writes changed header fields back into the caller's frame with RFC 1624
+ * incremental checksum updates from the packet layer).
+ *
+ * Speed: actions and steps are compiled once (pl_exec_prepare) into forms
+ * whose operands are plain indices into one operand space (PHV, action
+ * parameters, immediates); the parser has an inline fast path for the
+ * common Ethernet[/802.1Q]/IPv4/TCP frame and hands everything else
+ * (IPv6, UDP, fragments, odd lengths) to the packet layer's full parser.
  *
  * Invariants: no allocation; every PHV value is masked to its field width;
  * each register array gets at most one read-modify-write per pass (a second
@@ -16,21 +22,12 @@
 
 struct pass {
 	uint64_t orig[L7_PL_F__BUILTIN_COUNT];
-	struct l7_pkt pkt;
-	int parsed;           /* 1: IPv4 TCP/UDP view valid for deparse */
+	struct l7_pkt pkt;    /* l3_off/l4_off always; the rest after a full parse */
+	int parsed;           /* 1: IPv4 TCP/UDP, offsets valid for deparse */
 	int egress_set, drop, to_cpu, recirc, opts_blob;
 	uint16_t egress;
 	uint64_t applied, hit;
 };
-
-static inline uint64_t opnd(const uint64_t *phv, const uint64_t *params, struct l7_pl_operand o)
-{
-	switch (o.src) {
-	case L7_PL_SRC_IMM: return o.v;
-	case L7_PL_SRC_PARAM: return params[o.v];
-	default: return phv[o.v];
-	}
-}
 
 static inline uint32_t rd16(const uint8_t *b) { return (uint32_t)b[0] << 8 | b[1]; }
 static inline uint32_t rd32(const uint8_t *b) { return rd16(b) << 16 | rd16(b + 2); }
@@ -48,71 +45,204 @@ static void wr48(uint8_t *b, uint64_t v)
 	wr32(b + 2, (uint32_t)v);
 }
 
-/* Parser stage: Ethernet (+VLAN), IPv4, TCP/UDP into the built-in fields. */
+/* ------------------------------------------------------------ prepare */
+
+static uint16_t const_index(struct l7_pipeline *pl, uint64_t v, int *err)
+{
+	for (unsigned i = 0; i < pl->n_consts; i++)
+		if (pl->phv[PL_R_CONST + i] == v)
+			return (uint16_t)(PL_R_CONST + i);
+	if (pl->n_consts >= PL_MAX_CONSTS) {
+		*err = L7_EFULL;
+		return PL_R_NONE;
+	}
+	pl->phv[PL_R_CONST + pl->n_consts] = v;
+	return (uint16_t)(PL_R_CONST + pl->n_consts++);
+}
+
+static uint16_t operand_index(struct l7_pipeline *pl, struct l7_pl_operand o, int *err)
+{
+	switch (o.src) {
+	case L7_PL_SRC_PARAM: return (uint16_t)(PL_R_PARAM + o.v);
+	case L7_PL_SRC_FIELD: return (uint16_t)o.v;
+	default: return const_index(pl, o.v, err);
+	}
+}
+
+/* Compile actions and steps for the packet path (called by compile). */
+int pl_exec_prepare(struct l7_pipeline *pl)
+{
+	int err = 0;
+	pl->n_consts = 0;
+	for (unsigned i = 0; i < pl->n_fields; i++)
+		pl->fmask[i] = pl->field[i].mask;
+	for (unsigned i = 0; i < pl->n_actions; i++) {
+		struct pl_action *a = &pl->action[i];
+		for (unsigned k = 0; k < a->n_prims; k++) {
+			const struct l7_pl_prim *p = &a->prims[k];
+			struct pl_uop *u = &a->uop[k];
+			memset(u, 0, sizeof(*u));
+			u->op = p->op;
+			u->alg = p->alg;
+			u->rmw = p->rmw;
+			u->want_new = p->want_new;
+			u->dst = p->dst >= 0 ? (uint16_t)p->dst : PL_R_NONE;
+			u->a = operand_index(pl, p->a, &err);
+			u->b = p->op == L7_PL_OP_HASH ? PL_R_NONE : operand_index(pl, p->b, &err);
+			u->key = p->b.v;
+			u->obj = p->obj;
+			u->n_src = p->n_src;
+			memcpy(u->src, p->src, sizeof(u->src));
+		}
+	}
+	for (unsigned i = 0; i < pl->n_steps; i++) {
+		const struct l7_pl_step *s = &pl->step[i].s;
+		struct pl_cstep *c = &pl->cstep[i];
+		memset(c, 0, sizeof(*c));
+		c->n_cond = (uint8_t)s->n_cond;
+		for (unsigned k = 0; k < s->n_cond; k++) {
+			c->cond[k].cmp = s->cond[k].cmp;
+			c->cond[k].field = (uint16_t)s->cond[k].field;
+			c->cond[k].value = s->cond[k].value;
+		}
+		c->table = (int16_t)s->table;
+		c->action = (int16_t)s->action;
+		c->next = (uint16_t)(s->goto_step == -1 ? (int)i + 1
+				     : s->goto_step == L7_PL_STEP_END ? (int)pl->n_steps
+				     : s->goto_step);
+		if (c->next > pl->n_steps)
+			c->next = (uint16_t)pl->n_steps;
+		memcpy(c->params, s->params, sizeof(c->params));
+	}
+	for (unsigned i = 0; i < pl->n_steps; i++) {
+		struct pl_cstep *c = &pl->cstep[i];
+		unsigned j = i + 1;
+		if (c->n_cond && c->cond[0].cmp != L7_PL_CMP_HIT && c->cond[0].cmp != L7_PL_CMP_MISS)
+			while (j < pl->n_steps && pl->cstep[j].n_cond &&
+			       pl->cstep[j].cond[0].cmp == c->cond[0].cmp &&
+			       pl->cstep[j].cond[0].field == c->cond[0].field &&
+			       pl->cstep[j].cond[0].value == c->cond[0].value)
+				j++;
+		c->fail_next = (uint16_t)j;
+	}
+	return err;
+}
+
+/* ------------------------------------------------------------ parser */
+
+static void parse_full(struct pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
+{
+	int rc = l7_pkt_parse(&ps->pkt, frame, len, L7_LINKTYPE_ETHERNET);
+	const struct l7_pkt *p = &ps->pkt;
+	if (!(len >= 14 && (p->layers & L7_PKT_L2)))
+		return;
+	f[L7_PL_F_ETH_VALID] = 1;
+	f[L7_PL_F_ETH_DST] = rd48(frame);
+	f[L7_PL_F_ETH_SRC] = rd48(frame + 6);
+	f[L7_PL_F_ETH_TYPE] = p->ethertype;
+	if (rc != 0 || p->ip_version != 4)
+		return;
+	const uint8_t *ip = frame + p->l3_off;
+	f[L7_PL_F_IPV4_VALID] = 1;
+	f[L7_PL_F_IPV4_IHL] = p->l3_hdr_len / 4;
+	f[L7_PL_F_IPV4_TOTAL_LEN] = rd16(ip + 2);
+	f[L7_PL_F_IPV4_TTL] = p->ttl;
+	f[L7_PL_F_IPV4_PROTO] = p->proto;
+	f[L7_PL_F_IPV4_SRC] = rd32(ip + 12);
+	f[L7_PL_F_IPV4_DST] = rd32(ip + 16);
+	if (p->proto != L7_IPPROTO_TCP && p->proto != L7_IPPROTO_UDP)
+		return;
+	ps->parsed = 1;
+	f[L7_PL_F_L4_SPORT] = p->sport;
+	f[L7_PL_F_L4_DPORT] = p->dport;
+	f[L7_PL_F_PAYLOAD_LEN] = p->payload_len & 0xffff;
+	if (p->proto == L7_IPPROTO_TCP) {
+		f[L7_PL_F_TCP_VALID] = 1;
+		f[L7_PL_F_TCP_SEQ] = p->tcp_seq;
+		f[L7_PL_F_TCP_ACK] = p->tcp_ack;
+		f[L7_PL_F_TCP_DOFF] = p->tcp_hdr_len / 4u;
+		f[L7_PL_F_TCP_FLAGS] = p->tcp_flags & 0x1ff;
+		f[L7_PL_F_TCP_WINDOW] = p->tcp_window;
+	} else {
+		f[L7_PL_F_UDP_VALID] = 1;
+	}
+}
+
+/*
+ * The common case inline: Ethernet (at most one 802.1Q tag), IPv4 without
+ * fragmentation, TCP, every length consistent. Returns 0 if it handled the
+ * frame, -1 to let the full parser decide (which also classifies errors).
+ */
+static int parse_fast(struct pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
+{
+	uint32_t l3 = 14;
+	if (len < 14 + 20 + 20)
+		return -1;
+	uint32_t et = rd16(frame + 12);
+	if (et == L7_ETHERTYPE_VLAN) {
+		l3 = 18;
+		et = rd16(frame + 16);
+	}
+	if (et != L7_ETHERTYPE_IPV4)
+		return -1;
+	const uint8_t *ip = frame + l3;
+	uint32_t ihl = (ip[0] & 15u) * 4u, tot = rd16(ip + 2);
+	if ((ip[0] >> 4) != 4 || ihl < 20 || ip[9] != L7_IPPROTO_TCP || (rd16(ip + 6) & 0x3fff) ||
+	    tot < ihl + 20 || l3 + tot > len)
+		return -1;
+	const uint8_t *tcp = ip + ihl;
+	uint32_t doff = (uint32_t)(tcp[12] >> 4) * 4u;
+	if (doff < 20 || ihl + doff > tot)
+		return -1;
+	ps->pkt.l3_off = l3;
+	ps->pkt.l4_off = l3 + ihl;
+	ps->parsed = 1;
+	f[L7_PL_F_ETH_VALID] = 1;
+	f[L7_PL_F_ETH_DST] = rd48(frame);
+	f[L7_PL_F_ETH_SRC] = rd48(frame + 6);
+	f[L7_PL_F_ETH_TYPE] = et;
+	f[L7_PL_F_IPV4_VALID] = 1;
+	f[L7_PL_F_IPV4_IHL] = ihl / 4;
+	f[L7_PL_F_IPV4_TOTAL_LEN] = tot;
+	f[L7_PL_F_IPV4_TTL] = ip[8];
+	f[L7_PL_F_IPV4_PROTO] = L7_IPPROTO_TCP;
+	f[L7_PL_F_IPV4_SRC] = rd32(ip + 12);
+	f[L7_PL_F_IPV4_DST] = rd32(ip + 16);
+	f[L7_PL_F_TCP_VALID] = 1;
+	f[L7_PL_F_L4_SPORT] = rd16(tcp);
+	f[L7_PL_F_L4_DPORT] = rd16(tcp + 2);
+	f[L7_PL_F_TCP_SEQ] = rd32(tcp + 4);
+	f[L7_PL_F_TCP_ACK] = rd32(tcp + 8);
+	f[L7_PL_F_TCP_DOFF] = doff / 4;
+	f[L7_PL_F_TCP_FLAGS] = rd16(tcp + 12) & 0x1ff;
+	f[L7_PL_F_TCP_WINDOW] = rd16(tcp + 14);
+	f[L7_PL_F_PAYLOAD_LEN] = tot - ihl - doff;
+	return 0;
+}
+
 static void parse(struct l7_pipeline *pl, struct pass *ps, const uint8_t *frame, uint32_t len,
 		  uint16_t port)
 {
 	uint64_t *f = pl->phv;
+	/* every field, built-in or metadata, starts the pass at zero */
 	memset(f, 0, sizeof(uint64_t) * pl->n_fields);
 	f[L7_PL_F_INGRESS_PORT] = port & 0x1ff;
 	f[L7_PL_F_PKT_LEN] = len & 0xffff;
 	ps->parsed = 0;
-	int rc = l7_pkt_parse(&ps->pkt, frame, len, L7_LINKTYPE_ETHERNET);
-	const struct l7_pkt *p = &ps->pkt;
-	if (len >= 14 && (p->layers & L7_PKT_L2)) {
-		f[L7_PL_F_ETH_VALID] = 1;
-		f[L7_PL_F_ETH_DST] = rd48(frame);
-		f[L7_PL_F_ETH_SRC] = rd48(frame + 6);
-		f[L7_PL_F_ETH_TYPE] = p->ethertype;
-	}
-	if (rc == 0 && p->ip_version == 4) {
-		const uint8_t *ip = frame + p->l3_off;
-		f[L7_PL_F_IPV4_VALID] = 1;
-		f[L7_PL_F_IPV4_IHL] = p->l3_hdr_len / 4;
-		f[L7_PL_F_IPV4_TOTAL_LEN] = rd16(ip + 2);
-		f[L7_PL_F_IPV4_TTL] = p->ttl;
-		f[L7_PL_F_IPV4_PROTO] = p->proto;
-		f[L7_PL_F_IPV4_SRC] = rd32(ip + 12);
-		f[L7_PL_F_IPV4_DST] = rd32(ip + 16);
-		if (p->proto == L7_IPPROTO_TCP || p->proto == L7_IPPROTO_UDP) {
-			ps->parsed = 1;
-			f[L7_PL_F_L4_SPORT] = p->sport;
-			f[L7_PL_F_L4_DPORT] = p->dport;
-			f[L7_PL_F_PAYLOAD_LEN] = p->payload_len & 0xffff;
-		}
-		if (p->proto == L7_IPPROTO_TCP) {
-			f[L7_PL_F_TCP_VALID] = 1;
-			f[L7_PL_F_TCP_SEQ] = p->tcp_seq;
-			f[L7_PL_F_TCP_ACK] = p->tcp_ack;
-			f[L7_PL_F_TCP_DOFF] = p->tcp_hdr_len / 4u;
-			f[L7_PL_F_TCP_FLAGS] = p->tcp_flags & 0x1ff;
-			f[L7_PL_F_TCP_WINDOW] = p->tcp_window;
-		} else if (p->proto == L7_IPPROTO_UDP) {
-			f[L7_PL_F_UDP_VALID] = 1;
-		}
-	}
+	if (parse_fast(ps, f, frame, len) < 0)
+		parse_full(ps, f, frame, len);
 	memcpy(ps->orig, f, sizeof(ps->orig));
 }
 
-static void l4_csum_update32(uint8_t *l4, int tcp, uint32_t o, uint32_t n)
+/* ------------------------------------------------------------ deparser */
+
+static void l4_csum_fix(uint8_t *l4, int tcp, int wide, uint32_t o, uint32_t n)
 {
 	unsigned off = tcp ? 16 : 6;
 	uint16_t c = (uint16_t)rd16(l4 + off);
 	if (!tcp && c == 0)
 		return; /* UDP over IPv4 without a checksum stays without one */
-	c = l7_csum_update32(c, o, n);
-	if (!tcp && c == 0)
-		c = 0xffff;
-	wr16(l4 + off, c);
-}
-
-static void l4_csum_update16(uint8_t *l4, int tcp, uint32_t o, uint32_t n)
-{
-	unsigned off = tcp ? 16 : 6;
-	uint16_t c = (uint16_t)rd16(l4 + off);
-	if (!tcp && c == 0)
-		return;
-	c = l7_csum_update16(c, (uint16_t)o, (uint16_t)n);
+	c = wide ? l7_csum_update32(c, o, n) : l7_csum_update16(c, (uint16_t)o, (uint16_t)n);
 	if (!tcp && c == 0)
 		c = 0xffff;
 	wr16(l4 + off, c);
@@ -133,108 +263,124 @@ static int deparse(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint
 		return 0;
 	uint8_t *ip = frame + ps->pkt.l3_off, *l4 = frame + ps->pkt.l4_off;
 	int tcp = f[L7_PL_F_TCP_VALID] != 0;
-	uint16_t ipc = (uint16_t)rd16(ip + 10);
-	for (int k = 0; k < 2; k++) {
-		int fid = k ? L7_PL_F_IPV4_DST : L7_PL_F_IPV4_SRC;
-		if (f[fid] == o[fid])
-			continue;
-		uint32_t old = rd32(ip + 12 + 4 * k), nw = (uint32_t)f[fid];
-		wr32(ip + 12 + 4 * k, nw);
-		ipc = l7_csum_update32(ipc, old, nw);
-		l4_csum_update32(l4, tcp, old, nw); /* pseudo-header */
+	if (f[L7_PL_F_IPV4_SRC] != o[L7_PL_F_IPV4_SRC] || f[L7_PL_F_IPV4_DST] != o[L7_PL_F_IPV4_DST] ||
+	    f[L7_PL_F_IPV4_TTL] != o[L7_PL_F_IPV4_TTL]) {
+		uint16_t ipc = (uint16_t)rd16(ip + 10);
+		for (int k = 0; k < 2; k++) {
+			int fid = k ? L7_PL_F_IPV4_DST : L7_PL_F_IPV4_SRC;
+			if (f[fid] == o[fid])
+				continue;
+			uint32_t old = rd32(ip + 12 + 4 * k), nw = (uint32_t)f[fid];
+			wr32(ip + 12 + 4 * k, nw);
+			ipc = l7_csum_update32(ipc, old, nw);
+			l4_csum_fix(l4, tcp, 1, old, nw); /* pseudo-header */
+		}
+		if (f[L7_PL_F_IPV4_TTL] != o[L7_PL_F_IPV4_TTL]) {
+			uint32_t old = rd16(ip + 8);
+			ip[8] = (uint8_t)f[L7_PL_F_IPV4_TTL];
+			ipc = l7_csum_update16(ipc, (uint16_t)old, (uint16_t)rd16(ip + 8));
+		}
+		wr16(ip + 10, ipc);
 	}
-	if (f[L7_PL_F_IPV4_TTL] != o[L7_PL_F_IPV4_TTL]) {
-		uint32_t old = rd16(ip + 8);
-		ip[8] = (uint8_t)f[L7_PL_F_IPV4_TTL];
-		ipc = l7_csum_update16(ipc, (uint16_t)old, (uint16_t)rd16(ip + 8));
-	}
-	wr16(ip + 10, ipc);
 	for (int k = 0; k < 2; k++) {
 		int fid = k ? L7_PL_F_L4_DPORT : L7_PL_F_L4_SPORT;
 		if (f[fid] == o[fid])
 			continue;
 		uint32_t old = rd16(l4 + 2 * k);
 		wr16(l4 + 2 * k, (uint32_t)f[fid]);
-		l4_csum_update16(l4, tcp, old, (uint32_t)f[fid]);
+		l4_csum_fix(l4, tcp, 0, old, (uint32_t)f[fid]);
 	}
-	if (tcp) {
-		for (int k = 0; k < 2; k++) {
-			int fid = k ? L7_PL_F_TCP_ACK : L7_PL_F_TCP_SEQ;
-			if (f[fid] == o[fid])
-				continue;
-			uint32_t old = rd32(l4 + 4 + 4 * k);
-			wr32(l4 + 4 + 4 * k, (uint32_t)f[fid]);
-			l4_csum_update32(l4, 1, old, (uint32_t)f[fid]);
-		}
-		if (f[L7_PL_F_TCP_FLAGS] != o[L7_PL_F_TCP_FLAGS]) {
-			uint32_t old = rd16(l4 + 12);
-			uint32_t nw = (old & 0xfe00u) | (uint32_t)f[L7_PL_F_TCP_FLAGS];
-			wr16(l4 + 12, nw);
-			l4_csum_update16(l4, 1, old, nw);
-		}
-		if (f[L7_PL_F_TCP_WINDOW] != o[L7_PL_F_TCP_WINDOW]) {
-			uint32_t old = rd16(l4 + 14);
-			wr16(l4 + 14, (uint32_t)f[L7_PL_F_TCP_WINDOW]);
-			l4_csum_update16(l4, 1, old, (uint32_t)f[L7_PL_F_TCP_WINDOW]);
-		}
-		if (ps->opts_blob >= 0) {
-			/* an options rewrite moves bytes: re-read the view of the
-			 * edited frame, then let the packet layer rebuild */
-			int rc = l7_pkt_parse(&ps->pkt, frame, *len, L7_LINKTYPE_ETHERNET);
-			if (rc == 0)
-				rc = l7_pkt_tcp_set_opts(&ps->pkt, frame, cap, pl->blob[ps->opts_blob],
-							 pl->blob_len[ps->opts_blob]);
-			if (rc < 0)
-				return rc;
-			*len = ps->pkt.caplen;
-		}
+	if (!tcp)
+		return 0;
+	for (int k = 0; k < 2; k++) {
+		int fid = k ? L7_PL_F_TCP_ACK : L7_PL_F_TCP_SEQ;
+		if (f[fid] == o[fid])
+			continue;
+		uint32_t old = rd32(l4 + 4 + 4 * k);
+		wr32(l4 + 4 + 4 * k, (uint32_t)f[fid]);
+		l4_csum_fix(l4, 1, 1, old, (uint32_t)f[fid]);
+	}
+	if (f[L7_PL_F_TCP_FLAGS] != o[L7_PL_F_TCP_FLAGS]) {
+		uint32_t old = rd16(l4 + 12);
+		uint32_t nw = (old & 0xfe00u) | (uint32_t)f[L7_PL_F_TCP_FLAGS];
+		wr16(l4 + 12, nw);
+		l4_csum_fix(l4, 1, 0, old, nw);
+	}
+	if (f[L7_PL_F_TCP_WINDOW] != o[L7_PL_F_TCP_WINDOW]) {
+		uint32_t old = rd16(l4 + 14);
+		wr16(l4 + 14, (uint32_t)f[L7_PL_F_TCP_WINDOW]);
+		l4_csum_fix(l4, 1, 0, old, (uint32_t)f[L7_PL_F_TCP_WINDOW]);
+	}
+	if (ps->opts_blob >= 0) {
+		/* an options rewrite moves bytes: re-read the view of the edited
+		 * frame, then let the packet layer rebuild the header */
+		int rc = l7_pkt_parse(&ps->pkt, frame, *len, L7_LINKTYPE_ETHERNET);
+		if (rc == 0)
+			rc = l7_pkt_tcp_set_opts(&ps->pkt, frame, cap, pl->blob[ps->opts_blob],
+						 pl->blob_len[ps->opts_blob]);
+		if (rc < 0)
+			return rc;
+		*len = ps->pkt.caplen;
 	}
 	return 0;
 }
 
-static size_t pack_phv(const struct l7_pipeline *pl, const struct l7_pl_prim *p, uint8_t *buf)
+/* ------------------------------------------------------------ actions */
+
+static size_t pack_src(const struct l7_pipeline *pl, const struct pl_uop *u, uint8_t *buf)
 {
-	uint64_t v[L7_PL_MAX_SRC];
-	for (unsigned i = 0; i < p->n_src; i++)
-		v[i] = pl->phv[p->src[i]];
-	return pl_pack_fields(pl, p->src, p->n_src, v, buf);
+	size_t len = 0;
+	for (unsigned i = 0; i < u->n_src; i++) {
+		unsigned bytes = (pl->field[u->src[i]].width + 7u) / 8u;
+		uint64_t v = pl->phv[u->src[i]];
+		for (unsigned k = bytes; k-- > 0;)
+			buf[len++] = (uint8_t)(v >> (8 * k));
+	}
+	return len;
 }
 
-static uint64_t do_hash(const struct l7_pipeline *pl, const struct l7_pl_prim *p)
+static uint64_t do_hash(const struct l7_pipeline *pl, const struct pl_uop *u)
 {
 	uint8_t buf[L7_PL_MAX_SRC * 8];
-	if (p->alg == L7_PL_HASH_IDENTITY) {
+	if (u->alg == L7_PL_HASH_IDENTITY) {
 		uint64_t v = 0;
-		for (unsigned i = 0; i < p->n_src; i++) {
-			unsigned w = pl->field[p->src[i]].width;
-			v = (w == 64 ? 0 : v << w) | pl->phv[p->src[i]];
+		for (unsigned i = 0; i < u->n_src; i++) {
+			unsigned w = pl->field[u->src[i]].width;
+			v = (w == 64 ? 0 : v << w) | pl->phv[u->src[i]];
 		}
 		return v;
 	}
-	size_t n = pack_phv(pl, p, buf);
-	switch (p->alg) {
+	size_t n = pack_src(pl, u, buf);
+	switch (u->alg) {
 	case L7_PL_HASH_CRC8: return pl_crc8(pl, buf, n);
 	case L7_PL_HASH_CRC16: return pl_crc16(pl, buf, n);
 	case L7_PL_HASH_CRC32: return pl_crc32_row(pl, 0, buf, n);
-	default: return pl_keyed64(p->b.v, buf, n);
+	default: return pl_keyed64(u->key, buf, n);
 	}
 }
 
-static uint64_t reg_rmw(struct l7_pipeline *pl, const struct l7_pl_prim *p, const uint64_t *params,
-			struct l7_pl_result *res)
+static void note_rmw(struct l7_pipeline *pl, struct l7_pl_result *res)
 {
-	struct pl_register *r = &pl->reg[p->obj];
+	pl->st.rmw_violations++;
+	if (res->err == 0)
+		res->err = L7_ERMW;
+}
+
+/* Returns 1 and the value for dst, 0 if the access was refused. */
+static int reg_rmw(struct l7_pipeline *pl, const struct pl_uop *u, uint64_t *out,
+		   struct l7_pl_result *res)
+{
+	const uint64_t *x = pl->phv;
+	struct pl_register *r = &pl->reg[u->obj];
 	if (r->last_pass == pl->pass_id) {
-		pl->st.rmw_violations++;
-		if (res->err == 0)
-			res->err = L7_ERMW;
-		return UINT64_MAX;
+		note_rmw(pl, res);
+		return 0;
 	}
 	r->last_pass = pl->pass_id;
-	uint32_t i = (uint32_t)(opnd(pl->phv, params, p->a) % r->size);
-	uint64_t b = opnd(pl->phv, params, p->b) & r->max;
+	uint32_t i = (uint32_t)(x[u->a] % r->size);
+	uint64_t b = x[u->b] & r->max;
 	uint64_t old = pl_reg_get(r, i), nw = old;
-	switch (p->rmw) {
+	switch (u->rmw) {
 	case L7_PL_RMW_WRITE: nw = b; break;
 	case L7_PL_RMW_ADD: nw = (old + b) & r->max; break;
 	case L7_PL_RMW_SADD: nw = (r->max - old < b) ? r->max : old + b; break;
@@ -244,102 +390,103 @@ static uint64_t reg_rmw(struct l7_pipeline *pl, const struct l7_pl_prim *p, cons
 	}
 	if (nw != old)
 		pl_reg_set(r, i, nw);
-	return p->want_new ? nw : old;
+	*out = u->want_new ? nw : old;
+	return 1;
 }
 
-static void run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *params,
-		       l7_time_ns now_ns, struct l7_pl_result *res)
+/* The rarely used primitives, out of the hot loop (kept out of line so the
+ * common action stays a small leaf). */
+__attribute__((noinline)) static int run_slow(struct l7_pipeline *pl, struct pass *ps, const struct pl_uop *u,
+		    l7_time_ns now_ns, struct l7_pl_result *res, uint64_t *v)
 {
-	const struct pl_action *a = &pl->action[aid];
-	uint64_t *f = pl->phv;
-	for (unsigned i = 0; i < a->n_prims; i++) {
-		const struct l7_pl_prim *p = &a->prims[i];
-		uint64_t v = 0;
-		int write = 1;
-		switch (p->op) {
-		case L7_PL_OP_SET: v = opnd(f, params, p->a); break;
-		case L7_PL_OP_ADD: v = opnd(f, params, p->a) + opnd(f, params, p->b); break;
-		case L7_PL_OP_SUB: v = opnd(f, params, p->a) - opnd(f, params, p->b); break;
-		case L7_PL_OP_AND: v = opnd(f, params, p->a) & opnd(f, params, p->b); break;
-		case L7_PL_OP_OR: v = opnd(f, params, p->a) | opnd(f, params, p->b); break;
-		case L7_PL_OP_XOR: v = opnd(f, params, p->a) ^ opnd(f, params, p->b); break;
-		case L7_PL_OP_HASH: v = do_hash(pl, p); break;
-		case L7_PL_OP_REG:
-			v = reg_rmw(pl, p, params, res);
-			write = v != UINT64_MAX && p->dst >= 0;
-			break;
-		case L7_PL_OP_CMS: {
-			uint8_t buf[L7_PL_MAX_SRC * 8];
-			size_t n = pack_phv(pl, p, buf);
-			int err = 0;
-			pl_cms_update(pl, &pl->sketch[p->obj], buf, n, opnd(f, params, p->b), &v, &err);
-			if (err) {
-				pl->st.rmw_violations++;
-				if (res->err == 0)
-					res->err = err;
-			}
-			write = p->dst >= 0;
-			break;
-		}
-		case L7_PL_OP_BLOOM: {
-			uint8_t buf[L7_PL_MAX_SRC * 8];
-			size_t n = pack_phv(pl, p, buf);
-			int err = 0;
-			pl_bloom_op(pl, &pl->bloom[p->obj], buf, n, p->rmw == L7_PL_BLOOM_INSERT, &v, &err);
-			if (err) {
-				pl->st.rmw_violations++;
-				if (res->err == 0)
-					res->err = err;
-			}
-			write = p->dst >= 0;
-			break;
-		}
-		case L7_PL_OP_FORWARD:
-			ps->egress = (uint16_t)(opnd(f, params, p->a) & 0x1ff);
-			ps->egress_set = 1;
-			ps->drop = 0;
-			write = 0;
-			break;
-		case L7_PL_OP_DROP: ps->drop = 1; write = 0; break;
-		case L7_PL_OP_TO_CPU: ps->to_cpu = 1; write = 0; break;
-		case L7_PL_OP_RECIRCULATE: ps->recirc = 1; write = 0; break;
-		case L7_PL_OP_MIRROR:
-			if (res->n_mirror < L7_PL_MAX_MIRRORS)
-				res->mirror_port[res->n_mirror++] =
-					(uint16_t)(opnd(f, params, p->a) & 0x1ff);
-			write = 0;
-			break;
-		case L7_PL_OP_DIGEST: {
-			uint64_t d[L7_PL_MAX_SRC];
-			for (unsigned k = 0; k < p->n_src; k++)
-				d[k] = f[p->src[k]];
-			l7_time_ns done;
-			pl->st.digests++;
-			res->n_digests++;
-			if (pl_cpu_enqueue(pl, now_ns + pl->cfg.pass_latency_ns, L7_PL_EV_DIGEST, p->obj,
-					   d, p->n_src, &done) < 0)
-				pl->st.digests_lost++;
-			write = 0;
-			break;
-		}
-		case L7_PL_OP_TCP_OPTS: ps->opts_blob = p->obj; write = 0; break;
-		default: write = 0; break;
-		}
-		if (write && p->dst >= 0)
-			f[p->dst] = v & pl->field[p->dst].mask;
+	uint64_t *x = pl->phv;
+	uint8_t buf[L7_PL_MAX_SRC * 8];
+	int err = 0;
+	switch (u->op) {
+	case L7_PL_OP_HASH:
+		*v = do_hash(pl, u);
+		return 1;
+	case L7_PL_OP_REG:
+		return reg_rmw(pl, u, v, res);
+	case L7_PL_OP_CMS:
+		pl_cms_update(pl, &pl->sketch[u->obj], buf, pack_src(pl, u, buf), x[u->b], v, &err);
+		if (err)
+			note_rmw(pl, res);
+		return 1;
+	case L7_PL_OP_BLOOM:
+		pl_bloom_op(pl, &pl->bloom[u->obj], buf, pack_src(pl, u, buf),
+			    u->rmw == L7_PL_BLOOM_INSERT, v, &err);
+		if (err)
+			note_rmw(pl, res);
+		return 1;
+	case L7_PL_OP_DROP: ps->drop = 1; return 0;
+	case L7_PL_OP_TO_CPU: ps->to_cpu = 1; return 0;
+	case L7_PL_OP_RECIRCULATE: ps->recirc = 1; return 0;
+	case L7_PL_OP_MIRROR:
+		if (res->n_mirror < L7_PL_MAX_MIRRORS)
+			res->mirror_port[res->n_mirror++] = (uint16_t)(x[u->a] & 0x1ff);
+		return 0;
+	case L7_PL_OP_DIGEST: {
+		uint64_t d[L7_PL_MAX_SRC];
+		for (unsigned k = 0; k < u->n_src; k++)
+			d[k] = x[u->src[k]];
+		l7_time_ns done;
+		pl->st.digests++;
+		res->n_digests++;
+		if (pl_cpu_enqueue(pl, now_ns + pl->cfg.pass_latency_ns, L7_PL_EV_DIGEST, u->obj, d,
+				   u->n_src, &done) < 0)
+			pl->st.digests_lost++;
+		return 0;
+	}
+	case L7_PL_OP_TCP_OPTS: ps->opts_blob = u->obj; return 0;
+	default: return 0;
 	}
 }
 
-static int cond_holds(const struct l7_pipeline *pl, const struct pass *ps, const struct l7_pl_cond *c)
+static inline __attribute__((always_inline)) void
+run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *params,
+	   l7_time_ns now_ns, struct l7_pl_result *res)
 {
-	uint64_t v = c->cmp >= L7_PL_CMP_HIT ? 0 : pl->phv[c->field];
+	const struct pl_action *a = &pl->action[aid];
+	uint64_t *x = pl->phv;
+	for (unsigned k = 0; k < a->n_params; k++)
+		x[PL_R_PARAM + k] = params[k];
+	for (unsigned i = 0; i < a->n_prims; i++) {
+		const struct pl_uop *u = &a->uop[i];
+		uint64_t v;
+		switch (u->op) {
+		case L7_PL_OP_SET: v = x[u->a]; break;
+		case L7_PL_OP_ADD: v = x[u->a] + x[u->b]; break;
+		case L7_PL_OP_SUB: v = x[u->a] - x[u->b]; break;
+		case L7_PL_OP_AND: v = x[u->a] & x[u->b]; break;
+		case L7_PL_OP_OR: v = x[u->a] | x[u->b]; break;
+		case L7_PL_OP_XOR: v = x[u->a] ^ x[u->b]; break;
+		case L7_PL_OP_FORWARD:
+			ps->egress = (uint16_t)(x[u->a] & 0x1ff);
+			ps->egress_set = 1;
+			ps->drop = 0;
+			continue;
+		default:
+			if (!run_slow(pl, ps, u, now_ns, res, &v))
+				continue;
+			break;
+		}
+		if (u->dst != PL_R_NONE)
+			x[u->dst] = v & pl->fmask[u->dst];
+	}
+}
+
+/* ------------------------------------------------------------ control flow */
+
+static inline int cond_holds(const uint64_t *x, const struct pass *ps, const struct pl_ccond *c)
+{
 	switch (c->cmp) {
-	case L7_PL_CMP_EQ: return v == c->value;
-	case L7_PL_CMP_NE: return v != c->value;
-	case L7_PL_CMP_LT: return v < c->value;
-	case L7_PL_CMP_GE: return v >= c->value;
-	case L7_PL_CMP_ANY: return (v & c->value) != 0;
-	case L7_PL_CMP_NONE: return (v & c->value) == 0;
+	case L7_PL_CMP_EQ: return x[c->field] == c->value;
+	case L7_PL_CMP_NE: return x[c->field] != c->value;
+	case L7_PL_CMP_LT: return x[c->field] < c->value;
+	case L7_PL_CMP_GE: return x[c->field] >= c->value;
+	case L7_PL_CMP_ANY: return (x[c->field] & c->value) != 0;
+	case L7_PL_CMP_NONE: return (x[c->field] & c->value) == 0;
 	case L7_PL_CMP_HIT: return (ps->hit >> c->field) & 1;
 	default: return ((ps->applied & ~ps->hit) >> c->field) & 1;
 	}
@@ -349,19 +496,21 @@ static void apply_table(struct l7_pipeline *pl, struct pass *ps, int tid, l7_tim
 			struct l7_pl_result *res)
 {
 	struct pl_table *t = &pl->table[tid];
+	const uint64_t *x = pl->phv;
 	uint64_t key = 0;
 	for (unsigned k = 0; k < t->def.n_keys; k++)
-		key |= pl->phv[t->def.key_field[k]] << t->key_shift[k];
+		key |= x[t->def.key_field[k]] << t->key_shift[k];
 	ps->applied |= 1ull << tid;
 	uint32_t i = pl_table_lookup(t, key);
 	if (i != PL_NIL) {
 		struct pl_entry *e = &t->e[i];
 		ps->hit |= 1ull << tid;
 		pl->st.table_hits[tid]++;
-		e->hit = 1;
+		if (!e->hit)
+			e->hit = 1;
 		if (t->def.idle_timeout_ns) {
-			e->last_hit_ns = now_ns;
-			e->notified = 0;
+			t->ec[i].last_hit_ns = now_ns;
+			t->ec[i].notified = 0;
 		}
 		run_action(pl, ps, e->action, e->params, now_ns, res);
 		return;
@@ -374,25 +523,34 @@ static void apply_table(struct l7_pipeline *pl, struct pass *ps, int tid, l7_tim
 static void run_steps(struct l7_pipeline *pl, struct pass *ps, l7_time_ns now_ns,
 		      struct l7_pl_result *res)
 {
-	unsigned i = 0;
-	while (i < pl->n_steps) {
-		const struct l7_pl_step *s = &pl->step[i].s;
-		unsigned c = 0;
-		while (c < s->n_cond && cond_holds(pl, ps, &s->cond[c]))
-			c++;
-		if (c < s->n_cond) {
-			i++;
-			continue;
+	const uint64_t *x = pl->phv;
+	unsigned i = 0, n = pl->n_steps;
+	while (i < n) {
+		const struct pl_cstep *s = &pl->cstep[i];
+		if (s->n_cond) {
+			if (!cond_holds(x, ps, &s->cond[0])) {
+				/* the following steps whose first test is the
+				 * same would fail it too: skip them at once */
+				i = s->fail_next;
+				continue;
+			}
+			unsigned c = 1;
+			while (c < s->n_cond && cond_holds(x, ps, &s->cond[c]))
+				c++;
+			if (c < s->n_cond) {
+				i++;
+				continue;
+			}
 		}
 		if (s->table >= 0)
 			apply_table(pl, ps, s->table, now_ns, res);
 		else if (s->action >= 0)
 			run_action(pl, ps, s->action, s->params, now_ns, res);
-		if (s->goto_step == L7_PL_STEP_END)
-			break;
-		i = s->goto_step >= 0 ? (unsigned)s->goto_step : i + 1;
+		i = s->next;
 	}
 }
+
+/* ------------------------------------------------------------ process */
 
 int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 			uint32_t cap, uint16_t ingress_port, l7_time_ns now_ns,

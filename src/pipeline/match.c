@@ -17,8 +17,37 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pl_internal.h"
+
+/*
+ * Big arrays (a 143,360-entry table is ~13 MB) are 2 MB aligned and
+ * advised for transparent huge pages: lookups are random accesses, and on
+ * 4 KB pages nearly every one also misses the TLB. The advice is only a
+ * hint; where it is refused the memory works the same.
+ */
+#define PL_HUGE (2u << 20)
+
+void *pl_alloc_big(size_t bytes)
+{
+	if (bytes < PL_HUGE)
+		return calloc(1, bytes ? bytes : 1);
+	size_t rounded = (bytes + PL_HUGE - 1) / PL_HUGE * PL_HUGE;
+	void *p = NULL;
+	if (posix_memalign(&p, PL_HUGE, rounded) != 0)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	(void)madvise(p, rounded, MADV_HUGEPAGE);
+#endif
+	memset(p, 0, rounded);
+	return p;
+}
+
+void pl_free_big(void *p)
+{
+	free(p);
+}
 
 static uint32_t slot_hash(uint64_t mkey, uint32_t group)
 {
@@ -38,9 +67,10 @@ int pl_table_alloc(struct pl_table *t)
 {
 	uint32_t cap = t->def.size;
 	t->cap = cap;
-	t->e = calloc(cap, sizeof(*t->e));
+	t->e = pl_alloc_big(sizeof(*t->e) * cap);
+	t->ec = calloc(cap, sizeof(*t->ec));
 	t->free_list = malloc(sizeof(uint32_t) * cap);
-	if (!t->e || !t->free_list)
+	if (!t->e || !t->ec || !t->free_list)
 		return L7_ENOMEM;
 	for (uint32_t i = 0; i < cap; i++)
 		t->free_list[i] = cap - 1 - i;
@@ -51,8 +81,9 @@ int pl_table_alloc(struct pl_table *t)
 		t->rorder = malloc(sizeof(uint32_t) * cap);
 		return (t->rlo && t->rhi && t->rorder) ? 0 : L7_ENOMEM;
 	}
-	uint32_t ns = pow2_at_least(cap * 2u > cap ? cap * 2u : cap);
-	t->slot = calloc(ns, sizeof(*t->slot));
+	/* load factor at most 0.8 (linear probing stays short) */
+	uint32_t ns = pow2_at_least(cap + cap / 4 + 1);
+	t->slot = pl_alloc_big(sizeof(*t->slot) * ns);
 	t->slot_mask = ns - 1;
 	/* a group per distinct mask: at most one per entry, and at most 65
 	 * for LPM (prefix lengths 0..64) */
@@ -64,9 +95,10 @@ int pl_table_alloc(struct pl_table *t)
 
 void pl_table_free(struct pl_table *t)
 {
-	free(t->e);
+	pl_free_big(t->e);
+	free(t->ec);
 	free(t->free_list);
-	free(t->slot);
+	pl_free_big(t->slot);
 	free(t->grp);
 	free(t->grp_order);
 	free(t->rlo);
@@ -75,9 +107,10 @@ void pl_table_free(struct pl_table *t)
 }
 
 /* Entry a beats entry b: higher priority, then installed earlier. */
-static int beats(const struct pl_entry *a, const struct pl_entry *b)
+static int beats(const struct pl_table *t, uint32_t a, uint32_t b)
 {
-	return a->prio > b->prio || (a->prio == b->prio && a->seq < b->seq);
+	return t->e[a].prio > t->e[b].prio ||
+	       (t->e[a].prio == t->e[b].prio && t->ec[a].seq < t->ec[b].seq);
 }
 
 static uint32_t slot_find(const struct pl_table *t, uint64_t mkey, uint32_t g)
@@ -147,7 +180,7 @@ static uint32_t group_get(struct pl_table *t, uint64_t mask)
 static void range_order_insert(struct pl_table *t, uint32_t idx)
 {
 	uint32_t k = t->n_rorder++;
-	while (k > 0 && beats(&t->e[idx], &t->e[t->rorder[k - 1]])) {
+	while (k > 0 && beats(t, idx, t->rorder[k - 1])) {
 		t->rorder[k] = t->rorder[k - 1];
 		k--;
 	}
@@ -186,7 +219,7 @@ int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t
 }
 
 int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
-		    const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out)
+		    const uint64_t *lo, const uint64_t *hi, l7_time_ns now_ns, uint32_t *idx_out)
 {
 	uint32_t dup;
 	if (pl_table_find(t, ne->key, ne->mask, ne->prio, lo, hi, &dup) == 0)
@@ -197,7 +230,9 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 	struct pl_entry *e = &t->e[idx];
 	*e = *ne;
 	e->key &= e->mask;
-	e->seq = t->seq++;
+	t->ec[idx].seq = t->seq++;
+	t->ec[idx].last_hit_ns = now_ns;
+	t->ec[idx].notified = 0;
 	e->used = 1;
 	e->next = PL_NIL;
 	t->count++;
@@ -228,11 +263,11 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 		/* keep the chain sorted: best first */
 		uint32_t *link = &t->slot[s].head;
 		uint32_t cur = *link - 1;
-		if (beats(e, &t->e[cur])) {
+		if (beats(t, idx, cur)) {
 			e->next = cur;
 			*link = idx + 1;
 		} else {
-			while (t->e[cur].next != PL_NIL && !beats(e, &t->e[t->e[cur].next]))
+			while (t->e[cur].next != PL_NIL && !beats(t, idx, t->e[cur].next))
 				cur = t->e[cur].next;
 			e->next = t->e[cur].next;
 			t->e[cur].next = idx;
@@ -307,6 +342,30 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 		}
 		return PL_NIL;
 	}
+	if (t->kind == PL_EXACT) {
+		/* one group (all key bits): a single probe sequence */
+		if (t->n_order == 0)
+			return PL_NIL;
+		uint32_t i = slot_hash(key, 0) & t->slot_mask;
+		for (;;) {
+			const struct pl_slot *s = &t->slot[i];
+			if (s->head == 0)
+				return PL_NIL;
+			if (s->mkey == key)
+				return s->head - 1;
+			i = (i + 1) & t->slot_mask;
+		}
+	}
+	/* first compute and prefetch every group's home slot, so the probes
+	 * (independent of each other) overlap their cache misses */
+	enum { PF = 64 };
+	uint32_t home[PF];
+	uint32_t npf = t->n_order < PF ? t->n_order : PF;
+	for (uint32_t o = 0; o < npf; o++) {
+		uint32_t g = t->grp_order[o];
+		home[o] = slot_hash(key & t->grp[g].mask, g) & t->slot_mask;
+		__builtin_prefetch(&t->slot[home[o]]);
+	}
 	uint32_t best = PL_NIL;
 	for (uint32_t o = 0; o < t->n_order; o++) {
 		const struct pl_group *gr = &t->grp[t->grp_order[o]];
@@ -314,14 +373,14 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 			break;
 		uint64_t mk = key & gr->mask;
 		uint32_t g = t->grp_order[o];
-		uint32_t i = slot_hash(mk, g) & t->slot_mask;
+		uint32_t i = o < npf ? home[o] : slot_hash(mk, g) & t->slot_mask;
 		for (;;) {
 			const struct pl_slot *s = &t->slot[i];
 			if (s->head == 0)
 				break;
 			if (s->mkey == mk && s->group == g) {
 				uint32_t cand = s->head - 1;
-				if (best == PL_NIL || beats(&t->e[cand], &t->e[best]))
+				if (best == PL_NIL || beats(t, cand, best))
 					best = cand;
 				break;
 			}

@@ -30,27 +30,69 @@ struct pl_field {
 	uint64_t mask;
 };
 
+/*
+ * The operand space of the packet path: PHV fields at [0, n_fields), the
+ * running action's parameters at PL_R_PARAM, the program's immediates at
+ * PL_R_CONST (written once at compile). A compiled primitive names every
+ * operand by its index here, so executing one is a load, an op and a store.
+ */
+#define PL_R_PARAM L7_PL_MAX_FIELDS
+#define PL_R_CONST (PL_R_PARAM + L7_PL_MAX_PARAMS)
+#define PL_MAX_CONSTS 1024
+#define PL_R_NONE 0xffff
+
+/* A primitive compiled against the operand space. */
+struct pl_uop {
+	uint8_t op, alg, rmw, want_new;
+	uint16_t dst, a, b, obj;
+	uint8_t n_src;
+	int16_t src[L7_PL_MAX_SRC];
+	uint64_t key;        /* keyed hash */
+};
+
 struct pl_action {
 	char name[L7_PL_NAME_MAX];
 	uint8_t n_params;
 	uint8_t param_bits[L7_PL_MAX_PARAMS];
 	uint8_t n_prims;
 	struct l7_pl_prim prims[L7_PL_MAX_PRIMS];
+	struct pl_uop uop[L7_PL_MAX_PRIMS];
 };
 
-/* One installed entry. Key and mask are the concatenated key fields. */
+/* A control-flow step compiled for the packet path. */
+struct pl_ccond {
+	uint8_t cmp;
+	uint16_t field;
+	uint64_t value;
+};
+
+struct pl_cstep {
+	uint8_t n_cond;
+	int16_t table, action;
+	uint16_t next;       /* step index after a taken step (n_steps = end) */
+	uint16_t fail_next;  /* step index when cond[0] fails */
+	struct pl_ccond cond[L7_PL_MAX_COND];
+	uint64_t params[L7_PL_MAX_PARAMS];
+};
+
+/* One installed entry: the fields a lookup touches, in one 64-byte line.
+ * Key and mask are the concatenated key fields. */
 struct pl_entry {
 	uint64_t key, mask;
+	uint64_t params[L7_PL_MAX_PARAMS];
 	int32_t prio;
-	uint32_t seq;        /* install order: ties between equal priorities */
 	uint32_t next;       /* chain of entries with the same masked key */
 	uint32_t group;
 	uint16_t action;
 	uint8_t used;
 	uint8_t hit;         /* hit bit since the last sweep */
-	uint8_t notified;    /* aging notification sent, not re-armed */
+};
+
+/* The rest of an entry, kept apart so lookups stay in one cache line. */
+struct pl_ecold {
 	l7_time_ns last_hit_ns;
-	uint64_t params[L7_PL_MAX_PARAMS];
+	uint32_t seq;        /* install order: ties between equal priorities */
+	uint8_t notified;    /* aging notification sent, not re-armed */
 };
 
 /* One distinct mask of a tuple-space index. */
@@ -81,6 +123,7 @@ struct pl_table {
 	int step;                     /* the step applying it, -1 none */
 	/* runtime (allocated at compile) */
 	struct pl_entry *e;
+	struct pl_ecold *ec;
 	uint32_t cap, count, reserved, n_free;
 	uint32_t *free_list;
 	uint32_t seq;
@@ -187,7 +230,10 @@ struct l7_pipeline {
 	unsigned stages_used;
 	/* runtime */
 	uint64_t pass_id;
-	uint64_t phv[L7_PL_MAX_FIELDS];
+	uint64_t phv[PL_R_CONST + PL_MAX_CONSTS]; /* operand space, see above */
+	uint64_t fmask[L7_PL_MAX_FIELDS];
+	unsigned n_consts;
+	struct pl_cstep cstep[L7_PL_MAX_STEPS];
 	struct l7_pl_stats st;
 	/* control channel */
 	struct pl_pending *pend;
@@ -215,10 +261,12 @@ size_t pl_pack_fields(const struct l7_pipeline *pl, const int16_t *src, unsigned
 		      const uint64_t *values, uint8_t *out);
 
 /* match.c */
+void *pl_alloc_big(size_t bytes);
+void pl_free_big(void *p);
 int pl_table_alloc(struct pl_table *t);
 void pl_table_free(struct pl_table *t);
 int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
-		    const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
+		    const uint64_t *lo, const uint64_t *hi, l7_time_ns now_ns, uint32_t *idx_out);
 int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
 		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
 int pl_table_remove(struct pl_table *t, uint32_t idx);
@@ -231,6 +279,9 @@ int pl_entry_convert(const struct pl_table *t, const struct l7_pl_entry *in,
 		     struct pl_entry *out, uint64_t *lo, uint64_t *hi);
 int pl_entry_apply(struct l7_pipeline *pl, int table, uint8_t op,
 		   const struct l7_pl_entry *e, l7_time_ns now_ns);
+
+/* exec.c */
+int pl_exec_prepare(struct l7_pipeline *pl);
 
 /* channel.c */
 void pl_event_push(struct l7_pipeline *pl, const struct l7_pl_event *ev);

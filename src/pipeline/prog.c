@@ -701,8 +701,7 @@ int pl_entry_apply(struct l7_pipeline *pl, int table, uint8_t op,
 	uint32_t idx;
 	switch (op) {
 	case L7_PL_REQ_ADD:
-		ne.last_hit_ns = now_ns;
-		return pl_table_insert(t, &ne, lo, hi, &idx);
+		return pl_table_insert(t, &ne, lo, hi, now_ns, &idx);
 	case L7_PL_REQ_MODIFY:
 		rc = pl_table_find(t, ne.key & ne.mask, ne.mask, ne.prio, lo, hi, &idx);
 		if (rc < 0)
