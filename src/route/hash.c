@@ -39,22 +39,6 @@ uint64_t l7_route_hash(const void *data, size_t len, uint64_t seed)
 	return l7r_mix64(h ^ len);
 }
 
-static unsigned char lower_ascii(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
-uint64_t l7r_hash_ci(const char *s, size_t len, uint64_t seed)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	uint64_t h = FNV64_BASIS ^ l7r_mix64(seed);
-	for (size_t i = 0; i < len; i++) {
-		h ^= lower_ascii(p[i]);
-		h *= FNV64_PRIME;
-	}
-	return l7r_mix64(h ^ len);
-}
-
 /* Eight bytes at a time, from memory of any alignment. */
 static uint64_t load64(const char *p)
 {
@@ -93,15 +77,18 @@ uint64_t l7r_hash_words(const char *s, size_t len, bool ci)
 	return l7r_mix64(h);
 }
 
-bool l7r_equal_ci(const char *a, const char *b, size_t n)
+bool l7r_equal_lower(const char *lower, const char *b, size_t n)
 {
 	size_t i = 0;
 	for (; i + 8 <= n; i += 8)
-		if (lower64(load64(a + i)) != lower64(load64(b + i)))
+		if (load64(lower + i) != lower64(load64(b + i)))
 			return false;
-	for (; i < n; i++)
-		if (lower_ascii((unsigned char)a[i]) != lower_ascii((unsigned char)b[i]))
-			return false;
+	if (i < n) {
+		uint64_t x = 0, y = 0;
+		memcpy(&x, lower + i, n - i);
+		memcpy(&y, b + i, n - i);
+		return x == lower64(y);
+	}
 	return true;
 }
 

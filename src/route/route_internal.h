@@ -27,13 +27,12 @@
 #define L7_HOST_MAX 512
 
 /* ---------------------------------------------------------------- hash.c */
-uint64_t l7r_hash_ci(const char *s, size_t len, uint64_t seed); /* ASCII lowercased */
 uint64_t l7r_mix64(uint64_t x);
 /* Fast hash of short keys (hosts, paths) for the index's maps: eight bytes
  * per step; ci folds ASCII case. Not stable across versions. */
 uint64_t l7r_hash_words(const char *s, size_t len, bool ci);
-/* ASCII case-insensitive equality of n bytes (locale-independent). */
-bool l7r_equal_ci(const char *a, const char *b, size_t n);
+/* n bytes of b equal lower, which is already ASCII lower case. */
+bool l7r_equal_lower(const char *lower, const char *b, size_t n);
 
 /* --------------------------------------------------------------- strmap.c
  * Open-addressing string -> uint32 map, built once, read many. Keys are
@@ -49,7 +48,8 @@ struct l7r_strmap {
 	struct l7r_strmap_slot *slots; /* NULL when empty */
 	uint32_t mask;
 	uint32_t count;
-	bool ci;                       /* keys compared ASCII case-insensitively */
+	bool ci;                       /* keys compared ASCII case-insensitively;
+					  such keys must be stored in lower case */
 };
 
 int l7r_strmap_init(struct l7r_strmap *m, size_t expected, bool ci);

@@ -49,7 +49,7 @@ static bool key_equal(const struct l7r_strmap *m, const struct l7r_strmap_slot *
 		return false;
 	if (!m->ci)
 		return memcmp(s->key, key, len) == 0;
-	return l7r_equal_ci(s->key, key, len);
+	return l7r_equal_lower(s->key, key, len); /* ci keys are stored lowered */
 }
 
 uint32_t l7r_strmap_get(const struct l7r_strmap *m, const char *key, size_t len)
