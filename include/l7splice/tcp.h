@@ -151,6 +151,9 @@ struct l7_tcpopt_edit {
 	uint32_t tsecr_delta;
 	uint16_t mss_clamp;
 	uint32_t strip; /* bitmask of kinds to NOP out */
+	/* out: TSval, TSecr as found (before editing) when the result has
+	 * L7_TCPOPT_EDIT_TS; lets a caller avoid a second walk */
+	uint32_t *ts_seen;
 };
 
 /* Result of l7_tcpopt_edit (non-negative) — what it found and changed. */
@@ -173,6 +176,11 @@ struct l7_tcpopt_edit {
 int l7_tcpopt_edit(uint8_t *opts, size_t len, size_t opts_off,
 		   const struct l7_tcpopt_edit *e, uint16_t *csum);
 
+/* The same, accumulating the checksum change into *acc (see
+ * l7_csum_acc_apply) instead of applying it. */
+int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
+		       const struct l7_tcpopt_edit *e, uint32_t *acc);
+
 /* Read / write big-endian fields of raw bytes (any alignment). */
 static inline uint32_t l7_get_be32(const uint8_t *p)
 {
@@ -193,6 +201,43 @@ static inline void l7_put_be16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
+}
+
+/*
+ * Batched RFC 1624 updates for a translator that rewrites many fields of one
+ * packet: accumulate "~m + m'" for every changed 16-bit word (or byte, at
+ * its position in its word) into a 32-bit sum, then apply once:
+ * HC' = ~(~HC + sum) (RFC 1624 eqn. 3, ones'-complement negation being
+ * linear, so byte halves and odd alignments add up). The packet layer's
+ * l7_csum_update*() fold per call; this saves the folds on the fast path.
+ */
+static inline uint32_t l7_csum_acc16(uint32_t acc, uint16_t old_w, uint16_t new_w)
+{
+	return acc + (uint16_t)~old_w + new_w;
+}
+
+/* A 32-bit big-endian field whose first byte is at an even (odd = 0) or
+ * odd (odd = 1) offset from the start of the checksummed area. */
+static inline uint32_t l7_csum_acc32(uint32_t acc, uint32_t old_v, uint32_t new_v, int odd)
+{
+	if (!odd)
+		return acc + (uint16_t)~(old_v >> 16) + (uint16_t)~old_v + (new_v >> 16) +
+		       (new_v & 0xffff);
+	/* bytes b0 b1 b2 b3 at odd,even,odd,even: b0 low half, b1b2 a word,
+	 * b3 high half of the next word. */
+	uint32_t o0 = old_v >> 24, o12 = (old_v >> 8) & 0xffff, o3 = (old_v & 0xff) << 8;
+	uint32_t n0 = new_v >> 24, n12 = (new_v >> 8) & 0xffff, n3 = (new_v & 0xff) << 8;
+	return acc + (o0 ^ 0xffff) + (o12 ^ 0xffff) + (o3 ^ 0xffff) + n0 + n12 + n3;
+}
+
+/* Apply an accumulated sum to a checksum field value. */
+static inline uint16_t l7_csum_acc_apply(uint16_t csum, uint32_t acc)
+{
+	uint64_t x = (uint64_t)(uint16_t)~csum + acc;
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	return (uint16_t)~x;
 }
 
 /*

@@ -644,12 +644,37 @@ static int no_conn(struct l7_splice *s, struct l7_pkt *p, uint8_t *frame, l7_tim
 	return client_pkt(s, c, p, frame, now);
 }
 
+/* Remember the client's latest TSval (we echo it on built packets and put
+ * it in the SYN of a new leg). */
+static void note_client_ts(struct conn *c, uint32_t tsv)
+{
+	if (!l7_seq_before(tsv, c->ts_from_client))
+		c->ts_from_client = tsv;
+}
+
+static void read_client_ts(struct conn *c, const struct l7_pkt *p)
+{
+	if (!c->copts.ts_ok)
+		return;
+	size_t olen;
+	uint32_t tsv, tse;
+	const uint8_t *o = l7_pkt_tcp_opts(p, &olen);
+	if (l7_tcpopt_get_ts(o, olen, &tsv, &tse) == 1)
+		note_client_ts(c, tsv);
+}
+
 /* Relay a client packet in place; split it when it straddles a point. */
 static int relay_c2s(struct l7_splice *s, struct conn *c, struct l7_pkt *p, uint8_t *frame)
 {
 	uint32_t seq = p->tcp_seq, len = p->payload_len;
-	int rc = l7_splice_xlate_c2s(&c->rec, p, frame);
+	uint32_t ts[2];
+	int rc = splice_xlate_c2s_ts(&c->rec, p, frame, ts);
+	if (rc == 1) {
+		note_client_ts(c, ts[0]);
+		rc = 0;
+	}
 	if (rc == L7_ERANGE) {
+		read_client_ts(c, p);
 		if (p->payload_caplen < len) {
 			s->st.bad_packet++;
 			return L7_SPLICE_IN_DROPPED;
@@ -710,15 +735,11 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		}
 		c->state = L7_SPLICE_FRONT_ESTABLISHED;
 	}
-	/* What the client tells us about itself. */
-	if (c->copts.ts_ok) {
-		size_t olen;
-		uint32_t tsv, tse;
-		const uint8_t *o = l7_pkt_tcp_opts(p, &olen);
-		if (l7_tcpopt_get_ts(o, olen, &tsv, &tse) == 1 &&
-		    !l7_seq_before(tsv, c->ts_from_client))
-			c->ts_from_client = tsv;
-	}
+	/* What the client tells us about itself (TSval: read here unless the
+	 * packet is relayed, where translation reports it). */
+	int relay_path = has_leg_up(c) && !(c->flags & (CF_HEAD | CF_REQ_END));
+	if (!relay_path)
+		read_client_ts(c, p);
 	int acked_more = l7_seq_after(p->tcp_ack, c->c_acked);
 	if (acked_more)
 		c->c_acked = p->tcp_ack;
@@ -878,15 +899,10 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		return L7_SPLICE_IN_DROPPED;
 	}
 	uint32_t seq = p->tcp_seq, len = p->payload_len;
-	uint32_t tsv = 0, tse = 0;
+	uint32_t ts[2] = { 0, 0 };
 	int has_ts = 0;
-	if (c->rec.flags & L7_SPLICE_REC_TS) {
-		size_t olen;
-		const uint8_t *o = l7_pkt_tcp_opts(p, &olen);
-		has_ts = l7_tcpopt_get_ts(o, olen, &tsv, &tse) == 1;
-	}
 	int pt = -1;
-	int rc = l7_splice_xlate_s2c(&c->rec, p, frame, &pt);
+	int rc = splice_xlate_s2c_ts(&c->rec, p, frame, &pt, ts, &has_ts);
 	if (rc < 0) {
 		s->st.bad_options++;
 		return L7_SPLICE_IN_DROPPED;
@@ -895,9 +911,9 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		s->st.acks_suppressed++;
 		return L7_SPLICE_IN_DROPPED;
 	}
-	if (has_ts) {
-		c->b_ts_recent = tsv;
-		c->ts_to_client = l7_seq_max(c->ts_to_client, tsv + c->rec.ts_delta);
+	if (has_ts && (c->rec.flags & L7_SPLICE_REC_TS)) {
+		c->b_ts_recent = ts[0];
+		c->ts_to_client = l7_seq_max(c->ts_to_client, ts[0] + c->rec.ts_delta);
 	}
 	if (f & L7_TCP_RST) {
 		splice_emit_frame(s, conn_id(s, c), L7_SPLICE_TO_CLIENT, p);
@@ -979,18 +995,22 @@ int l7_splice_input(struct l7_splice *s, uint8_t *frame, size_t len, uint32_t li
 		s->st.not_tcp++;
 		return L7_SPLICE_IN_NOT_TCP;
 	}
-	size_t olen;
-	const uint8_t *opts = l7_pkt_tcp_opts(&p, &olen);
-	if (l7_tcpopt_validate(opts, olen) < 0) {
-		s->st.bad_options++;
-		return L7_SPLICE_IN_DROPPED;
-	}
 	struct l7_flow_key k;
 	l7_flow_key_from_pkt(&k, &p);
 	uint32_t v = splice_table_find(s, &k, splice_key_hash(&k));
-	if (v == SLOT_EMPTY)
+	struct conn *c = v == SLOT_EMPTY ? NULL : &s->conns[v >> 2];
+	/* Relayed packets have their options checked by the translation's own
+	 * walk; everything else is checked here, once. */
+	if (!c || !has_leg_up(c) || (c->flags & CF_HEAD)) {
+		size_t olen;
+		const uint8_t *opts = l7_pkt_tcp_opts(&p, &olen);
+		if (l7_tcpopt_validate(opts, olen) < 0) {
+			s->st.bad_options++;
+			return L7_SPLICE_IN_DROPPED;
+		}
+	}
+	if (!c)
 		return no_conn(s, &p, frame, now, &k);
-	struct conn *c = &s->conns[v >> 2];
 	c->last_ns = now;
 	switch (v & 3) {
 	case DIR_C2S: return client_pkt(s, c, &p, frame, now);

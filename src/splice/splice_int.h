@@ -98,6 +98,14 @@ int splice_table_insert(struct l7_splice *s, const struct l7_flow_key *k, uint32
 void splice_table_remove(struct l7_splice *s, const struct l7_flow_key *k);
 const struct l7_flow_key *splice_conn_key(const struct l7_splice *s, uint32_t val);
 
+/* xlate.c: the public xlate functions, also reporting the TSval/TSecr
+ * found (before translation) so the engine needs no second option walk.
+ * c2s returns 1 if a TS option was seen, 0 if not, or a negative error. */
+int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame, uint32_t *ts_seen);
+int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
+			int *retx_point, uint32_t *ts_seen, int *has_ts);
+
 /* emit.c */
 struct seg {
 	const struct l7_addr *src, *dst;

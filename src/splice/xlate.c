@@ -16,7 +16,7 @@
  */
 #include <string.h>
 
-#include "l7splice/splice.h"
+#include "splice_int.h"
 
 uint32_t l7_splice_map_seq(const struct l7_splice_record *r, uint32_t c_seq)
 {
@@ -71,22 +71,22 @@ static uint16_t rescale(uint16_t w, uint8_t in, uint8_t out)
 	return v > 65535 ? 65535 : (uint16_t)v;
 }
 
-/* Write seq, ack and window into the TCP header with one checksum pass. */
+/* Write seq, ack and window into the TCP header, accounting the changes. */
 static void put_seq_ack_win(struct l7_pkt *p, uint8_t *tcp, uint32_t seq, uint32_t ack,
-			    uint16_t win, uint16_t *csum)
+			    uint16_t win, uint32_t *acc)
 {
 	if (seq != p->tcp_seq) {
-		*csum = l7_csum_update32(*csum, p->tcp_seq, seq);
+		*acc = l7_csum_acc32(*acc, p->tcp_seq, seq, 0);
 		l7_put_be32(tcp + 4, seq);
 		p->tcp_seq = seq;
 	}
 	if (ack != p->tcp_ack) {
-		*csum = l7_csum_update32(*csum, p->tcp_ack, ack);
+		*acc = l7_csum_acc32(*acc, p->tcp_ack, ack, 0);
 		l7_put_be32(tcp + 8, ack);
 		p->tcp_ack = ack;
 	}
 	if (win != p->tcp_window) {
-		*csum = l7_csum_update16(*csum, p->tcp_window, win);
+		*acc = l7_csum_acc16(*acc, p->tcp_window, win);
 		l7_put_be16(tcp + 14, win);
 		p->tcp_window = win;
 	}
@@ -99,19 +99,55 @@ static int check_view(const struct l7_pkt *p, const uint8_t *frame)
 	return 0;
 }
 
-static int set_endpoints(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
-			 uint16_t sport, const struct l7_addr *dst, uint16_t dport)
+/* Replace one address in the IP header: the change is part of the TCP
+ * pseudo-header (*acc) and, for IPv4, of the IP header checksum. */
+static void put_addr(struct l7_pkt *p, uint8_t *ip, struct l7_addr *view,
+		     const struct l7_addr *a, int is_dst, uint32_t *acc)
 {
-	int rc = 0;
-	if (memcmp(src, &p->src, sizeof(*src)) != 0 || memcmp(dst, &p->dst, sizeof(*dst)) != 0)
-		rc = l7_pkt_set_addrs(p, frame, src, dst);
-	if (rc == 0 && (sport != p->sport || dport != p->dport))
-		rc = l7_pkt_set_ports(p, frame, sport, dport);
-	return rc;
+	if (p->ip_version == 4) {
+		uint8_t *f = ip + 12 + 4 * is_dst;
+		uint32_t old = l7_get_be32(f), nv = l7_addr_v4(a);
+		uint32_t d = l7_csum_acc32(0, old, nv, 0);
+		*acc += d;
+		l7_put_be16(ip + 10, l7_csum_acc_apply(l7_get_be16(ip + 10), d));
+		l7_put_be32(f, nv);
+	} else {
+		uint8_t *f = ip + 8 + 16 * is_dst;
+		for (int i = 0; i < 16; i += 2)
+			*acc = l7_csum_acc16(*acc, l7_get_be16(f + i), l7_get_be16(a->b + i));
+		memcpy(f, a->b, 16);
+	}
+	*view = *a;
 }
 
-int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
-			uint8_t *frame)
+/* Rewrite the endpoints to src:sport -> dst:dport. */
+static int set_endpoints(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
+			 uint16_t sport, const struct l7_addr *dst, uint16_t dport,
+			 uint32_t *acc)
+{
+	if (l7_addr_is_v4(src) != (p->ip_version == 4) ||
+	    l7_addr_is_v4(dst) != (p->ip_version == 4))
+		return L7_EINVAL;
+	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
+	if (memcmp(src, &p->src, sizeof(*src)) != 0)
+		put_addr(p, ip, &p->src, src, 0, acc);
+	if (memcmp(dst, &p->dst, sizeof(*dst)) != 0)
+		put_addr(p, ip, &p->dst, dst, 1, acc);
+	if (sport != p->sport) {
+		*acc = l7_csum_acc16(*acc, p->sport, sport);
+		l7_put_be16(tcp, sport);
+		p->sport = sport;
+	}
+	if (dport != p->dport) {
+		*acc = l7_csum_acc16(*acc, p->dport, dport);
+		l7_put_be16(tcp + 2, dport);
+		p->dport = dport;
+	}
+	return 0;
+}
+
+int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame, uint32_t *ts_seen)
 {
 	int rc = check_view(p, frame);
 	if (rc < 0)
@@ -122,7 +158,8 @@ int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
 		    l7_seq_before(r->points[i].cseq, seq + p->payload_len))
 			return L7_ERANGE;
 	uint8_t *tcp = frame + p->l4_off;
-	uint16_t csum = l7_get_be16(tcp + 16);
+	uint32_t acc = 0;
+	int erc = 0;
 	if (p->tcp_hdr_len > L7_TCP_HDR_MIN) {
 		struct l7_tcpopt_edit e = { 0 };
 		e.sack_delta = 0 - r->s2c_delta;
@@ -132,19 +169,30 @@ int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
 			e.strip |= 1u << L7_TCPOPT_TS;
 		if (r->flags & L7_SPLICE_REC_STRIP_SACK)
 			e.strip |= 1u << L7_TCPOPT_SACK;
-		rc = l7_tcpopt_edit(tcp + L7_TCP_HDR_MIN, p->tcp_hdr_len - L7_TCP_HDR_MIN,
-				    L7_TCP_HDR_MIN, &e, &csum);
-		if (rc < 0) {
-			l7_put_be16(tcp + 16, csum);
-			return rc;
+		e.ts_seen = ts_seen;
+		erc = l7_tcpopt_edit_acc(tcp + L7_TCP_HDR_MIN, p->tcp_hdr_len - L7_TCP_HDR_MIN,
+					 L7_TCP_HDR_MIN, &e, &acc);
+		if (erc < 0) {
+			l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
+			return erc;
 		}
 	}
 	uint32_t ack = (p->tcp_flags & L7_TCP_ACK) ? p->tcp_ack - r->s2c_delta : p->tcp_ack;
 	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
 			: rescale(p->tcp_window, r->win_c2s_in, r->win_c2s_out);
-	put_seq_ack_win(p, tcp, l7_splice_map_seq(r, seq), ack, win, &csum);
-	l7_put_be16(tcp + 16, csum);
-	rc = set_endpoints(p, frame, &r->leg_src, r->leg_src_port, &r->backend, r->backend_port);
+	put_seq_ack_win(p, tcp, l7_splice_map_seq(r, seq), ack, win, &acc);
+	rc = set_endpoints(p, frame, &r->leg_src, r->leg_src_port, &r->backend, r->backend_port,
+			   &acc);
+	l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
+	if (rc < 0)
+		return rc;
+	return (erc & L7_TCPOPT_EDIT_TS) ? 1 : 0;
+}
+
+int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame)
+{
+	int rc = splice_xlate_c2s_ts(r, p, frame, NULL);
 	return rc < 0 ? rc : L7_SPLICE_XLATE_OK;
 }
 
@@ -177,8 +225,8 @@ static void retire_points(struct l7_splice_record *r)
 	}
 }
 
-int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
-			uint8_t *frame, int *retx_point)
+int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
+			int *retx_point, uint32_t *ts_seen, int *has_ts)
 {
 	int rc = check_view(p, frame);
 	if (rc < 0)
@@ -219,7 +267,7 @@ int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
 		}
 	}
 	uint8_t *tcp = frame + p->l4_off;
-	uint16_t csum = l7_get_be16(tcp + 16);
+	uint32_t acc = 0;
 	if (p->tcp_hdr_len > L7_TCP_HDR_MIN) {
 		struct l7_tcpopt_edit e = { 0 };
 		if (r->n_points) {
@@ -230,18 +278,29 @@ int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
 		}
 		if (r->flags & L7_SPLICE_REC_TS)
 			e.tsval_delta = r->ts_delta;
-		int erc = l7_tcpopt_edit(tcp + L7_TCP_HDR_MIN, p->tcp_hdr_len - L7_TCP_HDR_MIN,
-					 L7_TCP_HDR_MIN, &e, &csum);
+		e.ts_seen = ts_seen;
+		int erc = l7_tcpopt_edit_acc(tcp + L7_TCP_HDR_MIN,
+					     p->tcp_hdr_len - L7_TCP_HDR_MIN, L7_TCP_HDR_MIN, &e,
+					     &acc);
 		if (erc < 0) {
-			l7_put_be16(tcp + 16, csum);
+			l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
 			return erc;
 		}
+		if (has_ts)
+			*has_ts = (erc & L7_TCPOPT_EDIT_TS) != 0;
 	}
 	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
 			: rescale(p->tcp_window, r->win_s2c_in, r->win_s2c_out);
-	put_seq_ack_win(p, tcp, p->tcp_seq + r->s2c_delta, ack, win, &csum);
-	l7_put_be16(tcp + 16, csum);
-	retire_points(r);
-	rc = set_endpoints(p, frame, &r->vip, r->vip_port, &r->client, r->client_port);
+	put_seq_ack_win(p, tcp, p->tcp_seq + r->s2c_delta, ack, win, &acc);
+	if (r->n_points)
+		retire_points(r);
+	rc = set_endpoints(p, frame, &r->vip, r->vip_port, &r->client, r->client_port, &acc);
+	l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
 	return rc < 0 ? rc : result;
+}
+
+int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
+			uint8_t *frame, int *retx_point)
+{
+	return splice_xlate_s2c_ts(r, p, frame, retx_point, NULL, NULL);
 }

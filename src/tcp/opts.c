@@ -32,24 +32,29 @@ void l7_csum_replace(uint8_t *base, size_t off, const uint8_t *val, size_t n,
 	*csum = l7_csum_update_bytes(*csum, old, base + start, end - start);
 }
 
-static void put32_at(uint8_t *base, size_t off, uint32_t v, uint16_t *csum)
+/* Write a 32-bit value at `off` (from the checksummed area's start) and
+ * account its change in *acc. */
+static void put32_at(uint8_t *base, size_t off, uint32_t v, uint32_t *acc)
 {
-	uint8_t b[4];
-	l7_put_be32(b, v);
-	l7_csum_replace(base, off, b, 4, csum);
+	uint32_t old = l7_get_be32(base + off);
+	*acc = l7_csum_acc32(*acc, old, v, (int)(off & 1));
+	l7_put_be32(base + off, v);
 }
 
-static void nop_out(uint8_t *base, size_t off, size_t n, uint16_t *csum)
+static void nop_out(uint8_t *base, size_t off, size_t n, uint32_t *acc)
 {
-	uint8_t nops[40];
-	memset(nops, L7_TCPOPT_NOP, sizeof(nops));
-	l7_csum_replace(base, off, nops, n, csum);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t pos = (off + i) & 1 ? 0 : 8;
+		*acc += (((uint32_t)base[off + i] << pos) ^ 0xffff) +
+			((uint32_t)L7_TCPOPT_NOP << pos);
+		base[off + i] = L7_TCPOPT_NOP;
+	}
 }
 
 /* Rewrite one SACK option's blocks; 1 if a block became empty (then the
  * option is NOPed out: an empty or inverted block would confuse the peer). */
 static int edit_sack(uint8_t *base, size_t off, size_t olen,
-		     const struct l7_tcpopt_edit *e, uint16_t *csum)
+		     const struct l7_tcpopt_edit *e, uint32_t *acc)
 {
 	size_t nblk = (olen - 2) / 8;
 	uint32_t edges[8];
@@ -60,16 +65,25 @@ static int edit_sack(uint8_t *base, size_t off, size_t olen,
 	}
 	for (size_t i = 0; i < nblk; i++)
 		if (!l7_seq_after(edges[2 * i + 1], edges[2 * i])) {
-			nop_out(base, off, olen, csum);
+			nop_out(base, off, olen, acc);
 			return 1;
 		}
 	for (size_t i = 0; i < nblk * 2; i++)
-		put32_at(base, off + 2 + 4 * i, edges[i], csum);
+		put32_at(base, off + 2 + 4 * i, edges[i], acc);
 	return 0;
 }
 
 int l7_tcpopt_edit(uint8_t *opts, size_t len, size_t opts_off,
 		   const struct l7_tcpopt_edit *e, uint16_t *csum)
+{
+	uint32_t acc = 0;
+	int rc = l7_tcpopt_edit_acc(opts, len, opts_off, e, &acc);
+	*csum = l7_csum_acc_apply(*csum, acc);
+	return rc;
+}
+
+int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
+		       const struct l7_tcpopt_edit *e, uint32_t *acc)
 {
 	uint8_t *base = opts - opts_off;
 	int done = 0;
@@ -89,32 +103,44 @@ int l7_tcpopt_edit(uint8_t *opts, size_t len, size_t opts_off,
 			return L7_EBADOPT;
 		size_t off = opts_off + i;
 		if (kind < 32 && (e->strip >> kind) & 1) {
-			nop_out(base, off, olen, csum);
+			nop_out(base, off, olen, acc);
 			done |= L7_TCPOPT_EDIT_STRIP;
 		} else if (kind == L7_TCPOPT_SACK) {
 			if (olen < 10 || (olen - 2) % 8 != 0)
 				return L7_EBADOPT;
 			if (e->sack_map || e->sack_delta) {
-				if (edit_sack(base, off, olen, e, csum))
+				if (edit_sack(base, off, olen, e, acc))
 					done |= L7_TCPOPT_EDIT_SACK_DROPPED;
 				done |= L7_TCPOPT_EDIT_SACK;
 			}
 		} else if (kind == L7_TCPOPT_TS) {
 			if (olen != 10)
 				return L7_EBADOPT;
+			uint32_t v = l7_get_be32(base + off + 2), r = l7_get_be32(base + off + 6);
 			if (e->tsval_delta)
-				put32_at(base, off + 2, l7_get_be32(base + off + 2) + e->tsval_delta, csum);
+				put32_at(base, off + 2, v + e->tsval_delta, acc);
 			if (e->tsecr_delta)
-				put32_at(base, off + 6, l7_get_be32(base + off + 6) + e->tsecr_delta, csum);
+				put32_at(base, off + 6, r + e->tsecr_delta, acc);
+			if (e->ts_seen) {
+				e->ts_seen[0] = v;
+				e->ts_seen[1] = r;
+			}
 			done |= L7_TCPOPT_EDIT_TS;
 		} else if (kind == L7_TCPOPT_MSS) {
 			if (olen != 4)
 				return L7_EBADOPT;
 			uint16_t mss = l7_get_be16(base + off + 2);
 			if (e->mss_clamp && mss > e->mss_clamp) {
-				uint8_t b[2];
-				l7_put_be16(b, e->mss_clamp);
-				l7_csum_replace(base, off + 2, b, 2, csum);
+				uint32_t pos = (off + 2) & 1;
+				if (!pos) {
+					*acc = l7_csum_acc16(*acc, mss, e->mss_clamp);
+				} else {
+					*acc += ((uint32_t)(mss >> 8) ^ 0xffff) +
+						((uint32_t)((mss & 0xff) << 8) ^ 0xffff) +
+						(uint32_t)(e->mss_clamp >> 8) +
+						(uint32_t)((e->mss_clamp & 0xff) << 8);
+				}
+				l7_put_be16(base + off + 2, e->mss_clamp);
 				done |= L7_TCPOPT_EDIT_MSS;
 			}
 		}
