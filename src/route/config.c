@@ -121,6 +121,8 @@ static int get_string(struct ctx *c, const json_t *obj, const char *key, bool re
 		return required ? fail_at(c, key, "required key is missing") : 0;
 	if (!json_is_string(v))
 		return fail_at(c, key, "expected a string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail_at(c, key, "contains a NUL byte");
 	*out = json_string_value(v);
 	return 0;
 }
@@ -249,6 +251,8 @@ static int set_value(struct ctx *c, struct l7r_header_matcher *m, enum l7r_str_k
 {
 	if (!json_is_string(v))
 		return fail_at(c, key, "expected a string");
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return fail_at(c, key, "contains a NUL byte");
 	m->kind = kind;
 	m->value = strdup(json_string_value(v));
 	m->value_len = json_string_length(v);
@@ -374,8 +378,6 @@ static int parse_match(struct ctx *c, const json_t *obj, struct l7r_route *rt)
 		rt->path_len = json_string_length(s);
 		if (!rt->path)
 			return oom(c);
-		if (memchr(rt->path, '\0', rt->path_len))
-			return fail_at(c, prefix ? "prefix" : "path", "contains a NUL byte");
 	} else {
 		size_t old = push_key(c, "safe_regex");
 		rt->kind = L7R_PATH_REGEX;
@@ -588,6 +590,8 @@ static int parse_domains(struct ctx *c, const json_t *arr, struct l7r_vhost *v)
 		size_t old = push_index(c, i);
 		if (!json_is_string(d)) {
 			rc = fail(c, "expected a string");
+		} else if (strlen(json_string_value(d)) != json_string_length(d)) {
+			rc = fail(c, "contains a NUL byte");
 		} else if (!domain_valid(json_string_value(d))) {
 			rc = fail(c, "invalid domain \"%.128s\"", json_string_value(d));
 		} else if (!(v->domains[i] = dup_lower(json_string_value(d), true))) {

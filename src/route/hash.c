@@ -77,6 +77,21 @@ uint64_t l7r_hash_words(const char *s, size_t len, bool ci)
 	return l7r_mix64(h);
 }
 
+bool l7r_equal_ci(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8)
+		if (lower64(load64(a + i)) != lower64(load64(b + i)))
+			return false;
+	if (i < n) {
+		uint64_t x = 0, y = 0;
+		memcpy(&x, a + i, n - i);
+		memcpy(&y, b + i, n - i);
+		return lower64(x) == lower64(y);
+	}
+	return true;
+}
+
 bool l7r_equal_lower(const char *lower, const char *b, size_t n)
 {
 	size_t i = 0;

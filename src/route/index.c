@@ -21,7 +21,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "route_internal.h"
 
@@ -74,17 +73,17 @@ static long long domain_rank(const char *d, const char *host, size_t len)
 		return 0;
 	if (d[0] == '*') {
 		size_t l = dl - 1;
-		if (len > l && strncasecmp(host + len - l, d + 1, l) == 0)
+		if (len > l && l7r_equal_ci(host + len - l, d + 1, l))
 			return 2000000000LL + (long long)l;
 		return -1;
 	}
 	if (d[dl - 1] == '*') {
 		size_t l = dl - 1;
-		if (len > l && strncasecmp(host, d, l) == 0)
+		if (len > l && l7r_equal_ci(host, d, l))
 			return 1000000000LL + (long long)l;
 		return -1;
 	}
-	return (dl == len && strncasecmp(host, d, len) == 0) ? 3000000000LL : -1;
+	return (dl == len && l7r_equal_ci(host, d, len)) ? 3000000000LL : -1;
 }
 
 uint32_t l7r_host_lookup_linear(const struct l7_router *r, const char *host, size_t len)
@@ -113,7 +112,7 @@ uint32_t l7r_host_lookup_linear(const struct l7_router *r, const char *host, siz
 
 static bool bytes_eq(const char *a, const char *b, size_t n, bool cs)
 {
-	return cs ? memcmp(a, b, n) == 0 : strncasecmp(a, b, n) == 0;
+	return cs ? memcmp(a, b, n) == 0 : l7r_equal_ci(a, b, n);
 }
 
 static bool conditions_pass(const struct l7r_route *rt, const struct l7_route_request *req)

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "route_internal.h"
 
@@ -58,7 +57,7 @@ bool l7r_regex_full(const regex_t *re, const char *s, size_t len)
 
 static bool name_eq(const char *a, size_t alen, const char *b, size_t blen)
 {
-	return alen == blen && strncasecmp(a, b, alen) == 0;
+	return alen == blen && l7r_equal_ci(a, b, alen);
 }
 
 int l7r_find_header(const struct l7_route_request *req, const char *name,
@@ -125,7 +124,7 @@ int l7r_find_cookie(const struct l7_route_request *req, const char *name,
 
 static bool bytes_eq(const char *a, const char *b, size_t n, bool ci)
 {
-	return ci ? strncasecmp(a, b, n) == 0 : memcmp(a, b, n) == 0;
+	return ci ? l7r_equal_ci(a, b, n) : memcmp(a, b, n) == 0;
 }
 
 static bool contains(const char *s, size_t len, const char *needle, size_t nlen, bool ci)

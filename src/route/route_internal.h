@@ -31,6 +31,9 @@ uint64_t l7r_mix64(uint64_t x);
 /* Fast hash of short keys (hosts, paths) for the index's maps: eight bytes
  * per step; ci folds ASCII case. Not stable across versions. */
 uint64_t l7r_hash_words(const char *s, size_t len, bool ci);
+/* ASCII case-insensitive equality of n bytes: locale-independent, unlike
+ * strncasecmp, so the index and the linear scan can never disagree. */
+bool l7r_equal_ci(const char *a, const char *b, size_t n);
 /* n bytes of b equal lower, which is already ASCII lower case. */
 bool l7r_equal_lower(const char *lower, const char *b, size_t n);
 
@@ -117,8 +120,10 @@ struct l7r_route {
 	/* what a lookup's answer reads first, together */
 	struct l7_cluster *cluster;   /* the cluster when there is one, else NULL */
 	const char *cluster_name;
-	uint32_t index;
 	char *name;
+	enum l7_offload_mode offload;
+	uint64_t offload_min_bytes;
+	uint32_t index;
 	enum l7r_path_kind kind;
 	char *path;            /* prefix or exact path; lowercased if !case_sensitive */
 	size_t path_len;
@@ -130,8 +135,6 @@ struct l7r_route {
 	struct l7r_weighted *clusters; /* one entry for route.cluster */
 	size_t n_clusters;
 	uint64_t total_weight;
-	enum l7_offload_mode offload;
-	uint64_t offload_min_bytes;
 };
 
 /* Flat radix tree over path prefixes. Node 0 is the root (empty label).

@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <jansson.h>
+
 #include "l7splice/route.h"
 
 #define MAX_HDRS 8
@@ -296,6 +298,8 @@ static const struct bad bad_configs[] = {
 	{ VH(RT("{\"prefix\":\"/\",\"path\":\"/\"}", OKA)),
 	  "virtual_hosts[0].routes[0].match: exactly one of prefix, path, safe_regex is required" },
 	{ VH(RT("{\"prefix\":1}", OKA)), "virtual_hosts[0].routes[0].match.prefix: expected a string" },
+	{ VH(RT("{\"prefix\":\"/a\\u0000b\"}", OKA)),
+	  "1:219: \\u0000 is not allowed without JSON_ALLOW_NUL near '\"/a\\u0000b\"'" },
 	{ VH(RT("{\"prefix\":\"/\",\"case_sensitive\":\"no\"}", OKA)),
 	  "virtual_hosts[0].routes[0].match.case_sensitive: expected a boolean" },
 	{ VH(RT("{\"safe_regex\":{\"regex\":\"(\"}}", OKA)),
@@ -393,6 +397,27 @@ static void config_errors_name_the_path(void **state)
 		if (strstr(bad_configs[i].err, "invalid regex: ") == NULL)
 			assert_string_equal(err, bad_configs[i].err);
 	}
+}
+
+/* A jansson value built by the caller may hold NUL bytes that text cannot;
+ * they are rejected, and the "where" prefix names the embedding key. */
+static void embedded_json_values(void **state)
+{
+	(void)state;
+	json_t *root = json_pack("{s:[{s:s, s:[s#]}]}", "virtual_hosts", "name", "v", "domains",
+				 "a\0b.com", (size_t)7);
+	assert_non_null(root);
+	struct l7_router *r = NULL;
+	char err[256];
+	assert_int_equal(l7_router_load_json(root, "router", NULL, &r, err, sizeof err), L7_ECONFIG);
+	assert_string_equal(err, "router.virtual_hosts[0].domains[0]: contains a NUL byte");
+	assert_null(r);
+	json_decref(root);
+	root = json_pack("{s:[{s:s, s:[s]}]}", "virtual_hosts", "name", "v", "domains", "*");
+	assert_int_equal(l7_router_load_json(root, "router", NULL, &r, err, sizeof err), 0);
+	assert_non_null(r);
+	l7_router_destroy(r);
+	json_decref(root);
 }
 
 static void file_loading(void **state)
@@ -640,6 +665,7 @@ int main(void)
 		cmocka_unit_test(regex_routes),
 		cmocka_unit_test(weighted_split_and_offload),
 		cmocka_unit_test(config_errors_name_the_path),
+		cmocka_unit_test(embedded_json_values),
 		cmocka_unit_test(file_loading),
 		cmocka_unit_test(docs_worked_example),
 		cmocka_unit_test(index_agrees_with_linear_scan),
