@@ -9,7 +9,8 @@
  * Goal from the issue: <= 33 ns/packet for (a) on in-cache state.
  *
  * Frames are translated in place, so each batch of frames is restored
- * (memcpy, and re-parsed for (a)) outside the timed region. No peer
+ * (memcpy, and re-parsed for (a)) outside the timed region; the value is
+ * the median over batches of 64 packets (robust to preemption). No peer
  * library does this job, so "peer" is null. Prints JSON lines.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -25,6 +26,20 @@
 #ifndef ROUNDS
 #define ROUNDS 20000
 #endif
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The machine is shared and has 2 cores: a batch that got preempted is
+ * not the cost of translation, so report the median batch. */
+static double median(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return v[n / 2];
+}
 
 static double now_s(void)
 {
@@ -198,7 +213,7 @@ static void run(struct l7_splice *s, struct batch *b, int s2c, size_t bytes, int
 	make_batch(b, s2c, bytes, opts);
 	char name[96];
 	/* (a) record-only translation */
-	double t = 0;
+	static double per[ROUNDS];
 	for (int r = 0; r < ROUNDS; r++) {
 		restore(b, 1);
 		double t0 = now_s();
@@ -209,23 +224,22 @@ static void run(struct l7_splice *s, struct batch *b, int s2c, size_t bytes, int
 			else
 				l7_splice_xlate_c2s(&rec[ci], &b->p[i], b->work[i]);
 		}
-		t += now_s() - t0;
+		per[r] = (now_s() - t0) * 1e9 / BATCH;
 	}
 	snprintf(name, sizeof(name), "xlate_%s_%zuB_%s", s2c ? "s2c" : "c2s", bytes,
 		 opts ? "ts_sack" : "noopts");
-	report(name, t * 1e9 / ((double)ROUNDS * BATCH));
+	report(name, median(per, ROUNDS));
 	/* (b) the engine path with lookup */
-	t = 0;
 	for (int r = 0; r < ROUNDS; r++) {
 		restore(b, 0);
 		double t0 = now_s();
 		for (int i = 0; i < BATCH; i++)
 			l7_splice_input(s, b->work[i], b->len[i], L7_LINKTYPE_ETHERNET, 2000);
-		t += now_s() - t0;
+		per[r] = (now_s() - t0) * 1e9 / BATCH;
 	}
 	snprintf(name, sizeof(name), "input_%s_%zuB_%s", s2c ? "s2c" : "c2s", bytes,
 		 opts ? "ts_sack" : "noopts");
-	report(name, t * 1e9 / ((double)ROUNDS * BATCH));
+	report(name, median(per, ROUNDS));
 }
 
 int main(void)

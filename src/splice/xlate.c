@@ -99,48 +99,48 @@ static int check_view(const struct l7_pkt *p, const uint8_t *frame)
 	return 0;
 }
 
-/* Replace one address in the IP header: the change is part of the TCP
- * pseudo-header (*acc) and, for IPv4, of the IP header checksum. */
-static void put_addr(struct l7_pkt *p, uint8_t *ip, struct l7_addr *view,
-		     const struct l7_addr *a, int is_dst, uint32_t *acc)
-{
-	if (p->ip_version == 4) {
-		uint8_t *f = ip + 12 + 4 * is_dst;
-		uint32_t old = l7_get_be32(f), nv = l7_addr_v4(a);
-		uint32_t d = l7_csum_acc32(0, old, nv, 0);
-		*acc += d;
-		l7_put_be16(ip + 10, l7_csum_acc_apply(l7_get_be16(ip + 10), d));
-		l7_put_be32(f, nv);
-	} else {
-		uint8_t *f = ip + 8 + 16 * is_dst;
-		for (int i = 0; i < 16; i += 2)
-			*acc = l7_csum_acc16(*acc, l7_get_be16(f + i), l7_get_be16(a->b + i));
-		memcpy(f, a->b, 16);
-	}
-	*view = *a;
-}
-
-/* Rewrite the endpoints to src:sport -> dst:dport. */
+/* Rewrite the endpoints to src:sport -> dst:dport. Address changes are
+ * part of the TCP pseudo-header (*acc) and, for IPv4, of the IP header
+ * checksum, which gets one update for both addresses. */
 static int set_endpoints(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
 			 uint16_t sport, const struct l7_addr *dst, uint16_t dport,
 			 uint32_t *acc)
 {
-	if (l7_addr_is_v4(src) != (p->ip_version == 4) ||
-	    l7_addr_is_v4(dst) != (p->ip_version == 4))
-		return L7_EINVAL;
 	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
-	if (memcmp(src, &p->src, sizeof(*src)) != 0)
-		put_addr(p, ip, &p->src, src, 0, acc);
-	if (memcmp(dst, &p->dst, sizeof(*dst)) != 0)
-		put_addr(p, ip, &p->dst, dst, 1, acc);
-	if (sport != p->sport) {
-		*acc = l7_csum_acc16(*acc, p->sport, sport);
-		l7_put_be16(tcp, sport);
-		p->sport = sport;
+	int v4 = p->ip_version == 4;
+	if (l7_addr_is_v4(src) != v4 || l7_addr_is_v4(dst) != v4)
+		return L7_EINVAL;
+	if (v4) {
+		uint32_t os = l7_get_be32(ip + 12), od = l7_get_be32(ip + 16);
+		uint32_t ns = l7_addr_v4(src), nd = l7_addr_v4(dst);
+		if (os != ns || od != nd) {
+			uint32_t d = l7_csum_acc32(l7_csum_acc32(0, os, ns, 0), od, nd, 0);
+			*acc += d;
+			l7_put_be16(ip + 10, l7_csum_acc_apply(l7_get_be16(ip + 10), d));
+			l7_put_be32(ip + 12, ns);
+			l7_put_be32(ip + 16, nd);
+			p->src = *src;
+			p->dst = *dst;
+		}
+	} else {
+		const struct l7_addr *na[2] = { src, dst };
+		struct l7_addr *va[2] = { &p->src, &p->dst };
+		for (int k = 0; k < 2; k++) {
+			if (memcmp(na[k]->b, va[k]->b, 16) == 0)
+				continue;
+			uint8_t *f = ip + 8 + 16 * k;
+			for (int i = 0; i < 16; i += 2)
+				*acc = l7_csum_acc16(*acc, l7_get_be16(f + i),
+						     l7_get_be16(na[k]->b + i));
+			memcpy(f, na[k]->b, 16);
+			*va[k] = *na[k];
+		}
 	}
-	if (dport != p->dport) {
-		*acc = l7_csum_acc16(*acc, p->dport, dport);
+	if (sport != p->sport || dport != p->dport) {
+		*acc = l7_csum_acc16(l7_csum_acc16(*acc, p->sport, sport), p->dport, dport);
+		l7_put_be16(tcp, sport);
 		l7_put_be16(tcp + 2, dport);
+		p->sport = sport;
 		p->dport = dport;
 	}
 	return 0;
