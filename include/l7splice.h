@@ -8,6 +8,7 @@
 #include "l7splice/common.h"
 #include "l7splice/packet.h"
 #include "l7splice/tcp.h"
+#include "l7splice/splice.h"
 #include "l7splice/http.h"
 #include "l7splice/route.h"
 #include "l7splice/conntable.h"
