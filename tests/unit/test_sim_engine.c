@@ -12,6 +12,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "engine/clock.h"
 #include "engine/engine.h"
 #include "engine/evq.h"
 #include "engine/pool.h"
@@ -659,6 +660,29 @@ static void engine_progress_and_full_pool(void **state)
 	assert_int_equal(l7sim_engine_create(&cfg, &e), L7_EINVAL);
 }
 
+static void progress_line_format(void **state)
+{
+	(void)state;
+	struct l7sim_progress_state ps;
+	struct l7sim_engine_stats s;
+	char buf[128];
+	memset(&ps, 0, sizeof(ps));
+	memset(&s, 0, sizeof(s));
+	s.now_ns = 1500000000;
+	s.events_fired = 500000;
+	l7sim_progress_format(buf, sizeof(buf), &s, 0, 4000000000ULL, 7000000000ULL, &ps);
+	assert_string_equal(buf, "sim 1.500000 s (37.5%), 0.00 M events/s, ETA 0 s");
+	s.now_ns = 2000000000;
+	s.events_fired = 2000000;
+	s.timers_fired = 500000;
+	l7sim_progress_format(buf, sizeof(buf), &s, 0, 4000000000ULL, 8000000000ULL, &ps);
+	/* 2 M more dispatches in 1 s of wall time; half done after 1 s: 1 s left */
+	assert_string_equal(buf, "sim 2.000000 s (50.0%), 2.00 M events/s, ETA 1 s");
+	l7sim_progress_format(buf, sizeof(buf), &s, 0, 0, 9000000000ULL, &ps);
+	assert_string_equal(buf, "sim 2.000000 s, 0.00 M events/s");
+	assert_true(l7sim_wall_ns() > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -675,6 +699,7 @@ int main(void)
 		cmocka_unit_test(engine_interleaves_events_and_timers),
 		cmocka_unit_test(engine_runs_are_byte_identical),
 		cmocka_unit_test(engine_progress_and_full_pool),
+		cmocka_unit_test(progress_line_format),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
