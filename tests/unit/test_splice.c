@@ -235,6 +235,7 @@ static size_t ts_opt(uint8_t *o, uint32_t val, uint32_t ecr)
 
 #define REQ "GET / HTTP/1.1\r\nHost: a\r\n\r\n"
 #define REQ_LEN 27u
+static const char req[] = REQ;
 
 /* Client handshake with TS (tsval 500) and WS 2; returns our ISN. */
 static void client_handshake(struct h *h, int with_ts)
@@ -518,7 +519,7 @@ static void insertion_flush_and_ack_cases(void **state)
 	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
 	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 25);
 	assert_int_equal(h->out[2].p.payload_len, 11);
-	assert_memory_equal(payload(&h->out[2]), REQ + 16, 11);
+	assert_memory_equal(payload(&h->out[2]), req + 16, 11);
 	uint32_t sp = h->c_isn + 17; /* the point on the server leg */
 	/* Case 3: exactly before the point; the second duplicate makes the
 	 * engine resend the inserted bytes (relaying the ACK too). */
@@ -570,12 +571,12 @@ static void retransmission_straddling_point_is_split(void **state)
 	assert_int_equal(h->out[1].p.tcp_seq, h->c_isn + 17);
 	assert_memory_equal(payload(&h->out[1]), "X-F: 1\r\n", 8);
 	assert_int_equal(h->out[2].p.tcp_seq, h->c_isn + 25);
-	assert_memory_equal(payload(&h->out[2]), REQ + 16, 11);
+	assert_memory_equal(payload(&h->out[2]), req + 16, 11);
 	for (int i = 0; i < 3; i++)
 		assert_int_equal(h->out[i].p.tcp_ack, B_ISN + 1);
 	/* A retransmission of only the part after the point: one packet,
 	 * shifted by the insertion, translated in place. */
-	assert_int_equal(from_client(h, h->c_isn + 17, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 16),
+	assert_int_equal(from_client(h, h->c_isn + 17, h->l_isn + 1, L7_TCP_ACK, a, an, req + 16),
 			 L7_SPLICE_IN_RELAYED);
 	assert_int_equal(h->n_out, 1);
 	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 25);
@@ -982,13 +983,13 @@ static void out_of_order_head_segment_dropped(void **state)
 	uint8_t a[40];
 	size_t an = ts_opt(a, 502, 0);
 	/* Second half first: dropped (the client resends it). */
-	from_client(h, h->c_isn + 1 + 10, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 10);
+	from_client(h, h->c_isn + 1 + 10, h->l_isn + 1, L7_TCP_ACK, a, an, req + 10);
 	assert_int_equal(h->n_out, 0);
 	assert_int_equal(l7_splice_stats(h->s)->dropped_gap, 1);
 	from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK, a, an, "GET / HTTP");
 	assert_int_equal(h->n_out, 0);
 	/* Overlapping resend completes the head. */
-	from_client(h, h->c_isn + 1 + 5, h->l_isn + 1, L7_TCP_ACK, a, an, REQ + 5);
+	from_client(h, h->c_isn + 1 + 5, h->l_isn + 1, L7_TCP_ACK, a, an, req + 5);
 	assert_int_equal(h->n_out, 1);
 	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
 }
