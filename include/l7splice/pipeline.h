@@ -504,6 +504,20 @@ int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 			uint32_t cap, uint16_t ingress_port, l7_time_ns now_ns,
 			struct l7_pl_result *res);
 
+/*
+ * Process n frames arriving at the same now_ns, with the same results as n
+ * calls of l7_pipeline_process() in order. When the program keeps no state
+ * between packets (no registers, sketches, Bloom filters or digests) the
+ * packets are interleaved in groups of L7_PL_MAX_BURST so that the big
+ * exact tables' memory is fetched for all of them at once; otherwise they
+ * are simply processed one by one.
+ */
+#define L7_PL_MAX_BURST 32
+int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
+			      const uint32_t lens[], const uint32_t caps[],
+			      const uint16_t ports[], unsigned n, l7_time_ns now_ns,
+			      struct l7_pl_result res[]);
+
 /* ------------------------------------------------------------- control channel */
 
 enum l7_pl_req_op { L7_PL_REQ_ADD = 1, L7_PL_REQ_MODIFY, L7_PL_REQ_DELETE };

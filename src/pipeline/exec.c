@@ -16,6 +16,7 @@
  * start of every pass; a recirculated pass re-parses the deparsed frame and
  * arrives on L7_PL_PORT_RECIRC.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "pl_internal.h"
@@ -27,6 +28,15 @@ struct pass {
 	int egress_set, drop, to_cpu, recirc, opts_blob;
 	uint16_t egress;
 	uint64_t applied, hit;
+};
+
+/* One packet of a burst between its phases. */
+struct bctx {
+	struct pass ps;
+	uint64_t phv[L7_PL_MAX_FIELDS];
+	unsigned step;        /* paused at this step (n_steps: pass done) */
+	uint32_t slot, idx;
+	uint64_t key;
 };
 
 static inline uint32_t rd16(const uint8_t *b) { return (uint32_t)b[0] << 8 | b[1]; }
@@ -125,6 +135,20 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 				j++;
 		c->fail_next = (uint16_t)j;
 	}
+	/* big exact tables are the ones worth prefetching in a burst */
+	for (unsigned i = 0; i < pl->n_tables; i++)
+		pl->table[i].big = pl->table[i].kind == PL_EXACT && pl->table[i].cap >= 16384;
+	pl->burst_ok = 1;
+	for (unsigned i = 0; i < pl->n_actions; i++)
+		for (unsigned k = 0; k < pl->action[i].n_prims; k++) {
+			uint8_t op = pl->action[i].prims[k].op;
+			if (op == L7_PL_OP_REG || op == L7_PL_OP_CMS || op == L7_PL_OP_BLOOM ||
+			    op == L7_PL_OP_DIGEST)
+				pl->burst_ok = 0;
+		}
+	pl->burst = calloc(L7_PL_MAX_BURST, sizeof(struct bctx));
+	if (!pl->burst)
+		return L7_ENOMEM;
 	return err;
 }
 
@@ -492,16 +516,12 @@ static inline int cond_holds(const uint64_t *x, const struct pass *ps, const str
 	}
 }
 
-static void apply_table(struct l7_pipeline *pl, struct pass *ps, int tid, l7_time_ns now_ns,
-			struct l7_pl_result *res)
+/* Run the action of entry i (or the default on PL_NIL) of table tid. */
+static void apply_found(struct l7_pipeline *pl, struct pass *ps, int tid, uint32_t i,
+			l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	struct pl_table *t = &pl->table[tid];
-	const uint64_t *x = pl->phv;
-	uint64_t key = 0;
-	for (unsigned k = 0; k < t->def.n_keys; k++)
-		key |= x[t->def.key_field[k]] << t->key_shift[k];
 	ps->applied |= 1ull << tid;
-	uint32_t i = pl_table_lookup(t, key);
 	if (i != PL_NIL) {
 		struct pl_entry *e = &t->e[i];
 		ps->hit |= 1ull << tid;
@@ -520,11 +540,24 @@ static void apply_table(struct l7_pipeline *pl, struct pass *ps, int tid, l7_tim
 		run_action(pl, ps, t->def.default_action, t->def.default_params, now_ns, res);
 }
 
-static void run_steps(struct l7_pipeline *pl, struct pass *ps, l7_time_ns now_ns,
-		      struct l7_pl_result *res)
+static inline uint64_t table_key(const struct l7_pipeline *pl, const struct pl_table *t)
+{
+	uint64_t key = 0;
+	for (unsigned k = 0; k < t->def.n_keys; k++)
+		key |= pl->phv[t->def.key_field[k]] << t->key_shift[k];
+	return key;
+}
+
+/*
+ * Run steps from step i to the end of the pass; with stop_big, stop instead
+ * at a taken step that applies a big exact table (burst mode prefetches its
+ * memory) and return that step's index. Returns n_steps when the pass ended.
+ */
+static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned i, int stop_big,
+			       l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	const uint64_t *x = pl->phv;
-	unsigned i = 0, n = pl->n_steps;
+	unsigned n = pl->n_steps;
 	while (i < n) {
 		const struct pl_cstep *s = &pl->cstep[i];
 		if (s->n_cond) {
@@ -542,15 +575,94 @@ static void run_steps(struct l7_pipeline *pl, struct pass *ps, l7_time_ns now_ns
 				continue;
 			}
 		}
-		if (s->table >= 0)
-			apply_table(pl, ps, s->table, now_ns, res);
-		else if (s->action >= 0)
+		if (s->table >= 0) {
+			if (stop_big && pl->table[s->table].big)
+				return i;
+			const struct pl_table *t = &pl->table[s->table];
+			apply_found(pl, ps, s->table, pl_table_lookup(t, table_key(pl, t)), now_ns, res);
+		} else if (s->action >= 0) {
 			run_action(pl, ps, s->action, s->params, now_ns, res);
+		}
 		i = s->next;
 	}
+	return n;
 }
 
 /* ------------------------------------------------------------ process */
+
+static void pass_begin(struct l7_pipeline *pl, struct pass *ps, const uint8_t *frame,
+		       uint32_t len, uint16_t port, struct l7_pl_result *res)
+{
+	pl->pass_id++;
+	res->passes++;
+	pl->st.passes++;
+	parse(pl, ps, frame, len, port);
+	ps->egress_set = ps->drop = ps->to_cpu = ps->recirc = 0;
+	ps->opts_blob = -1;
+	ps->applied = ps->hit = 0;
+}
+
+/* Deparse; 1 if another pass is due (recirculation), else 0. */
+static int pass_end(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint32_t *len,
+		    uint32_t cap, struct l7_pl_result *res)
+{
+	res->tables_applied |= ps->applied;
+	res->tables_hit |= ps->hit;
+	int rc = deparse(pl, ps, frame, len, cap);
+	if (rc < 0) {
+		pl->st.deparse_errors++;
+		if (res->err == 0)
+			res->err = rc;
+		ps->drop = 1;
+		ps->to_cpu = 0;
+		ps->recirc = 0;
+	}
+	if (!ps->recirc)
+		return 0;
+	if (res->passes >= pl->cfg.max_passes) {
+		pl->st.recirc_limit++;
+		ps->drop = 1;
+		ps->egress_set = 0;
+		ps->to_cpu = 0;
+		return 0;
+	}
+	pl->st.recirculations++;
+	return 1;
+}
+
+static void finish(struct l7_pipeline *pl, const struct pass *ps, uint32_t len,
+		   uint16_t ingress_port, l7_time_ns now_ns, struct l7_pl_result *res)
+{
+	res->frame_len = len;
+	res->latency_ns = (l7_time_ns)res->passes * pl->cfg.pass_latency_ns;
+	pl->st.mirrors += res->n_mirror;
+	if (ps->to_cpu) {
+		/* the CPU copy goes out of the CPU port whatever else was set */
+		res->to_cpu = 1;
+		res->egress_port = L7_PL_PORT_CPU;
+		pl->st.to_cpu++;
+		if (pl_cpu_enqueue(pl, now_ns + res->latency_ns, L7_PL_EV_CPU_PKT, ingress_port, NULL,
+				   0, &res->cpu_arrive_ns) < 0) {
+			res->cpu_lost = 1;
+			pl->st.cpu_lost++;
+		}
+	} else if (ps->drop || !ps->egress_set) {
+		res->dropped = 1;
+		pl->st.drops++;
+	} else {
+		res->egress_port = ps->egress;
+	}
+}
+
+/* The remaining passes of a packet after the first (recirculation). */
+static void more_passes(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint32_t *len,
+			uint32_t cap, l7_time_ns now_ns, struct l7_pl_result *res)
+{
+	do {
+		pass_begin(pl, ps, frame, *len, L7_PL_PORT_RECIRC, res);
+		run_steps_from(pl, ps, 0, 0, now_ns, res);
+	} while (pass_end(pl, ps, frame, len, cap, res));
+}
 
 int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 			uint32_t cap, uint16_t ingress_port, l7_time_ns now_ns,
@@ -563,57 +675,84 @@ int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 	memset(res, 0, sizeof(*res));
 	pl->st.packets++;
 	struct pass ps;
-	uint16_t port = ingress_port;
-	for (;;) {
-		pl->pass_id++;
-		res->passes++;
-		pl->st.passes++;
-		parse(pl, &ps, frame, len, port);
-		ps.egress_set = ps.drop = ps.to_cpu = ps.recirc = 0;
-		ps.opts_blob = -1;
-		ps.applied = ps.hit = 0;
-		run_steps(pl, &ps, now_ns, res);
-		res->tables_applied |= ps.applied;
-		res->tables_hit |= ps.hit;
-		int rc = deparse(pl, &ps, frame, &len, cap);
-		if (rc < 0) {
-			pl->st.deparse_errors++;
-			if (res->err == 0)
-				res->err = rc;
-			ps.drop = 1;
-			ps.to_cpu = 0;
-			ps.recirc = 0;
-		}
-		if (!ps.recirc)
-			break;
-		if (res->passes >= pl->cfg.max_passes) {
-			pl->st.recirc_limit++;
-			ps.drop = 1;
-			ps.egress_set = 0;
-			ps.to_cpu = 0;
-			break;
-		}
-		pl->st.recirculations++;
-		port = L7_PL_PORT_RECIRC;
+	pass_begin(pl, &ps, frame, len, ingress_port, res);
+	run_steps_from(pl, &ps, 0, 0, now_ns, res);
+	if (pass_end(pl, &ps, frame, &len, cap, res))
+		more_passes(pl, &ps, frame, &len, cap, now_ns, res);
+	finish(pl, &ps, len, ingress_port, now_ns, res);
+	return 0;
+}
+
+/* ------------------------------------------------------------ bursts */
+
+
+/*
+ * A burst interleaves packets in three phases so the big table's memory is
+ * fetched for all of them at once: (A) run each packet up to the big
+ * table, prefetch its slot; (B) probe the slot, prefetch the entry; (C)
+ * finish each packet in order. That is only equivalent to one-by-one
+ * processing when packets cannot see each other's effects inside the
+ * burst, so programs with registers, sketches, Bloom filters or digests
+ * (pl->burst_ok == 0) are processed one by one.
+ */
+int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
+			      const uint32_t lens[], const uint32_t caps[],
+			      const uint16_t ports[], unsigned n, l7_time_ns now_ns,
+			      struct l7_pl_result res[])
+{
+	if (!pl || (n && (!frames || !lens || !caps || !ports || !res)))
+		return L7_EINVAL;
+	if (!pl->compiled)
+		return L7_ESTATE;
+	for (unsigned k = 0; k < n; k++)
+		if (!frames[k] || caps[k] < lens[k])
+			return L7_EINVAL;
+	if (!pl->burst_ok) {
+		for (unsigned k = 0; k < n; k++)
+			l7_pipeline_process(pl, frames[k], lens[k], caps[k], ports[k], now_ns, &res[k]);
+		return 0;
 	}
-	res->frame_len = len;
-	res->latency_ns = (l7_time_ns)res->passes * pl->cfg.pass_latency_ns;
-	pl->st.mirrors += res->n_mirror;
-	if (ps.to_cpu) {
-		/* the CPU copy goes out of the CPU port whatever else was set */
-		res->to_cpu = 1;
-		res->egress_port = L7_PL_PORT_CPU;
-		pl->st.to_cpu++;
-		if (pl_cpu_enqueue(pl, now_ns + res->latency_ns, L7_PL_EV_CPU_PKT, ingress_port, NULL,
-				   0, &res->cpu_arrive_ns) < 0) {
-			res->cpu_lost = 1;
-			pl->st.cpu_lost++;
+	struct bctx *b = pl->burst;
+	size_t phv_bytes = sizeof(uint64_t) * pl->n_fields;
+	for (unsigned base = 0; base < n; base += L7_PL_MAX_BURST) {
+		unsigned m = n - base < L7_PL_MAX_BURST ? n - base : L7_PL_MAX_BURST;
+		for (unsigned k = 0; k < m; k++) {
+			struct bctx *c = &b[k];
+			struct l7_pl_result *r = &res[base + k];
+			memset(r, 0, sizeof(*r));
+			pl->st.packets++;
+			pass_begin(pl, &c->ps, frames[base + k], lens[base + k], ports[base + k], r);
+			c->step = run_steps_from(pl, &c->ps, 0, 1, now_ns, r);
+			if (c->step < pl->n_steps) {
+				const struct pl_table *t = &pl->table[pl->cstep[c->step].table];
+				c->key = table_key(pl, t);
+				c->slot = pl_slot_home(t, c->key);
+				__builtin_prefetch(&t->slot[c->slot]);
+			}
+			memcpy(c->phv, pl->phv, phv_bytes);
 		}
-	} else if (ps.drop || !ps.egress_set) {
-		res->dropped = 1;
-		pl->st.drops++;
-	} else {
-		res->egress_port = ps.egress;
+		for (unsigned k = 0; k < m; k++) {
+			struct bctx *c = &b[k];
+			if (c->step >= pl->n_steps)
+				continue;
+			const struct pl_table *t = &pl->table[pl->cstep[c->step].table];
+			c->idx = pl_slot_probe(t, c->key, c->slot);
+			if (c->idx != PL_NIL)
+				__builtin_prefetch(&t->e[c->idx]);
+		}
+		for (unsigned k = 0; k < m; k++) {
+			struct bctx *c = &b[k];
+			struct l7_pl_result *r = &res[base + k];
+			uint32_t len = lens[base + k];
+			memcpy(pl->phv, c->phv, phv_bytes);
+			if (c->step < pl->n_steps) {
+				apply_found(pl, &c->ps, pl->cstep[c->step].table, c->idx, now_ns, r);
+				run_steps_from(pl, &c->ps, pl->cstep[c->step].next, 0, now_ns, r);
+			}
+			if (pass_end(pl, &c->ps, frames[base + k], &len, caps[base + k], r))
+				more_passes(pl, &c->ps, frames[base + k], &len, caps[base + k], now_ns, r);
+			finish(pl, &c->ps, len, ports[base + k], now_ns, r);
+		}
 	}
 	return 0;
 }

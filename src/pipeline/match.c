@@ -324,6 +324,26 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 	return 0;
 }
 
+uint32_t pl_slot_home(const struct pl_table *t, uint64_t key)
+{
+	return slot_hash(key, 0) & t->slot_mask;
+}
+
+/* Exact tables have one group (every key bit), number 0. */
+uint32_t pl_slot_probe(const struct pl_table *t, uint64_t key, uint32_t i)
+{
+	if (t->n_order == 0)
+		return PL_NIL;
+	for (;;) {
+		const struct pl_slot *s = &t->slot[i];
+		if (s->head == 0)
+			return PL_NIL;
+		if (s->mkey == key)
+			return s->head - 1;
+		i = (i + 1) & t->slot_mask;
+	}
+}
+
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 {
 	if (t->kind == PL_RANGE) {
@@ -342,20 +362,8 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 		}
 		return PL_NIL;
 	}
-	if (t->kind == PL_EXACT) {
-		/* one group (all key bits): a single probe sequence */
-		if (t->n_order == 0)
-			return PL_NIL;
-		uint32_t i = slot_hash(key, 0) & t->slot_mask;
-		for (;;) {
-			const struct pl_slot *s = &t->slot[i];
-			if (s->head == 0)
-				return PL_NIL;
-			if (s->mkey == key)
-				return s->head - 1;
-			i = (i + 1) & t->slot_mask;
-		}
-	}
+	if (t->kind == PL_EXACT)
+		return pl_slot_probe(t, key, pl_slot_home(t, key));
 	/* first compute and prefetch every group's home slot, so the probes
 	 * (independent of each other) overlap their cache misses */
 	enum { PF = 64 };

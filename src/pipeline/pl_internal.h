@@ -119,6 +119,7 @@ struct pl_table {
 	uint8_t lpm_field;            /* index of the LPM key field */
 	uint8_t key_bits;
 	uint8_t key_bytes;            /* crossbar bytes */
+	uint8_t big;                  /* exact and large: prefetched in bursts */
 	uint16_t action_bits;         /* widest action data + instruction bits */
 	int step;                     /* the step applying it, -1 none */
 	/* runtime (allocated at compile) */
@@ -234,6 +235,8 @@ struct l7_pipeline {
 	uint64_t fmask[L7_PL_MAX_FIELDS];
 	unsigned n_consts;
 	struct pl_cstep cstep[L7_PL_MAX_STEPS];
+	int burst_ok;                  /* no state shared between packets */
+	void *burst;                   /* L7_PL_MAX_BURST contexts (exec.c) */
 	struct l7_pl_stats st;
 	/* control channel */
 	struct pl_pending *pend;
@@ -270,6 +273,9 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
 		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
 int pl_table_remove(struct pl_table *t, uint32_t idx);
+/* Exact tables in two steps (for prefetching): home slot, then probe. */
+uint32_t pl_slot_home(const struct pl_table *t, uint64_t key);
+uint32_t pl_slot_probe(const struct pl_table *t, uint64_t key, uint32_t home);
 /* Best matching entry index for a packet key, PL_NIL on a miss. */
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key);
 void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals);

@@ -120,6 +120,7 @@ void l7_pipeline_destroy(struct l7_pipeline *pl)
 	for (unsigned i = 0; i < pl->n_sketches; i++)
 		free(pl->sketch[i].top);
 	free(pl->used);
+	free(pl->burst);
 	free(pl->pend);
 	free(pl->cpu);
 	free(pl->ev);

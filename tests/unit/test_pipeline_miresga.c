@@ -398,6 +398,49 @@ static void full_offload_table_rejects_through_the_channel(void **state)
 	teardown(f);
 }
 
+static void burst_equals_one_by_one(void **state)
+{
+	(void)state;
+	struct fix *a = build(1), *b = build(1);
+	enum { N = 75 };
+	static uint8_t fa[N][256], fb[N][256];
+	uint32_t len[N], cap[N];
+	uint16_t port[N];
+	uint8_t *ptr[N];
+	struct l7_pl_result ra[N], rb[N];
+	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	for (int i = 0; i < N; i++) {
+		uint16_t p = (uint16_t)(P_OFF + (i % 7 == 0 ? 0 : i));
+		switch (i % 6) {
+		case 0: len[i] = frame(fa[i], BE0, 80, C_OFF, p, L7_TCP_ACK, 9, "resp", NULL, 0); break;
+		case 1: len[i] = frame(fa[i], C_OFF, p, VIP, 80, L7_TCP_ACK, 5, NULL, NULL, 0); break;
+		case 2: len[i] = frame(fa[i], C_NEW, p, VIP, 80, L7_TCP_SYN, 5, NULL, syn_opts,
+				       sizeof(syn_opts)); break;
+		case 3: len[i] = frame(fa[i], FE, 9, IP(10, 0, 1, 254), 12345, L7_TCP_ACK, 1, "c",
+				       NULL, 0); break;
+		case 4: len[i] = frame(fa[i], C_NEW, p, VIP, 80, L7_TCP_ACK, 5, "GET /", NULL, 0); break;
+		default: len[i] = frame(fa[i], FE, 80, IP(192, 168, 0, 1), p, L7_TCP_ACK, 1, NULL,
+					NULL, 0); break;
+		}
+		memcpy(fb[i], fa[i], sizeof(fa[i]));
+		cap[i] = 256;
+		port[i] = (uint16_t)(i % 5);
+		ptr[i] = fb[i];
+		assert_int_equal(l7_pipeline_process(a->pl, fa[i], len[i], 256, port[i], 500, &ra[i]), 0);
+	}
+	assert_int_equal(l7_pipeline_process_burst(b->pl, ptr, len, cap, port, N, 500, rb), 0);
+	for (int i = 0; i < N; i++) {
+		assert_memory_equal(&ra[i], &rb[i], sizeof(ra[i]));
+		assert_memory_equal(fa[i], fb[i], ra[i].frame_len);
+	}
+	struct l7_pl_stats sa, sb;
+	l7_pipeline_stats(a->pl, &sa);
+	l7_pipeline_stats(b->pl, &sb);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	teardown(a);
+	teardown(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +453,7 @@ int main(void)
 		cmocka_unit_test(other_traffic_is_routed_dropped_or_sent_to_cpu),
 		cmocka_unit_test(compile_reports_usage_in_table_ii_form),
 		cmocka_unit_test(full_offload_table_rejects_through_the_channel),
+		cmocka_unit_test(burst_equals_one_by_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
