@@ -14,5 +14,6 @@
 #include "l7splice/conntable.h"
 #include "l7splice/pcap.h"
 #include "l7splice/conn.h"
+#include "l7splice/pipeline.h"
 
 #endif
