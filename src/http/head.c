@@ -60,6 +60,21 @@ void l7_http_parser_init_response(struct l7_http_parser *p, uint32_t flags,
 static size_t scan_ctl(const uint8_t *b, size_t i, size_t end)
 {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	while (i + 16 <= end) {
+		uint64_t x0, x1, y0, y1, h0, h1;
+		memcpy(&x0, b + i, 8);
+		memcpy(&x1, b + i + 8, 8);
+		y0 = x0 ^ (0x7f * ones);
+		y1 = x1 ^ (0x7f * ones);
+		h0 = (((x0 - 0x20 * ones) & ~x0) | ((y0 - ones) & ~y0)) & highs;
+		h1 = (((x1 - 0x20 * ones) & ~x1) | ((y1 - ones) & ~y1)) & highs;
+		if (h0 | h1)
+			return h0 ? i + (size_t)(__builtin_ctzll(h0) >> 3)
+				  : i + 8 + (size_t)(__builtin_ctzll(h1) >> 3);
+		i += 16;
+	}
+#endif
 	while (i + 8 <= end) {
 		uint64_t x, y, hit;
 		memcpy(&x, b + i, 8);
