@@ -4,7 +4,9 @@
  *
  * One streaming pass: the pcap reader, the packet parser, the connection
  * tracker, and the strict HTTP parser (lenient flags on: inspect describes
- * traffic, it does not police it) on each direction's in-order bytes.
+ * traffic, it does not police it) on each direction's in-order bytes;
+ * after a gap, parsing resumes at the next chunk that starts like a
+ * request or status line.
  * Memory follows the concurrent connections (the tracker's fixed table plus
  * one small HTTP state per open connection and a head buffer only while a
  * head is incomplete), never the trace length; the top-N list is bounded.
@@ -36,7 +38,10 @@
 
 /* ------------------------------------------------------------ HTTP state */
 
-enum hstate { H_HEAD, H_BODY, H_DEAD };
+/* H_RESYNC: after a gap, skip in-order chunks until one starts like a
+ * message ("HTTP/1." from the server, "TOKEN " from the client): capture
+ * loss mid-body would otherwise end HTTP parsing for the connection. */
+enum hstate { H_HEAD, H_BODY, H_RESYNC, H_DEAD };
 
 /* Scratch for a head that is still arriving. */
 struct head_work {
@@ -89,7 +94,7 @@ struct stats {
 	/* http */
 	struct method_count methods[METHOD_SLOTS];
 	uint64_t requests, responses, status_class[6]; /* [1..5], [0] other */
-	uint64_t http_errors, http_gave_up_gap, http_upgrades;
+	uint64_t http_errors, http_gaps, http_resynced, http_upgrades;
 	/* top N */
 	struct top_entry *top;
 	uint32_t top_n, top_len;
@@ -200,10 +205,28 @@ static uint32_t head_bytes(const struct head_work *w, enum l7_conn_dir dir)
 	return dir == L7_CONN_C2S ? w->u.req.head.head_bytes : w->u.resp.head.head_bytes;
 }
 
+/* Does this chunk start like a request line ("TOKEN SP") or a status
+ * line ("HTTP/1.")? Only used to pick up again after a gap. */
+static int looks_like_start(enum l7_conn_dir dir, const uint8_t *d, size_t len)
+{
+	if (dir == L7_CONN_S2C)
+		return len >= 7 && !memcmp(d, "HTTP/1.", 7);
+	size_t i = 0;
+	while (i < len && i < 16 && d[i] >= 'A' && d[i] <= 'Z')
+		i++;
+	return i > 0 && i < len && d[i] == ' ';
+}
+
 /* Feed in-order bytes of one direction through heads and bodies. */
 static void http_feed(struct iconn *ic, enum l7_conn_dir dir, const uint8_t *data, size_t len)
 {
 	struct hdir *h = &ic->d[dir];
+	if (h->state == H_RESYNC) {
+		if (!looks_like_start(dir, data, len))
+			return;
+		ic->s->http_resynced++;
+		h->state = H_HEAD;
+	}
 	while (len > 0 && h->state != H_DEAD) {
 		if (h->state == H_HEAD) {
 			if ((!h->work || h->work->len == 0) && start_head(ic, h, dir))
@@ -273,10 +296,12 @@ static void on_gap(void *user, struct l7_conn *c, enum l7_conn_dir dir, uint64_t
 	(void)len; (void)ts;
 	struct stats *s = user;
 	struct iconn *ic = c->user;
-	/* HTTP cannot resynchronise after lost bytes: stop parsing that side */
+	/* the message in progress is lost; look for the next one */
 	if (ic && ic->d[dir].state != H_DEAD) {
-		s->http_gave_up_gap++;
-		hdir_kill(&ic->d[dir]);
+		s->http_gaps++;
+		free(ic->d[dir].work);
+		ic->d[dir].work = NULL;
+		ic->d[dir].state = H_RESYNC;
 	}
 }
 
@@ -428,10 +453,10 @@ static void print_text(const struct summary *m)
 			       (unsigned long long)s->status_class[c]);
 			first = 0;
 		}
-	printf("\nHTTP errors:     %llu (streams not parsed after a gap: %llu, "
-	       "upgraded: %llu)\n",
-	       (unsigned long long)s->http_errors, (unsigned long long)s->http_gave_up_gap,
-	       (unsigned long long)s->http_upgrades);
+	printf("\nHTTP errors:     %llu (not HTTP or malformed; gaps %llu, resynchronised "
+	       "%llu, upgraded %llu)\n",
+	       (unsigned long long)s->http_errors, (unsigned long long)s->http_gaps,
+	       (unsigned long long)s->http_resynced, (unsigned long long)s->http_upgrades);
 	if (s->top_len == 0)
 		return;
 	printf("top %u connections by bytes:\n", s->top_len);
@@ -499,11 +524,12 @@ static int print_json(const struct summary *m)
 		char k[4] = { (char)('0' + c), 'x', 'x', 0 };
 		json_object_set_new(classes, k, JU(s->status_class[c]));
 	}
-	json_object_set_new(o, "http", json_pack("{s:I,s:o,s:I,s:o,s:I,s:I,s:I}",
+	json_object_set_new(o, "http", json_pack("{s:I,s:o,s:I,s:o,s:I,s:I,s:I,s:I}",
 		"requests", (json_int_t)s->requests, "methods", methods,
 		"responses", (json_int_t)s->responses, "status_classes", classes,
 		"errors", (json_int_t)s->http_errors,
-		"streams_stopped_at_gap", (json_int_t)s->http_gave_up_gap,
+		"gaps", (json_int_t)s->http_gaps,
+		"resynchronised", (json_int_t)s->http_resynced,
 		"upgrades", (json_int_t)s->http_upgrades));
 	json_t *top = json_array();
 	for (uint32_t i = 0; i < s->top_len; i++) {

@@ -14,8 +14,8 @@
  *  - a connection is a canonical 5-tuple plus a life: a SYN on a tuple whose
  *    previous life was closed (FIN both ways or RST) starts a new one;
  *  - the client is the SYN sender; without a SYN, the SYN-ACK receiver;
- *    without either, the side with the higher port (the lower port is the
- *    server's, as with well-known ports); equal ports: the first sender;
+ *    without either, the side facing a well-known port (< 1024) when only
+ *    one port is well-known, else the sender of the first packet seen;
  *  - each direction's bytes are delivered once, in sequence order: a
  *    retransmission is dropped, an overlap keeps the first copy (bytes that
  *    differ are counted as conflicts), out-of-order data waits in a buffer
@@ -65,7 +65,7 @@ enum l7_conn_end {
 #define L7_CONN_F_RST 0x010       /* a RST was seen */
 #define L7_CONN_F_MIDSTREAM 0x020 /* first packet was neither SYN nor SYN-ACK */
 #define L7_CONN_F_CLOSED 0x040    /* on_close has been called */
-#define L7_CONN_F_GUESSED 0x080   /* client chosen by the port rule */
+#define L7_CONN_F_GUESSED 0x080   /* client chosen by the port or first-sender rule */
 
 /* Per-direction counts. A segment is a TCP packet with payload. */
 struct l7_conn_dir_stats {

@@ -155,7 +155,10 @@ static struct centry *take_entry(struct l7_conn_tracker *t, l7_time_ns now)
 
 /*
  * The client of a new connection, as documented in conn.h: SYN sender,
- * SYN-ACK receiver, else the higher port, else the first sender.
+ * SYN-ACK receiver; without either, a well-known port (< 1024) facing a
+ * higher one is the server's; else the sender of this first packet is the
+ * client (in HTTP the client speaks first; a capture that starts in the
+ * middle of a response on two high ports is guessed wrong, and flagged).
  * Returns 1 if the packet's sender is the client.
  */
 static int sender_is_client(const struct l7_pkt *p, int *guessed)
@@ -167,8 +170,10 @@ static int sender_is_client(const struct l7_pkt *p, int *guessed)
 	if ((f & L7_TCP_SYN) && (f & L7_TCP_ACK))
 		return 0;
 	*guessed = 1;
-	if (p->sport != p->dport)
-		return p->sport > p->dport;
+	if (p->dport < 1024 && p->sport >= 1024)
+		return 1;
+	if (p->sport < 1024 && p->dport >= 1024)
+		return 0;
 	return 1;
 }
 

@@ -12,9 +12,10 @@
  *    the last 2 KiB per direction, kept in a ring indexed by seq & 2047
  *    (only while the pool is at least half free, so history never starves
  *    reassembly).
- *  - A hole is skipped (gap event) when the per-direction cap or the pool
- *    is exhausted, and on close; a segment captured short of its length
- *    (snaplen) is delivered and its missing tail is a gap at once.
+ *  - A hole is skipped (gap event) when the peer ACKs past it while data
+ *    after it is buffered (the capture lost it), when the per-direction cap
+ *    or the pool is exhausted, and on close; a segment captured short of
+ *    its length (snaplen) is delivered and its missing tail is a gap at once.
  *  - Every sequence comparison goes through seq_lt()/seq_leq(): serial
  *    number arithmetic modulo 2^32 (RFC 1982), so wraparound is free.
  *
@@ -171,6 +172,23 @@ static void skip_first_hole(struct l7_conn_tracker *t, struct centry *e,
 	if (seq_lt(h->next_seq, first))
 		gap(t, e, dir, first - h->next_seq, now);
 	drain(t, e, dir, now);
+}
+
+/*
+ * The peer acknowledged past a hole of direction dir that has data buffered
+ * after it: the endpoint got those bytes but the capture did not (tshark's
+ * "ACKed unseen segment"), and they will not be retransmitted. Skip the
+ * hole now instead of waiting for the cap or the close. Only holes with
+ * buffered data after them are skipped, so an ACK captured ahead of the
+ * data it acknowledges (capture reordering) loses nothing.
+ */
+static void skip_acked_holes(struct l7_conn_tracker *t, struct centry *e,
+			     enum l7_conn_dir dir, uint32_t ack, l7_time_ns now)
+{
+	struct l7_half *h = &e->h[dir];
+	while (h->ooo_head != L7_NIL && seq_leq(t->pool.nodes[h->ooo_head].seq, ack) &&
+	       seq_lt(h->next_seq, t->pool.nodes[h->ooo_head].seq))
+		skip_first_hole(t, e, dir, now);
 }
 
 /*
@@ -395,6 +413,8 @@ int l7_stream_segment(struct l7_conn_tracker *t, struct centry *e, enum l7_conn_
 		h->next_seq = data_seq;
 		h->base_known = 1;
 	}
+	if ((f & L7_TCP_ACK) && o->ooo_head != L7_NIL)
+		skip_acked_holes(t, e, (enum l7_conn_dir)!dir, p->tcp_ack, now);
 	if (full > 0) {
 		if (!(f & L7_TCP_SYN))
 			st->segments++;

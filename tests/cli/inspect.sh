@@ -30,7 +30,7 @@ TCP bytes:       136 client->server, 5007 server->client
 TCP segments:    0 retransmitted, 0 out of order, 0 overlapping (0 conflicting bytes), 0 gaps (0 bytes)
 HTTP requests:   1: GET 1
 HTTP responses:  1: 2xx 1
-HTTP errors:     0 (streams not parsed after a gap: 0, upgraded: 0)
+HTTP errors:     0 (not HTTP or malformed; gaps 0, resynchronised 0, upgraded 0)
 top 1 connections by bytes:
 WANT
 head -14 "$tmp/t" | diff "$tmp/want" - || err "smoke text output differs"

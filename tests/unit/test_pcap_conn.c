@@ -460,6 +460,28 @@ static void gap_when_the_buffer_cap_is_hit(void **state)
 	recorder_free(r);
 }
 
+/* The server ACKs past a hole that has client data buffered after it: the
+ * capture lost those bytes, so the hole is skipped at once. An ACK past
+ * next_seq with nothing buffered (capture reordering) skips nothing. */
+static void acked_hole_is_skipped_at_once(void **state)
+{
+	(void)state;
+	struct recorder *r;
+	struct l7_conn_tracker *t = make_tracker(&r, NULL);
+	handshake(t, 1000, 5000);
+	send(t, 0, 5001, 1005, A, NULL);          /* ACK past 1001, nothing buffered */
+	send(t, 1, 1005, 5001, A, "efgh");        /* hole 1001..1004 */
+	assert_string_equal(r->log, "o1 ");
+	send(t, 0, 5001, 1009, A, NULL);          /* server got everything */
+	assert_string_equal(r->log, "o1 g1c4 d1c4 ");
+	send(t, 1, 1001, 5001, A, "abcd");        /* the lost bytes, late: old */
+	l7_conn_flush(t, now_ns);
+	assert_string_equal(r->log, "o1 g1c4 d1c4 c1flush ");
+	assert_int_equal(r->c[1].final.dir[0].retrans_segs, 1);
+	l7_conn_tracker_destroy(t);
+	recorder_free(r);
+}
+
 /* A RST ends the connection: buffered bytes come out after a gap event. */
 static void rst_flushes_with_a_gap(void **state)
 {
@@ -515,7 +537,9 @@ static void retransmitted_syn_is_not_a_new_connection(void **state)
 }
 
 /* Without a SYN: the SYN-ACK receiver is the client; without either, the
- * higher port. Data resumes where the peer's ACK says. */
+ * side facing a well-known port, else the first sender (conn 3: client
+ * port 8868 below the server's 31600, as in real_pcpp_http-packets.pcap).
+ * Data resumes where the peer's ACK says. */
 static void client_choice_without_syn(void **state)
 {
 	(void)state;
@@ -528,8 +552,31 @@ static void client_choice_without_syn(void **state)
 	send_snap(t, 0, 40001, 9000, 2001, S | A, NULL, 0);
 	send_snap(t, 1, 40001, 2000, 0, S, NULL, 0);
 	send_snap(t, 1, 40001, 2001, 9001, A, "q", 0);
+	/* conn 3: two high ports, the first packet is the client's request */
+	struct l7_tcp_build b;
+	memset(&b, 0, sizeof(b));
+	b.linktype = L7_LINKTYPE_RAW;
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(0xac101ebe); /* 172.16.30.190:8868 */
+	b.dst = l7_addr_from_v4(0xac10d254); /* 172.16.210.84:31600 */
+	b.sport = 8868;
+	b.dport = 31600;
+	b.seq = 100;
+	b.ack = 900;
+	b.flags = A | P;
+	b.payload = (const uint8_t *)"GET";
+	b.payload_len = 3;
+	static uint8_t frame[256];
+	size_t len;
+	struct l7_pkt p;
+	assert_int_equal(l7_pkt_build_tcp(frame, sizeof(frame), &b, &len), 0);
+	assert_int_equal(l7_pkt_parse(&p, frame, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	assert_int_equal(l7_conn_track(t, &p, ++now_ns), 0);
 	l7_conn_flush(t, now_ns);
-	assert_string_equal(r->log, "o1 d1s4 d1c3 o2 d2c1 c1flush c2flush ");
+	assert_string_equal(r->log, "o1 d1s4 d1c3 o2 d2c1 o3 d3c3 c1flush c2flush c3flush ");
+	assert_int_equal(l7_flow_key_sport(&r->c[3].final.key), 8868);
+	assert_int_equal(r->c[3].final.flags & L7_CONN_F_GUESSED, L7_CONN_F_GUESSED);
 	const struct l7_conn *c1 = &r->c[1].final, *c2 = &r->c[2].final;
 	assert_int_equal(l7_flow_key_sport(&c1->key), 40000);
 	assert_int_equal(c1->flags & (L7_CONN_F_GUESSED | L7_CONN_F_MIDSTREAM),
@@ -643,6 +690,7 @@ int main(void)
 		cmocka_unit_test(sequence_wraparound),
 		cmocka_unit_test(gap_when_the_buffer_cap_is_hit),
 		cmocka_unit_test(rst_flushes_with_a_gap),
+		cmocka_unit_test(acked_hole_is_skipped_at_once),
 		cmocka_unit_test(tuple_reuse_starts_a_new_connection),
 		cmocka_unit_test(retransmitted_syn_is_not_a_new_connection),
 		cmocka_unit_test(client_choice_without_syn),
