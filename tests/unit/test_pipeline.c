@@ -450,7 +450,7 @@ static void hash_units_give_catalogue_check_values(void **state)
 	int hi = l7_pipeline_field_add(pl, "hi", 24);
 	struct l7_pl_prim body[16];
 	for (int i = 0; i < 9; i++) {
-		char n[8];
+		char n[16];
 		snprintf(n, sizeof(n), "c%d", i);
 		c[i] = l7_pipeline_field_add(pl, n, 8);
 		body[i] = l7_pl_p_set(c[i], l7_pl_imm((uint64_t)('1' + i)));
@@ -770,7 +770,7 @@ static void compile_does_not_fit_with_the_exact_message(void **state)
 	pl = mk(NULL);
 	int x = l7_pipeline_field_add(pl, "x", 32);
 	for (int i = 0; i < 13; i++) {
-		char n[8];
+		char n[16];
 		snprintf(n, sizeof(n), "inc%d", i);
 		const struct l7_pl_prim inc[] = {
 			l7_pl_p_alu(L7_PL_OP_ADD, x, l7_pl_fld(x), l7_pl_imm(1)),
@@ -784,7 +784,7 @@ static void compile_does_not_fit_with_the_exact_message(void **state)
 	pl = mk(NULL);
 	struct l7_pl_prim five[5];
 	for (int i = 0; i < 5; i++) {
-		char n[8];
+		char n[16];
 		snprintf(n, sizeof(n), "r%d", i);
 		int rg = l7_pipeline_register_add(pl, n, 1024, 32);
 		five[i] = l7_pl_p_reg(rg, L7_PL_RMW_ADD, l7_pl_imm(0), l7_pl_imm(1), -1, 0);
@@ -796,7 +796,7 @@ static void compile_does_not_fit_with_the_exact_message(void **state)
 	/* PHV: 382 built-in bits + 60 x 64 = 4222 > 4096 */
 	pl = mk(NULL);
 	for (int i = 0; i < 60; i++) {
-		char n[8];
+		char n[16];
 		snprintf(n, sizeof(n), "f%d", i);
 		assert_true(l7_pipeline_field_add(pl, n, 64) >= 0);
 	}
