@@ -164,7 +164,9 @@ static void parse_full(struct pass *ps, uint64_t *f, const uint8_t *frame, uint3
 	f[L7_PL_F_ETH_DST] = rd48(frame);
 	f[L7_PL_F_ETH_SRC] = rd48(frame + 6);
 	f[L7_PL_F_ETH_TYPE] = p->ethertype;
-	if (rc != 0 || p->ip_version != 4)
+	/* an IPv4 header parsed completely is valid even when what follows
+	 * is not (a non-first fragment, a truncated transport header) */
+	if (!(p->layers & L7_PKT_L3) || p->ip_version != 4)
 		return;
 	const uint8_t *ip = frame + p->l3_off;
 	f[L7_PL_F_IPV4_VALID] = 1;
@@ -174,7 +176,7 @@ static void parse_full(struct pass *ps, uint64_t *f, const uint8_t *frame, uint3
 	f[L7_PL_F_IPV4_PROTO] = p->proto;
 	f[L7_PL_F_IPV4_SRC] = rd32(ip + 12);
 	f[L7_PL_F_IPV4_DST] = rd32(ip + 16);
-	if (p->proto != L7_IPPROTO_TCP && p->proto != L7_IPPROTO_UDP)
+	if (rc != 0 || (p->proto != L7_IPPROTO_TCP && p->proto != L7_IPPROTO_UDP))
 		return;
 	ps->parsed = 1;
 	f[L7_PL_F_L4_SPORT] = p->sport;

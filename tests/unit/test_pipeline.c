@@ -1163,6 +1163,128 @@ static void aging_notifies_idle_entries(void **state)
 	l7_pipeline_destroy(pl);
 }
 
+/* ------------------------------------------------------------ parser */
+
+static struct l7_pipeline *dump_prog(void)
+{
+	struct l7_pipeline *pl = mk(NULL);
+	static const int d1[] = { L7_PL_F_ETH_TYPE, L7_PL_F_IPV4_IHL, L7_PL_F_IPV4_TOTAL_LEN,
+				  L7_PL_F_IPV4_TTL, L7_PL_F_IPV4_PROTO, L7_PL_F_IPV4_SRC };
+	static const int d2[] = { L7_PL_F_IPV4_DST, L7_PL_F_L4_SPORT, L7_PL_F_L4_DPORT,
+				  L7_PL_F_TCP_SEQ, L7_PL_F_TCP_ACK, L7_PL_F_TCP_DOFF };
+	static const int d3[] = { L7_PL_F_TCP_FLAGS, L7_PL_F_TCP_WINDOW, L7_PL_F_PAYLOAD_LEN,
+				  L7_PL_F_TCP_VALID, L7_PL_F_UDP_VALID, L7_PL_F_IPV4_VALID };
+	const struct l7_pl_prim body[] = {
+		l7_pl_p_digest(1, d1, 6), l7_pl_p_digest(2, d2, 6), l7_pl_p_digest(3, d3, 6),
+		l7_pl_p_set(L7_PL_F_IPV4_DST, l7_pl_imm(IP(192, 0, 2, 1))),
+		l7_pl_p_forward(l7_pl_imm(1)),
+	};
+	step(pl, -1, l7_pipeline_action_add(pl, "dump", 0, NULL, body, 5));
+	compile_ok(pl);
+	return pl;
+}
+
+/* Run a frame and compare what the parser stage saw with the packet
+ * layer's own parse of the same bytes (the inline fast path and the
+ * fallback must agree with it). */
+static void check_parse(uint8_t *f, uint32_t len, int expect_ipv4_l4)
+{
+	struct l7_pkt p;
+	int rc = l7_pkt_parse(&p, f, len, L7_LINKTYPE_ETHERNET);
+	struct l7_pipeline *pl = dump_prog();
+	struct l7_pl_result r;
+	assert_int_equal(l7_pipeline_process(pl, f, len, 256, 0, 0, &r), 0);
+	assert_int_equal(l7_pipeline_advance(pl, UINT64_MAX / 2), 3);
+	uint64_t v[3][6];
+	struct l7_pl_event ev;
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(l7_pipeline_poll(pl, &ev), 1);
+		memcpy(v[i], ev.data, sizeof(v[i]));
+	}
+	int l4 = rc == 0 && p.ip_version == 4 && (p.proto == 6 || p.proto == 17);
+	assert_int_equal(l4, expect_ipv4_l4);
+	assert_int_equal(v[2][5], (p.layers & L7_PKT_L3) && p.ip_version == 4);
+	if (l4) {
+		assert_int_equal(v[0][0], p.ethertype);
+		assert_int_equal(v[0][1], p.l3_hdr_len / 4);
+		assert_int_equal(v[0][2], p.ip_len);
+		assert_int_equal(v[0][3], p.ttl);
+		assert_int_equal(v[0][4], p.proto);
+		assert_int_equal(v[0][5], l7_addr_v4(&p.src));
+		assert_int_equal(v[1][0], l7_addr_v4(&p.dst));
+		assert_int_equal(v[1][1], p.sport);
+		assert_int_equal(v[1][2], p.dport);
+		assert_int_equal(v[2][2], p.payload_len);
+		assert_int_equal(v[2][3], p.proto == 6);
+		assert_int_equal(v[2][4], p.proto == 17);
+		if (p.proto == 6) {
+			assert_int_equal(v[1][3], p.tcp_seq);
+			assert_int_equal(v[1][4], p.tcp_ack);
+			assert_int_equal(v[1][5], p.tcp_hdr_len / 4);
+			assert_int_equal(v[2][0], p.tcp_flags);
+			assert_int_equal(v[2][1], p.tcp_window);
+		}
+		/* the rewrite of ipv4.dst kept both checksums right */
+		struct l7_pkt q;
+		assert_int_equal(l7_pkt_parse(&q, f, r.frame_len, L7_LINKTYPE_ETHERNET), 0);
+		assert_int_equal(l7_addr_v4(&q.dst), IP(192, 0, 2, 1));
+		assert_int_equal(l7_pkt_csum_verify(&q) & (L7_CSUM_IP_BAD | L7_CSUM_L4_BAD), 0);
+	}
+	l7_pipeline_destroy(pl);
+}
+
+static void parser_agrees_with_the_packet_layer(void **state)
+{
+	(void)state;
+	uint8_t f[256];
+	uint32_t len;
+	/* plain TCP with payload */
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK | L7_TCP_PSH, "abc");
+	check_parse(f, len, 1);
+	/* an 802.1Q tag */
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK, "vlan");
+	memmove(f + 16, f + 12, len - 12);
+	memcpy(f + 12, "\x81\x00\x00\x05", 4);
+	check_parse(f, len + 4, 1);
+	/* IPv4 options (IHL 7) */
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK, "opt");
+	memmove(f + 14 + 28, f + 14 + 20, len - 34);
+	memcpy(f + 34, "\x01\x01\x01\x01\x01\x01\x01\x00", 8);
+	f[14] = 0x47;
+	uint32_t tot = ((uint32_t)f[16] << 8 | f[17]) + 8;
+	f[16] = (uint8_t)(tot >> 8);
+	f[17] = (uint8_t)tot;
+	f[24] = f[25] = 0;
+	uint16_t c = l7_csum_ipv4_hdr(f + 14, 28);
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+	check_parse(f, len + 8, 1);
+	/* Ethernet padding after the IP packet */
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK, NULL);
+	memset(f + len, 0, 6);
+	check_parse(f, len + 6, 1);
+	/* UDP goes through the full parser */
+	static const uint8_t udp[] = {
+		0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x45, 0, 0, 32, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+		0x04, 0xd2, 0x00, 0x35, 0, 12, 0, 0, 'a', 'b', 'c', 'd' };
+	memcpy(f, udp, sizeof(udp));
+	c = l7_csum_ipv4_hdr(f + 14, 20);
+	f[24] = (uint8_t)(c >> 8);
+	f[25] = (uint8_t)c;
+	check_parse(f, sizeof(udp), 1);
+	/* a truncated TCP header, a bad IHL, a non-first fragment: no L4
+	 * (IPv4 still valid for the first and the last) */
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK, NULL);
+	check_parse(f, 14 + 20 + 10, 0);
+	f[14] = 0x44;
+	check_parse(f, len, 0);
+	len = frame(f, IP(10, 0, 0, 1), 1111, IP(10, 0, 0, 2), 80, L7_TCP_ACK, "frag");
+	f[20] = 0x00;
+	f[21] = 0x10; /* fragment offset 128 bytes */
+	check_parse(f, len, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1185,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(channel_capacity_full_tables_and_queue),
 		cmocka_unit_test(cpu_path_is_rate_limited),
 		cmocka_unit_test(aging_notifies_idle_entries),
+		cmocka_unit_test(parser_agrees_with_the_packet_layer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
