@@ -90,6 +90,45 @@ static double bench_engine(uint64_t pending, uint64_t ops)
 	return (double)ops / ((double)(t1 - t0) / 1e9);
 }
 
+/* The same hold model, plus an idle timer per "connection" (arg % CONNS)
+ * re-armed 1 ms ahead at every event, as a connection's idle timeout is:
+ * the cost of the timing wheel on the event path. No ns-3 counterpart. */
+#define CONNS 100000
+static struct l7sim_timer g_idle[CONNS];
+static uint64_t g_idle_fired;
+
+static void idle_fired(void *ctx, struct l7sim_timer *t)
+{
+	(void)ctx;
+	(void)t;
+	g_idle_fired++;
+}
+
+static void hold_timer_handler(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	l7sim_engine_timer_arm(e, &g_idle[arg % CONNS], l7sim_engine_now(e) + 1000000);
+	l7sim_engine_after(e, (uint64_t)l7sim_rng_exp(&g_rng, MEAN_NS), 0, obj, arg, NULL);
+}
+
+static double bench_engine_timers(uint64_t pending, uint64_t ops)
+{
+	struct l7sim_engine_config cfg = { .max_events = (uint32_t)pending + 1 };
+	struct l7sim_engine *e;
+	if (l7sim_engine_create(&cfg, &e))
+		return 0;
+	l7sim_engine_on(e, 0, hold_timer_handler);
+	for (uint32_t i = 0; i < CONNS; i++)
+		l7sim_timer_init(&g_idle[i], idle_fired);
+	l7sim_rng_init(&g_rng, SEED, 1);
+	for (uint64_t i = 0; i < pending; i++)
+		l7sim_engine_at(e, (uint64_t)l7sim_rng_exp(&g_rng, MEAN_NS), 0, NULL, i, NULL);
+	uint64_t t0 = cpu_ns();
+	l7sim_engine_run(e, UINT64_MAX, ops);
+	uint64_t t1 = cpu_ns();
+	l7sim_engine_destroy(e);
+	return (double)ops / ((double)(t1 - t0) / 1e9);
+}
+
 struct peer_result {
 	double map_bare, map_sim, heap_bare, heap_sim;
 	int ok;
@@ -167,10 +206,12 @@ int main(int argc, char **argv)
 
 	double evq = bench_evq(pending, ops);
 	double eng = bench_engine(pending, ops);
+	double eng_timers = bench_engine_timers(pending, ops);
 	struct peer_result p = run_peer(peer_path, pending, peer_ops);
 	if (!p.ok) {
 		line("hold_bare_evq", evq, NULL, 0);
 		line("hold_engine", eng, NULL, 0);
+		line("hold_engine_idle_timers", eng_timers, NULL, 0);
 		printf("{\"bench\":\"sim_events\",\"skipped\":\"ns-3 peer not available at %s "
 		       "(needs libns3-dev; built by bench/bench_sim_events.mk)\"}\n", peer_path);
 		return 0;
@@ -179,5 +220,6 @@ int main(int argc, char **argv)
 	line("hold_bare_evq_vs_heap", evq, "ns3::HeapScheduler", p.heap_bare);
 	line("hold_engine", eng, "ns3::Simulator+MapScheduler", p.map_sim);
 	line("hold_engine_vs_heap", eng, "ns3::Simulator+HeapScheduler", p.heap_sim);
+	line("hold_engine_idle_timers", eng_timers, NULL, 0);
 	return 0;
 }

@@ -138,11 +138,13 @@ int l7sim_engine_run(struct l7sim_engine *e, l7_time_ns until_ns, uint64_t max_e
 		if (max_events && done >= max_events)
 			return L7SIM_RUN_MAX_EVENTS;
 		/* Queue events strictly before the wheel's next tick go first;
-		 * the wheel wins ties. */
+		 * the wheel wins ties. The wheel's hint is a lower bound of its
+		 * next tick, so events before it are safe without a search. */
 		uint64_t x = 0;
 		l7_time_ns tx = 0, bound = until_ns;
 		int wheel_due = 0;
-		if (e->wheel.armed && l7sim_wheel_next_tick(&e->wheel, &x)) {
+		if (e->wheel.armed && e->wheel.hint <= UINT64_MAX / e->wheel.tick_ns) {
+			x = e->wheel.hint;
 			tx = x * e->wheel.tick_ns;
 			if (tx <= until_ns) {
 				wheel_due = 1;
@@ -162,6 +164,13 @@ int l7sim_engine_run(struct l7sim_engine *e, l7_time_ns until_ns, uint64_t max_e
 			continue;
 		}
 		if (wheel_due) {
+			uint64_t exact;
+			if (l7sim_wheel_next_tick(&e->wheel, &exact) && exact != x) {
+				/* The hint was low (a timer moved or left): raise it
+				 * and let earlier queue events go first. */
+				e->wheel.hint = exact;
+				continue;
+			}
 			uint64_t n = run_wheel(e, x, tx);
 			done += n;
 			for (uint64_t i = 0; i < n; i++)

@@ -98,6 +98,7 @@ int l7sim_wheel_init(struct l7sim_wheel *w, uint64_t tick_ns, l7_time_ns start_n
 		return L7_EINVAL;
 	w->tick_ns = tick_ns;
 	w->cur = start_ns / tick_ns;
+	w->hint = UINT64_MAX;
 	w->armed = 0;
 	w->fired = 0;
 	for (unsigned l = 0; l < L7SIM_WHEEL_LEVELS; l++) {
@@ -126,11 +127,15 @@ static void place(struct l7sim_wheel *w, struct l7sim_timer *t)
 	if (diff == 0) {
 		t->where = WHERE_FIRING;
 		list_append(&w->firing, &t->link);
+		w->hint = w->cur;
 		return;
 	}
 	if (diff >> TOP_BITS) {
 		t->where = WHERE_OVERFLOW;
 		list_append(&w->overflow, &t->link);
+		uint64_t boundary = ((w->cur >> TOP_BITS) + 1) << TOP_BITS;
+		if (boundary < w->hint)
+			w->hint = boundary;
 		return;
 	}
 	unsigned level = (unsigned)(63 - __builtin_clzll(diff)) / L7SIM_WHEEL_BITS;
@@ -138,6 +143,12 @@ static void place(struct l7sim_wheel *w, struct l7sim_timer *t)
 	t->where = level * L7SIM_WHEEL_SLOTS + s;
 	list_append(&w->slot[level][s], &t->link);
 	set_bit(w, level, s);
+	/* The slot is processed when cur reaches expire with the digits below
+	 * `level` cleared (a cascade, or the fire itself at level 0). */
+	unsigned shift = L7SIM_WHEEL_BITS * level;
+	uint64_t when = (t->expire_tick >> shift) << shift;
+	if (when < w->hint)
+		w->hint = when;
 }
 
 static void unlink_timer(struct l7sim_wheel *w, struct l7sim_timer *t)
@@ -259,5 +270,7 @@ uint64_t l7sim_wheel_advance(struct l7sim_wheel *w, uint64_t tick, void *ctx)
 	}
 	if (tick > w->cur)
 		w->cur = tick;
+	if (!l7sim_wheel_next_tick(w, &w->hint))
+		w->hint = UINT64_MAX;
 	return n;
 }

@@ -56,6 +56,7 @@ struct l7sim_timer {
 struct l7sim_wheel {
 	uint64_t tick_ns;
 	uint64_t cur;                /* last processed tick */
+	uint64_t hint;               /* <= the next tick with work; UINT64_MAX if none */
 	uint64_t armed;              /* timers armed now */
 	uint64_t fired;
 	struct l7sim_tlist slot[L7SIM_WHEEL_LEVELS][L7SIM_WHEEL_SLOTS];
@@ -79,7 +80,9 @@ void l7sim_wheel_arm(struct l7sim_wheel *w, struct l7sim_timer *t, l7_time_ns de
 int l7sim_wheel_cancel(struct l7sim_wheel *w, struct l7sim_timer *t);
 
 /* The next tick (> cur) at which the wheel has work (a fire or a cascade):
- * 1 and *tick, or 0 when no timer is armed. */
+ * 1 and *tick, or 0 when no timer is armed. w->hint is a cheap lower bound
+ * of it (lowered by every arm, exact after every advance), so a caller can
+ * skip this search while its events come before the hint. */
 int l7sim_wheel_next_tick(const struct l7sim_wheel *w, uint64_t *tick);
 
 /* Process every tick up to and including `tick`, calling fn(ctx, timer) for
