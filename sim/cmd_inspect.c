@@ -401,6 +401,11 @@ struct summary {
 	const struct l7_conn_counts *cc;
 };
 
+static const char *format_name(const struct l7_pcap_reader *r)
+{
+	return r->is_pcapng > 0 ? "pcapng" : r->is_pcapng == 0 ? "pcap" : "pcap or pcapng stream";
+}
+
 static double secs(l7_time_ns a, l7_time_ns b)
 {
 	return b > a ? (double)(b - a) / 1e9 : 0.0;
@@ -414,7 +419,7 @@ static void print_text(const struct summary *m)
 	uint64_t skipped = s->skip_truncated + s->skip_malformed + s->skip_nonip +
 			   s->skip_fragment + s->skip_other;
 
-	printf("file:            %s (%s)\n", m->path, m->rd->is_pcapng ? "pcapng" : "pcap");
+	printf("file:            %s (%s)\n", m->path, format_name(m->rd));
 	printf("link type:       %s (%u)\n", l7_linktype_name(lt), lt);
 	printf("packets:         %llu\n", (unsigned long long)pc->packets);
 	printf("bytes:           %llu on the wire, %llu captured\n",
@@ -485,7 +490,7 @@ static int print_json(const struct summary *m)
 	json_t *o = json_object();
 
 	json_object_set_new(o, "file", json_string(m->path));
-	json_object_set_new(o, "format", json_string(m->rd->is_pcapng ? "pcapng" : "pcap"));
+	json_object_set_new(o, "format", json_string(format_name(m->rd)));
 	json_t *lts = json_array();
 	json_array_append_new(lts, json_pack("{s:I,s:s,s:I}", "linktype", (json_int_t)lt,
 					     "name", l7_linktype_name(lt),

@@ -58,7 +58,7 @@ struct l7_pcap_reader {
 	void *handle;          /* pcap_t * */
 	uint32_t linktype;     /* of the file (first interface for pcapng) */
 	uint32_t snaplen;
-	int is_pcapng;         /* 1 if the file is pcapng */
+	int is_pcapng;         /* 1 pcapng, 0 pcap, -1 unknown (pipe, stdin) */
 	int failed;            /* a record error ended reading */
 	struct l7_pcap_counts counts;
 	char path[256];        /* as given, for error texts (cut if longer) */

@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "l7splice/pcap.h"
 
@@ -59,18 +60,21 @@ static uint32_t dlt_to_linktype(int dlt)
 
 /*
  * libpcap reports pcapng files as version 2.4, so look at the first block
- * type ourselves: a pcapng file starts with a Section Header Block,
+ * type ourselves (informational: 1 pcapng, 0 pcap, -1 not a regular file,
+ * where peeking would eat the bytes libpcap needs): a pcapng file starts with a Section Header Block,
  * 0x0a0d0d0a (a palindrome, so byte order does not matter).
  */
 static int starts_with_shb(const char *path)
 {
 	static const uint8_t shb[4] = { 0x0a, 0x0d, 0x0d, 0x0a };
 	uint8_t b[4];
-	if (!strcmp(path, "-"))
-		return 0;
+	struct stat st;
+	/* peek only at regular files: reading a pipe would eat its bytes */
+	if (!strcmp(path, "-") || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		return -1;
 	FILE *f = fopen(path, "rb");
 	if (!f)
-		return 0;
+		return -1;
 	size_t n = fread(b, 1, sizeof(b), f);
 	fclose(f);
 	return n == sizeof(b) && !memcmp(b, shb, sizeof(b));
