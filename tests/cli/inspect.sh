@@ -80,6 +80,11 @@ LIST
 "$L7SIM" inspect --json "$d/fmt_zeek_cooper-grill-dvwa.pcapng" | grep -q '"format": "pcapng",' || err "pcapng"
 "$L7SIM" inspect --json "$d/fmt_pcpp_nanosecs_big_endian.pcap" | grep -q '"first_ns": 1766361926167647291,' || err "ns BE"
 
+# standard input and pipes ("-"): same figures, format not peeked at
+cat "$d/fmt_zeek_cooper-grill-dvwa.pcapng" | "$L7SIM" inspect --json - >"$tmp/p" || err "inspect -"
+grep -q '"format": "pcap or pcapng stream",' "$tmp/p" && grep -q '"packets": 64,' "$tmp/p" ||
+	err "inspect - on a pipe"
+
 # usage errors: exit 2, one line on stderr
 for bad in "" "--top x $d/smoke_zeek_http_get.pcap" "--bogus $d/smoke_zeek_http_get.pcap" \
 	   "$d/smoke_zeek_http_get.pcap extra"; do
