@@ -94,7 +94,8 @@ int l7_cluster_create(const char *name, const struct l7_cluster_options *opt,
 		o.choice_count = DEFAULT_CHOICE_COUNT;
 	if ((unsigned)o.policy > L7_LB_MAGLEV || o.max_endpoints > MAX_CAPACITY ||
 	    o.ring_vnodes > MAX_VNODES ||
-	    (uint64_t)(o.ring_vnodes + 2) * o.max_endpoints > MAX_RING || o.choice_count > 64 ||
+	    (o.policy == L7_LB_RING_HASH &&
+	     (uint64_t)(o.ring_vnodes + 2) * o.max_endpoints > MAX_RING) || o.choice_count > 64 ||
 	    o.maglev_table_size > MAX_MAGLEV || !l7r_is_prime(o.maglev_table_size) ||
 	    (o.policy == L7_LB_MAGLEV && o.maglev_table_size < o.max_endpoints))
 		return L7_ERANGE;

@@ -78,6 +78,18 @@ static void smooth_wrr_is_the_nginx_sequence(void **state)
 	}
 	assert_int_equal(na, 50);
 	assert_int_equal(nc, 10);
+	/* reweight a to 1: a and c alternate */
+	assert_int_equal(l7_cluster_set_weight(c, ids[0], 1), 0);
+	assert_int_equal(l7_cluster_set_weight(c, ids[0], 0), L7_ERANGE);
+	assert_int_equal(l7_cluster_set_weight(c, 42, 1), L7_ENOENT);
+	na = nc = 0;
+	for (int i = 0; i < 40; i++) {
+		char x = name_of(pick1(c), ids, "abc", 3);
+		na += x == 'a';
+		nc += x == 'c';
+	}
+	assert_int_equal(na, 20);
+	assert_int_equal(nc, 20);
 	/* equal weights: strict alternation, no bursts */
 	struct l7_cluster *e = mk(L7_LB_ROUND_ROBIN, 1);
 	uint64_t eid[2] = { add(e, "10.0.1.1", 3), add(e, "10.0.1.2", 3) };
@@ -357,6 +369,50 @@ static void health_controls_new_picks(void **state)
 	}
 }
 
+static void create_checks_its_options(void **state)
+{
+	(void)state;
+	struct l7_cluster *c = NULL;
+	struct l7_cluster_options o = { .policy = L7_LB_MAGLEV, .maglev_table_size = 65536 };
+	assert_int_equal(l7_cluster_create("m", &o, &c), L7_ERANGE); /* not prime */
+	o.maglev_table_size = 7;
+	o.max_endpoints = 8;
+	assert_int_equal(l7_cluster_create("m", &o, &c), L7_ERANGE); /* table < capacity */
+	o.max_endpoints = 7;
+	assert_int_equal(l7_cluster_create("m", &o, &c), 0);
+	for (int i = 0; i < 7; i++) {
+		char a[32];
+		snprintf(a, sizeof a, "10.11.0.%d", i + 1);
+		add(c, a, 1);
+	}
+	assert_int_equal(l7_cluster_add_endpoint(c, "10.11.0.99", 80, 1, NULL), L7_EFULL);
+	/* a 7-entry table holds each endpoint exactly once */
+	int seen[7] = { 0 };
+	for (uint64_t k = 0; k < 7; k++) {
+		struct l7_endpoint_info info;
+		assert_int_equal(l7_cluster_endpoint_info(c, pick_key(c, k), &info), 0);
+		seen[info.address[8] - '1']++;
+	}
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(seen[i], 1);
+	l7_cluster_destroy(c);
+	struct l7_cluster_options big = { .policy = L7_LB_ROUND_ROBIN, .max_endpoints = 1u << 20 };
+	assert_int_equal(l7_cluster_create("big", &big, &c), 0);
+	l7_cluster_destroy(c);
+	big.policy = L7_LB_RING_HASH;
+	assert_int_equal(l7_cluster_create("big", &big, &c), L7_ERANGE); /* ring too large */
+	struct l7_cluster_options bad = { .policy = (enum l7_lb_policy)9 };
+	assert_int_equal(l7_cluster_create("x", &bad, &c), L7_ERANGE);
+	assert_int_equal(l7_cluster_create(NULL, NULL, &c), L7_EINVAL);
+	assert_int_equal(l7_cluster_create("d", NULL, &c), 0); /* defaults: round robin */
+	assert_int_equal(l7_cluster_policy(c), L7_LB_ROUND_ROBIN);
+	assert_string_equal(l7_cluster_name(c), "d");
+	assert_null(l7_cluster_sticky_cookie(c));
+	struct l7_endpoint_pick p;
+	assert_int_equal(l7_cluster_pick(c, NULL, &p), L7_ENOENDPOINT);
+	l7_cluster_destroy(c);
+}
+
 static void in_flight_counters_survive_updates(void **state)
 {
 	(void)state;
@@ -550,6 +606,7 @@ int main(void)
 		cmocka_unit_test(least_request_prefers_the_less_loaded),
 		cmocka_unit_test(weighted_random_follows_weights),
 		cmocka_unit_test(health_controls_new_picks),
+		cmocka_unit_test(create_checks_its_options),
 		cmocka_unit_test(in_flight_counters_survive_updates),
 		cmocka_unit_test(stickiness_survives_endpoint_changes),
 		cmocka_unit_test(hash_policies_pick_the_key),
