@@ -232,6 +232,23 @@ static int is_new_life(const struct centry *e, enum l7_conn_dir dir, const struc
 	       (e->c.flags & (L7_CONN_F_FIN_C | L7_CONN_F_FIN_S));
 }
 
+/* 1 if the oldest open or closed entry has timed out at `now` (the cheap
+ * test done on every packet before walking the LRU lists). */
+static int expire_due(const struct l7_conn_tracker *t, l7_time_ns now)
+{
+	if (t->open_lru.head != L7_NIL) {
+		l7_time_ns last = t->ents[t->open_lru.head].c.last_ns;
+		if (now >= last && now - last >= t->cfg.idle_timeout_ns)
+			return 1;
+	}
+	if (t->closed_lru.head != L7_NIL) {
+		l7_time_ns last = t->ents[t->closed_lru.head].c.last_ns;
+		if (now >= last && now - last >= t->cfg.closed_linger_ns)
+			return 1;
+	}
+	return 0;
+}
+
 int l7_conn_track(struct l7_conn_tracker *t, const struct l7_pkt *p, l7_time_ns now)
 {
 	struct l7_flow_key key, canon;
@@ -241,7 +258,8 @@ int l7_conn_track(struct l7_conn_tracker *t, const struct l7_pkt *p, l7_time_ns 
 		t->counts.not_tcp++;
 		return L7_ENOTTCP;
 	}
-	l7_conn_expire(t, now);
+	if (expire_due(t, now))
+		l7_conn_expire(t, now);
 	l7_flow_key_from_pkt(&key, p);
 	canon = key;
 	int swapped = l7_flow_key_canon(&canon);
