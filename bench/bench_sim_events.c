@@ -17,7 +17,7 @@
  * sides, so that other processes on a shared machine do not skew the ratio.
  *
  * Environment: L7_BENCH_PENDING (default 1000000), L7_BENCH_OPS (ours,
- * default 10000000), L7_BENCH_PEER_OPS (ns-3, default 1000000).
+ * default 10000000), L7_BENCH_PEER_OPS (ns-3, default 500000).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -196,7 +196,7 @@ int main(int argc, char **argv)
 {
 	uint64_t pending = env_u64("L7_BENCH_PENDING", 1000000);
 	uint64_t ops = env_u64("L7_BENCH_OPS", 10000000);
-	uint64_t peer_ops = env_u64("L7_BENCH_PEER_OPS", 1000000);
+	uint64_t peer_ops = env_u64("L7_BENCH_PEER_OPS", 500000);
 	if (pending == 0 || pending >= L7SIM_EVQ_MAX_CAPACITY || ops == 0) {
 		fprintf(stderr, "bench_sim_events: bad L7_BENCH_PENDING/L7_BENCH_OPS\n");
 		return 2;

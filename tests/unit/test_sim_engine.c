@@ -521,6 +521,18 @@ static void engine_interleaves_events_and_timers(void **state)
 	l7sim_engine_timer_arm(e, &tm, 10);
 	assert_int_equal(l7sim_engine_run(e, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
 	assert_int_equal(g_rec.t[4], 160);
+	/* engine-level cancel of an event and of a timer */
+	l7sim_ev_handle hc;
+	struct l7sim_timer tm2;
+	l7sim_timer_init(&tm2, rec_timer);
+	assert_int_equal(l7sim_engine_at(e, 170, EV_A, NULL, 99, &hc), 0);
+	l7sim_engine_timer_arm(e, &tm2, 175);
+	assert_int_equal(l7sim_engine_cancel(e, hc), 0);
+	assert_int_equal(l7sim_engine_cancel(e, hc), L7_ENOENT);
+	assert_int_equal(l7sim_engine_timer_cancel(e, &tm2), 0);
+	assert_int_equal(l7sim_engine_timer_cancel(e, &tm2), L7_ENOENT);
+	assert_int_equal(l7sim_engine_run(e, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
+	assert_int_equal(g_rec.n, 5);
 	/* stop and max_events */
 	assert_int_equal(l7sim_engine_at(e, 200, EV_A, NULL, 5, NULL), 0);
 	assert_int_equal(l7sim_engine_at(e, 300, EV_STOP, NULL, 0, NULL), 0);
@@ -535,6 +547,8 @@ static void engine_interleaves_events_and_timers(void **state)
 	assert_int_equal(s.events_fired, 6);
 	assert_int_equal(s.timers_fired, 2);
 	assert_int_equal(s.events_pending, 1);
+	assert_int_equal(s.events_cancelled, 1);
+	assert_int_equal(s.timers_armed, 0);
 	l7sim_engine_destroy(e);
 }
 
