@@ -34,13 +34,17 @@ for orig in "$out"/*.orig.pcap; do
 	[ -e "$orig" ] || continue
 	base=${orig%.orig.pcap}
 	files=$((files + 1))
+	# The two legs in parallel; the original only when a leg has flags.
+	flags "$base.client.pcap" >"$out/client.txt" &
+	flags "$base.server.pcap" >"$out/server.txt"
+	wait
+	[ -s "$out/client.txt" ] || [ -s "$out/server.txt" ] || continue
 	flags "$orig" >"$out/o.txt"
 	# Retransmitted SYNs in the original (their "Connection establish
 	# request" note): each may be answered by a SYN-ACK on the client leg,
 	# which tshark flags as a retransmitted SYN-ACK.
 	syn_rtx=$(awk '/Connection establish request \(SYN\)/ {s+=$1} END {print s+0}' "$out/o.txt")
 	for leg in client server; do
-		flags "$base.$leg.pcap" >"$out/l.txt"
 		# For each message kind on the leg: count must be <= the original's.
 		while read -r n msg; do
 			[ -n "$msg" ] || continue
@@ -56,7 +60,7 @@ for orig in "$out"/*.orig.pcap; do
 				echo "splice_replay.sh: $(basename "$base") $leg leg: $n x '$msg' vs $o in the original"
 				bad=$((bad + 1))
 			fi
-		done <"$out/l.txt"
+		done <"$out/$leg.txt"
 	done
 done
 grep '^replay:' "$out/log"
