@@ -19,6 +19,7 @@
 #include "report/json.h"
 #include "report/plot.h"
 #include "report/series.h"
+#include "report/summary.h"
 
 static void hist_buckets_cover_values(void **state)
 {
@@ -354,6 +355,81 @@ static void gnuplot_exact(void **state)
 	l7sim_series_fini(&s);
 }
 
+static void summary_exact(void **state)
+{
+	(void)state;
+	struct l7sim_hist lat;
+	char buf[4096];
+	assert_int_equal(l7sim_hist_init(&lat, 7), 0);
+	l7sim_hist_record_n(&lat, 50000, 98);   /* 50 us */
+	l7sim_hist_record(&lat, 120000);
+	l7sim_hist_record(&lat, 2000000);       /* 2 ms */
+	struct l7sim_summary a = {
+		.arch = "miresga", .duration_ns = 2000000000, .requests = 3000,
+		.client_bytes = 250000000, .latency = &lat, .frontend_cpu_util = 0.25,
+		.table_peak_entries = 10, .table_capacity = 100, .insert_backlog_peak = 3,
+		.fast_path_bytes = 750, .total_bytes = 1000, .drops = 2,
+	};
+	struct l7sim_summary b = { .arch = "software" };
+	assert_true(l7sim_summary_rps(&a) == 1500.0);
+	assert_true(l7sim_summary_gbps(&a) == 1.0);
+	assert_true(l7sim_summary_fast_share(&a) == 0.75);
+	assert_true(l7sim_summary_rps(&b) == 0.0);
+	/* 50000 lies in bucket [49920, 50176) (width 256): reported 50048;
+	 * 120000 in [119808, 120320) (width 512): reported 120064. */
+	json_t *o = l7sim_summary_json(&a);
+	assert_non_null(o);
+	FILE *f = tmpfile();
+	assert_int_equal(l7sim_json_write(o, f), 0);
+	json_decref(o);
+	assert_string_equal(slurp(f, buf, sizeof(buf)),
+			    "{\n"
+			    "  \"arch\": \"miresga\",\n"
+			    "  \"duration_s\": 2.0,\n"
+			    "  \"requests\": 3000,\n"
+			    "  \"throughput_rps\": 1500.0,\n"
+			    "  \"throughput_gbps\": 1.0,\n"
+			    "  \"latency\": {\n"
+			    "    \"count\": 100,\n"
+			    "    \"min_ns\": 50000,\n"
+			    "    \"mean_ns\": 70200,\n"
+			    "    \"p50_ns\": 50048,\n"
+			    "    \"p90_ns\": 50048,\n"
+			    "    \"p99_ns\": 120064,\n"
+			    "    \"p99_9_ns\": 2000000,\n"
+			    "    \"max_ns\": 2000000\n"
+			    "  },\n"
+			    "  \"first_byte_latency\": {\n"
+			    "    \"count\": 0\n"
+			    "  },\n"
+			    "  \"frontend_cpu_util\": 0.25,\n"
+			    "  \"switch_table\": {\n"
+			    "    \"peak_entries\": 10,\n"
+			    "    \"capacity\": 100\n"
+			    "  },\n"
+			    "  \"insertion\": {\n"
+			    "    \"backlog_peak\": 3,\n"
+			    "    \"delay\": {\n"
+			    "      \"count\": 0\n"
+			    "    }\n"
+			    "  },\n"
+			    "  \"fast_path_bytes\": 750,\n"
+			    "  \"total_bytes\": 1000,\n"
+			    "  \"fast_path_share\": 0.75,\n"
+			    "  \"drops\": 2\n"
+			    "}\n");
+	fclose(f);
+	f = tmpfile();
+	const struct l7sim_summary *rows[] = { &a, &b };
+	assert_int_equal(l7sim_summary_table(f, rows, 2), 0);
+	assert_string_equal(slurp(f, buf, sizeof(buf)),
+			    "arch                req/s    Gbit/s     p50 us     p99 us   p99.9 us  FE cpu  fast %      drops\n"
+			    "miresga            1500.0     1.000       50.0      120.1     2000.0   25.0%   75.0%          2\n"
+			    "software              0.0     0.000        0.0        0.0        0.0    0.0%    0.0%          0\n");
+	fclose(f);
+	l7sim_hist_fini(&lat);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -364,6 +440,7 @@ int main(void)
 		cmocka_unit_test(counters_basic),
 		cmocka_unit_test(json_exact),
 		cmocka_unit_test(gnuplot_exact),
+		cmocka_unit_test(summary_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
