@@ -285,7 +285,8 @@ struct l7_http_body {
 	uint8_t state;         /* internal chunked-parser state */
 	uint8_t done;
 	uint8_t lenient;       /* internal: the leniency flags that apply */
-	enum l7_http_err err;
+	enum l7_http_err err;  /* after L7_EHTTP: why; the offending byte is
+	                          body byte consumed - 1 */
 	uint64_t remaining;    /* bytes left in the body or current chunk */
 	uint64_t consumed;     /* body bytes consumed so far (framing included) */
 	uint64_t payload;      /* payload bytes delivered so far */

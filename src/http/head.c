@@ -173,7 +173,7 @@ static enum l7_http_method method_of(const uint8_t *t, size_t n)
 
 /* ------------------------------------------------------------ start lines */
 
-static size_t span_tokens(const uint8_t *b, size_t i, size_t e, unsigned cls)
+static inline size_t span_tokens(const uint8_t *b, size_t i, size_t e, unsigned cls)
 {
 	while (i + 4 <= e && http_is(b[i], cls) && http_is(b[i + 1], cls) &&
 	       http_is(b[i + 2], cls) && http_is(b[i + 3], cls))
@@ -298,8 +298,8 @@ static int target_form(struct l7_http_parser *p, struct l7_http_request *r,
 static int parse_request_line(struct l7_http_parser *p, struct l7_http_request *r,
 			      const uint8_t *b, size_t s, size_t e)
 {
-	unsigned tok = (p->flags & L7_HTTP_LENIENT_TOKEN) ? C_LTOKEN : C_TCHAR;
-	size_t j = span_tokens(b, s, e, tok);
+	size_t j = (p->flags & L7_HTTP_LENIENT_TOKEN) ? span_tokens(b, s, e, C_LTOKEN)
+						     : span_tokens(b, s, e, C_TCHAR);
 	if (j == s)
 		return fail(p, L7_HTTP_E_METHOD, s);
 	if (j == e)
@@ -578,14 +578,26 @@ static int interp_pending(struct l7_http_parser *p, struct l7_http_head *h,
 
 /* ------------------------------------------------------------ field lines */
 
+/* Could this name be one interp_pending() acts on? By length and first
+ * letter (host, expect, upgrade, connection, content-length,
+ * transfer-encoding), so most fields skip the interpretation call. */
+static int special_name(const uint8_t *name, size_t n)
+{
+	static const char first[18] = { [4] = 'h', [6] = 'e', [7] = 'u', [10] = 'c',
+					[14] = 'c', [17] = 't' };
+	return n < sizeof(first) && first[n] && l7_http_lower[name[0]] == (uint8_t)first[n];
+}
+
 /* field-line = field-name ":" OWS field-value OWS (RFC 9112 §5). When
  * truncated, the line [s, e) ends in the offending control byte. */
 static int parse_field_line(struct l7_http_parser *p, struct l7_http_head *h,
 			    const uint8_t *b, size_t s, size_t e, size_t next,
 			    int truncated)
 {
-	unsigned tok = (p->flags & L7_HTTP_LENIENT_TOKEN) ? C_LTOKEN : C_TCHAR;
-	size_t j = span_tokens(b, s, e, tok), name_end;
+	/* constant classes let the compiler fold the table test */
+	size_t j = (p->flags & L7_HTTP_LENIENT_TOKEN) ? span_tokens(b, s, e, C_LTOKEN)
+						     : span_tokens(b, s, e, C_TCHAR);
+	size_t name_end;
 	if (j == e)
 		return fail(p, truncated ? L7_HTTP_E_FIELD_NAME : L7_HTTP_E_NO_COLON,
 			    truncated ? e - 1 : s);
@@ -623,7 +635,7 @@ static int parse_field_line(struct l7_http_parser *p, struct l7_http_head *h,
 	hd->value = mkspan(v, ve - v);
 	hd->line_off = (uint32_t)s;
 	hd->line_len = (uint32_t)(next - s);
-	p->pending = 1;
+	p->pending = special_name(b + s, name_end - s);
 	return 0;
 }
 
@@ -762,8 +774,7 @@ static int on_line(struct l7_http_parser *p, const struct msg *m, const uint8_t 
 	}
 	if (http_is(b[s], C_WS))
 		return parse_ws_line(p, m->h, b, s, e, next, 0);
-	rc = interp_pending(p, m->h, m->req, b);
-	if (rc)
+	if (p->pending && (rc = interp_pending(p, m->h, m->req, b)) != 0)
 		return rc;
 	return parse_field_line(p, m->h, b, s, e, next, 0);
 }

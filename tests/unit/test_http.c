@@ -507,6 +507,17 @@ static void chunked_body(void **state)
 			assert_int_equal(feed_all(&b, bad[i].body, strlen(bad[i].body), 3, out, &on, &end), 0);
 		}
 	}
+	/* the error offset: the 17th hex digit of 2^64 overflows */
+	{
+		struct l7_http_body b;
+		char out[64];
+		size_t on, end;
+		l7_http_body_init(&b, &h, 0);
+		assert_int_equal(feed_all(&b, "10000000000000000\r\n", 19, 19, out, &on, &end), L7_EHTTP);
+		assert_int_equal(b.err, L7_HTTP_E_CHUNK_OVERFLOW);
+		assert_int_equal(b.consumed - 1, 16);
+		assert_int_equal(end, 17);
+	}
 	/* largest chunk size is accepted */
 	struct l7_http_body b;
 	char out[64];
