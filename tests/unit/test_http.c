@@ -305,6 +305,23 @@ static void syntax_rejections(void **state)
 		assert_int_equal(x.p.err, L7_HTTP_E_VERSION);
 		assert_int_equal(x.p.err_off, 6);
 	}
+	/* X-Forwarded-For folded (lenient): the address goes after the value's
+	 * last byte, on the continuation line */
+	{
+		struct preq f;
+		struct l7_http_rewrite rw;
+		char out[256];
+		size_t on;
+		const char *m = "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1,\r\n 2.2.2.2\r\n\r\n";
+		assert_int_equal(parse_req(&f, m, L7_HTTP_LENIENT_OBS_FOLD, 0), 0);
+		l7_http_rewrite_init(&rw, 0);
+		assert_int_equal(l7_http_rewrite_xff(&rw, &f.r.head, (const uint8_t *)m, "3.3.3.3"), 0);
+		assert_int_equal(l7_http_rewrite_apply(&rw, (const uint8_t *)m, strlen(m), (uint8_t *)out,
+						       sizeof(out) - 1, &on), 0);
+		out[on] = 0;
+		assert_string_equal(out, "GET / HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 1.1.1.1,\r\n"
+					 " 2.2.2.2, 3.3.3.3\r\n\r\n");
+	}
 	/* a lenient fold keeps the raw continuation inside the value */
 	struct preq x;
 	const char *fold = REQ("GET / HTTP/1.1", "Host: a\r\nX: a\r\n\t b ");
@@ -425,6 +442,18 @@ static void response_framing(void **state)
 	assert_int_equal(parse_resp(&x, "HTTP/1.1 200\r\n\r\n", L7_HTTP_GET, L7_HTTP_LENIENT_STATUS_LINE), 0);
 	/* Host is a request matter */
 	assert_int_equal(parse_resp(&x, "HTTP/1.1 204 X\r\nHost: a\r\nHost: b\r\n\r\n", L7_HTTP_GET, 0), 0);
+	/* 100-continue: the interim response is a whole message; the final
+	 * one follows and is parsed by a re-initialised parser */
+	const char *seq = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
+	assert_int_equal(parse_resp(&x, seq, L7_HTTP_POST, 0), 0);
+	assert_int_equal(x.r.status, 100);
+	assert_int_equal(x.r.head.framing, L7_HTTP_BODY_NONE);
+	assert_int_equal(x.r.head.head_bytes, 25);
+	struct presp y;
+	assert_int_equal(parse_resp(&y, seq + x.r.head.head_bytes, L7_HTTP_POST, 0), 0);
+	assert_int_equal(y.r.status, 201);
+	assert_int_equal(y.r.head.framing, L7_HTTP_BODY_LENGTH);
+	assert_true(y.r.head.keep_alive);
 	/* request and response parsers are not interchangeable */
 	struct l7_http_request rq;
 	assert_int_equal(l7_http_parse_request(&x.p, &rq, (const uint8_t *)"x", 1), L7_EINVAL);
