@@ -177,18 +177,19 @@ static uint64_t load64(const uint8_t *p)
 }
 
 /*
- * The child whose label starts with c. Inline first bytes are searched
- * eight at a time: x = word ^ c*ones has a zero byte where a kid equals c,
- * and (x - ones) & ~x & high flags it (the lowest flag is always a true
- * zero byte). Kids are unique, so the first match is the match.
+ * The child whose label starts with c. The children's first bytes are
+ * searched eight at a time: x = word ^ c*ones has a zero byte where a kid
+ * equals c, and (x - ones) & ~x & high flags it (the lowest flag is always a
+ * true zero byte). Kids are unique, so the first match is the match.
  */
 static uint32_t find_child(const struct l7r_radix *t, const struct l7r_rnode *n, unsigned char c)
 {
+	const uint8_t *b = t->first_bytes + n->first_child;
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	if (n->n_children <= L7R_KIDS_INLINE) {
+	if (n->n_children <= 32) { /* first_bytes has 8 bytes of padding */
 		const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
 		for (uint32_t j = 0; j < n->n_children; j += 8) {
-			uint64_t x = load64(n->kids + j) ^ (ones * c);
+			uint64_t x = load64(b + j) ^ (ones * c);
 			uint64_t z = (x - ones) & ~x & high;
 			if (z) {
 				uint32_t i = j + (uint32_t)(__builtin_ctzll(z) >> 3);
@@ -198,8 +199,6 @@ static uint32_t find_child(const struct l7r_radix *t, const struct l7r_rnode *n,
 		return L7_NONE;
 	}
 #endif
-	const uint8_t *b = n->n_children <= L7R_KIDS_INLINE ? n->kids
-							    : t->first_bytes + n->first_child;
 	uint32_t lo = 0, hi = n->n_children;
 	while (hi - lo > 8) { /* sorted: halve until a short scan is cheaper */
 		uint32_t mid = lo + (hi - lo) / 2;
@@ -242,11 +241,13 @@ static void walk_trie(const struct l7r_vhost *v, const struct l7r_radix *t, bool
 	const struct l7r_rnode *n = &t->nodes[0];
 	size_t pos = 0;
 	for (;;) {
-		if (n->direct != L7_NONE) {
-			if (n->direct < *best)
-				*best = n->direct;
-		} else if (n->list != L7_NONE) {
-			visit_list(v, n->list, req, best);
+		if (n->ref != L7_NONE) {
+			if (n->ref & L7R_REF_DIRECT) {
+				if ((n->ref & ~L7R_REF_DIRECT) < *best)
+					*best = n->ref & ~L7R_REF_DIRECT;
+			} else {
+				visit_list(v, n->ref, req, best);
+			}
 		}
 		if (pos == len || n->n_children == 0)
 			return;
@@ -289,6 +290,8 @@ uint32_t l7r_route_lookup(const struct l7r_vhost *v, const struct l7_route_reque
 }
 
 /* ---------------------------------------------------------------- build */
+
+_Static_assert(sizeof(struct l7r_rnode) == 32, "two tree nodes per cache line");
 
 /* A plain byte trie, built first and then compressed into the radix form. */
 struct tnode {
@@ -406,13 +409,13 @@ static int cmp_byte_node(const void *a, const void *b, void *ctx)
 	return (int)t[*(const uint32_t *)a].byte - (int)t[*(const uint32_t *)b].byte;
 }
 
-/* The node's outright answer: its first route, if unconditional. */
-static uint32_t direct_of(const struct l7r_vhost *v, const struct list_pool *p, uint32_t list)
+/* The node's ref: its first route outright if unconditional, else its list. */
+static uint32_t ref_of(const struct l7r_vhost *v, const struct list_pool *p, uint32_t list)
 {
 	if (list == L7_NONE)
 		return L7_NONE;
 	uint32_t first = p->v[list + 1];
-	return v->routes[first].n_headers == 0 ? first : L7_NONE;
+	return v->routes[first].n_headers == 0 ? (L7R_REF_DIRECT | first) : list;
 }
 
 /* Compress b's trie into r: chains of single-child, route-less nodes become
@@ -422,10 +425,10 @@ static int compress(const struct l7r_vhost *v, struct build *b, struct l7r_radix
 		    struct list_pool *p)
 {
 	size_t cap = b->n_t;
-	r->nodes = aligned_alloc(64, cap * sizeof *r->nodes);
+	r->nodes = aligned_alloc(sizeof *r->nodes, cap * sizeof *r->nodes); /* no node straddles a line */
 	if (r->nodes)
 		memset(r->nodes, 0, cap * sizeof *r->nodes);
-	r->first_bytes = calloc(cap, 1);
+	r->first_bytes = calloc(cap + 8, 1);
 	r->labels = calloc(cap, 1);
 	uint32_t *origin = calloc(cap, sizeof *origin); /* rnode -> tnode at its tail */
 	uint32_t *kids = calloc(256, sizeof *kids);
@@ -436,8 +439,9 @@ static int compress(const struct l7r_vhost *v, struct build *b, struct l7r_radix
 	}
 	size_t n_nodes = 1, n_label = 0;
 	origin[0] = 0;
-	int rc = emit_list(b, p, 0, &r->nodes[0].list);
-	r->nodes[0].direct = rc ? L7_NONE : direct_of(v, p, r->nodes[0].list);
+	uint32_t list;
+	int rc = emit_list(b, p, 0, &list);
+	r->nodes[0].ref = rc ? L7_NONE : ref_of(v, p, list);
 	for (size_t i = 0; i < n_nodes && rc == 0; i++) {
 		uint32_t tn = origin[i];
 		uint32_t nk = 0;
@@ -460,11 +464,9 @@ static int compress(const struct l7r_vhost *v, struct build *b, struct l7r_radix
 			m->label_len = (uint16_t)(n_label - m->label_off);
 			if (m->label_len <= L7R_LABEL_INLINE)
 				memcpy(m->label, r->labels + m->label_off, m->label_len);
-			if (nk <= L7R_KIDS_INLINE)
-				r->nodes[i].kids[k] = b->t[kids[k]].byte;
 			origin[n_nodes] = cur;
-			rc = emit_list(b, p, cur, &m->list);
-			m->direct = rc ? L7_NONE : direct_of(v, p, m->list);
+			rc = emit_list(b, p, cur, &list);
+			m->ref = rc ? L7_NONE : ref_of(v, p, list);
 			n_nodes++;
 		}
 	}
