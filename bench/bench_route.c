@@ -111,6 +111,7 @@ static int make_requests(struct workload *w, int nroutes, uint64_t seed)
 		q->host = hosts[(r >> 50) % 4];
 		q->host_len = strlen(q->host);
 	}
+	return 0;
 }
 
 static void emit(const char *metric, double value, const char *unit)
@@ -152,7 +153,10 @@ static int bench_lookups(int only)
 			fprintf(stderr, "bench_route: %s\n", err);
 			return 1;
 		}
-		make_requests(w, sizes[s], 1000 + s);
+		if (make_requests(w, sizes[s], 1000 + s)) {
+			fprintf(stderr, "bench_route: request arena too small\n");
+			return 1;
+		}
 		long hits = 0, hits_lin = 0;
 		double idx = measure(r, w, l7_router_lookup, 2.0, &hits);
 		double lin = measure(r, w, l7_router_lookup_linear, 0.5, &hits_lin);
