@@ -383,6 +383,69 @@ static void error_texts_are_distinct(void **state)
 	assert_string_equal(l7_http_strerror(L7_HTTP_E_COUNT), "unknown HTTP error");
 }
 
+
+/* Every byte value in a field name, a field value and a request-target,
+ * against the grammar written out here a second time (RFC 9110 §5.6.2
+ * tchar, §5.5 field-vchar, RFC 3986 pchar/query): the parser's tables and
+ * word-at-a-time scanner accept exactly these. */
+static int is_tchar(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static int is_uri_char(int c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("-._~!$&'()*+,;=:@/?[]", c));
+}
+
+static void every_byte_in_every_place(void **state)
+{
+	(void)state;
+	struct l7_http_parser p;
+	struct l7_http_request r;
+	char m[256];
+	for (int c = 0; c < 256; c++) {
+		if (c == '\r' || c == '\n' || c == ':')
+			continue;
+		/* at several positions so the 8/16-byte paths see it too */
+		for (int pos = 0; pos < 20; pos += 3) {
+			/* field name */
+			int n = snprintf(m, sizeof(m), "GET / HTTP/1.1\r\nHost: a\r\nXxxxxxxxxxxxxxxxxxxxxxx: v\r\n\r\n");
+			m[25 + pos] = (char)c;
+			l7_http_parser_init(&p, 0, 0);
+			int rc = l7_http_parse_request(&p, &r, (const uint8_t *)m, (size_t)n);
+			if ((rc == 0) != (is_tchar(c) != 0))
+				fail_msg("byte %#x in a name at %d: rc %d (%s)", c, pos, rc, l7_http_strerror(p.err));
+			if (rc)
+				assert_true(p.err == L7_HTTP_E_FIELD_NAME || p.err == L7_HTTP_E_WS_BEFORE_COLON ||
+					    p.err == L7_HTTP_E_OBS_FOLD);
+			/* field value: VCHAR, SP, HTAB, obs-text */
+			n = snprintf(m, sizeof(m), "GET / HTTP/1.1\r\nHost: a\r\nX: vvvvvvvvvvvvvvvvvvvvvvvvvv\r\n\r\n");
+			m[29 + pos] = (char)c;
+			l7_http_parser_init(&p, 0, 0);
+			rc = l7_http_parse_request(&p, &r, (const uint8_t *)m, (size_t)n);
+			int ok = c == '\t' || (c >= 0x20 && c != 0x7f);
+			if ((rc == 0) != ok)
+				fail_msg("byte %#x in a value at %d: rc %d", c, pos, rc);
+			if (rc)
+				assert_int_equal(p.err, L7_HTTP_E_FIELD_VALUE);
+			/* request-target (a '%' must start an escape, so skip it) */
+			if (c == '%' || c == ' ' || c == '#')
+				continue;
+			n = snprintf(m, sizeof(m), "GET /ttttttttttttttttttttttttt HTTP/1.1\r\nHost: a\r\n\r\n");
+			m[5 + pos] = (char)c;
+			l7_http_parser_init(&p, 0, 0);
+			rc = l7_http_parse_request(&p, &r, (const uint8_t *)m, (size_t)n);
+			if ((rc == 0) != (is_uri_char(c) != 0))
+				fail_msg("byte %#x in a target at %d: rc %d", c, pos, rc);
+			if (rc)
+				assert_int_equal(p.err, c == '\t' ? L7_HTTP_E_REQUEST_LINE : L7_HTTP_E_TARGET);
+		}
+	}
+}
+
 /* ------------------------------------------------------------ responses */
 
 struct presp {
@@ -724,6 +787,7 @@ int main(void)
 		cmocka_unit_test(syntax_rejections),
 		cmocka_unit_test(too_large_is_not_malformed),
 		cmocka_unit_test(error_texts_are_distinct),
+		cmocka_unit_test(every_byte_in_every_place),
 		cmocka_unit_test(response_framing),
 		cmocka_unit_test(chunked_body),
 		cmocka_unit_test(length_close_and_pipelining),
