@@ -79,6 +79,24 @@ static uint16_t operand_index(struct l7_pipeline *pl, struct l7_pl_operand o, in
 	}
 }
 
+static void compile_cond(const struct l7_pl_cond *in, struct pl_ccond *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->field = (uint16_t)in->field;
+	out->value = in->value;
+	switch (in->cmp) {
+	case L7_PL_CMP_EQ: out->mask = ~0ull; break;
+	case L7_PL_CMP_NE: out->mask = ~0ull; out->neg = 1; break;
+	/* any-of: (x & m) == 0 is false; none-of: (x & m) == 0 is true */
+	case L7_PL_CMP_ANY: out->mask = in->value; out->value = 0; out->neg = 1; break;
+	case L7_PL_CMP_NONE: out->mask = in->value; out->value = 0; break;
+	case L7_PL_CMP_LT: out->kind = PL_CK_LT; break;
+	case L7_PL_CMP_GE: out->kind = PL_CK_GE; break;
+	case L7_PL_CMP_HIT: out->kind = PL_CK_HIT; break;
+	default: out->kind = PL_CK_MISS; break;
+	}
+}
+
 /* Compile actions and steps for the packet path (called by compile). */
 int pl_exec_prepare(struct l7_pipeline *pl)
 {
@@ -104,17 +122,18 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 			u->n_src = p->n_src;
 			memcpy(u->src, p->src, sizeof(u->src));
 		}
+		a->all_set = 1;
+		for (unsigned k = 0; k < a->n_prims; k++)
+			if (a->uop[k].op != L7_PL_OP_SET)
+				a->all_set = 0;
 	}
 	for (unsigned i = 0; i < pl->n_steps; i++) {
 		const struct l7_pl_step *s = &pl->step[i].s;
 		struct pl_cstep *c = &pl->cstep[i];
 		memset(c, 0, sizeof(*c));
-		c->n_cond = (uint8_t)s->n_cond;
-		for (unsigned k = 0; k < s->n_cond; k++) {
-			c->cond[k].cmp = s->cond[k].cmp;
-			c->cond[k].field = (uint16_t)s->cond[k].field;
-			c->cond[k].value = s->cond[k].value;
-		}
+		c->n_cond = (uint8_t)(s->n_cond ? s->n_cond : 1);
+		for (unsigned k = 0; k < s->n_cond; k++)
+			compile_cond(&s->cond[k], &c->cond[k]);
 		c->table = (int16_t)s->table;
 		c->action = (int16_t)s->action;
 		c->next = (uint16_t)(s->goto_step == -1 ? (int)i + 1
@@ -127,11 +146,9 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 	for (unsigned i = 0; i < pl->n_steps; i++) {
 		struct pl_cstep *c = &pl->cstep[i];
 		unsigned j = i + 1;
-		if (c->n_cond && c->cond[0].cmp != L7_PL_CMP_HIT && c->cond[0].cmp != L7_PL_CMP_MISS)
-			while (j < pl->n_steps && pl->cstep[j].n_cond &&
-			       pl->cstep[j].cond[0].cmp == c->cond[0].cmp &&
-			       pl->cstep[j].cond[0].field == c->cond[0].field &&
-			       pl->cstep[j].cond[0].value == c->cond[0].value)
+		const struct pl_ccond *c0 = &c->cond[0];
+		if (c0->kind != PL_CK_HIT && c0->kind != PL_CK_MISS)
+			while (j < pl->n_steps && memcmp(&pl->cstep[j].cond[0], c0, sizeof(*c0)) == 0)
 				j++;
 		c->fail_next = (uint16_t)j;
 	}
@@ -477,6 +494,13 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 	uint64_t *x = pl->phv;
 	for (unsigned k = 0; k < a->n_params; k++)
 		x[PL_R_PARAM + k] = params[k];
+	if (a->all_set) {
+		for (unsigned i = 0; i < a->n_prims; i++) {
+			const struct pl_uop *u = &a->uop[i];
+			x[u->dst] = x[u->a] & pl->fmask[u->dst];
+		}
+		return;
+	}
 	for (unsigned i = 0; i < a->n_prims; i++) {
 		const struct pl_uop *u = &a->uop[i];
 		uint64_t v;
@@ -506,14 +530,12 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 
 static inline int cond_holds(const uint64_t *x, const struct pass *ps, const struct pl_ccond *c)
 {
-	switch (c->cmp) {
-	case L7_PL_CMP_EQ: return x[c->field] == c->value;
-	case L7_PL_CMP_NE: return x[c->field] != c->value;
-	case L7_PL_CMP_LT: return x[c->field] < c->value;
-	case L7_PL_CMP_GE: return x[c->field] >= c->value;
-	case L7_PL_CMP_ANY: return (x[c->field] & c->value) != 0;
-	case L7_PL_CMP_NONE: return (x[c->field] & c->value) == 0;
-	case L7_PL_CMP_HIT: return (ps->hit >> c->field) & 1;
+	if (__builtin_expect(c->kind == PL_CK_MASKED, 1))
+		return ((x[c->field] & c->mask) == c->value) ^ c->neg;
+	switch (c->kind) {
+	case PL_CK_LT: return x[c->field] < c->value;
+	case PL_CK_GE: return x[c->field] >= c->value;
+	case PL_CK_HIT: return (ps->hit >> c->field) & 1;
 	default: return ((ps->applied & ~ps->hit) >> c->field) & 1;
 	}
 }
@@ -562,13 +584,13 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 	unsigned n = pl->n_steps;
 	while (i < n) {
 		const struct pl_cstep *s = &pl->cstep[i];
-		if (s->n_cond) {
-			if (!cond_holds(x, ps, &s->cond[0])) {
-				/* the following steps whose first test is the
-				 * same would fail it too: skip them at once */
-				i = s->fail_next;
-				continue;
-			}
+		if (!cond_holds(x, ps, &s->cond[0])) {
+			/* the following steps whose first test is the same
+			 * would fail it too: skip them at once */
+			i = s->fail_next;
+			continue;
+		}
+		if (s->n_cond > 1) {
 			unsigned c = 1;
 			while (c < s->n_cond && cond_holds(x, ps, &s->cond[c]))
 				c++;

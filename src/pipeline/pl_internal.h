@@ -55,19 +55,29 @@ struct pl_action {
 	uint8_t n_params;
 	uint8_t param_bits[L7_PL_MAX_PARAMS];
 	uint8_t n_prims;
+	uint8_t all_set;     /* only SET primitives: the tight loop */
 	struct l7_pl_prim prims[L7_PL_MAX_PRIMS];
 	struct pl_uop uop[L7_PL_MAX_PRIMS];
 };
 
-/* A control-flow step compiled for the packet path. */
+/*
+ * A condition compiled for the packet path: kind 0 is the common masked
+ * test ((x[field] & mask) == value) != neg, which covers ==, !=, any-of and
+ * none-of; the others are <, >=, hit and miss. A step without conditions
+ * gets one that always holds (mask 0, value 0), so the loop never asks.
+ */
+enum { PL_CK_MASKED = 0, PL_CK_LT, PL_CK_GE, PL_CK_HIT, PL_CK_MISS };
+
 struct pl_ccond {
-	uint8_t cmp;
+	uint8_t kind;
+	uint8_t neg;
 	uint16_t field;
-	uint64_t value;
+	uint64_t mask, value;
 };
 
+/* A control-flow step compiled for the packet path. */
 struct pl_cstep {
-	uint8_t n_cond;
+	uint8_t n_cond;      /* >= 1 (see pl_ccond) */
 	int16_t table, action;
 	uint16_t next;       /* step index after a taken step (n_steps = end) */
 	uint16_t fail_next;  /* step index when cond[0] fails */
