@@ -623,6 +623,44 @@ static size_t rand_config(struct l7_route_rng *g, char *out, size_t cap)
 	return n;
 }
 
+/* Nodes with many children take the other child-search paths (several
+ * 8-byte words, and binary search past 32): every printable byte after
+ * "/" and after "/x", with case-insensitive twins and exact paths. */
+static void wide_nodes_agree(void **state)
+{
+	(void)state;
+	for (int width = 20; width <= 92; width += 72) {
+		char *json = malloc(1 << 16);
+		size_t n = (size_t)snprintf(json, 1 << 16, "{" CLUSTERS ",\"virtual_hosts\":[{\"name\":\"v\",\"domains\":[\"*\"],\"routes\":[");
+		int k = 0;
+		for (int c = 0x21; c < 0x7f && k < width; c++) {
+			if (c == '"' || c == '\\' || c == '?')
+				continue;
+			n += (size_t)snprintf(json + n, (1 << 16) - n,
+				"%s{\"name\":\"p%d\",\"match\":{\"prefix\":\"/x%c%c\"},\"route\":{\"cluster\":\"c\"}},"
+				"{\"name\":\"i%d\",\"match\":{\"prefix\":\"/%c\",\"case_sensitive\":%s},\"route\":{\"cluster\":\"d\"}},"
+				"{\"name\":\"e%d\",\"match\":{\"path\":\"/y%c\"},\"route\":{\"cluster\":\"c\"}}",
+				k ? "," : "", c, c, c, c, c, c % 3 ? "false" : "true", c, c);
+			k++;
+		}
+		snprintf(json + n, (1 << 16) - n, "]}]}");
+		struct l7_router *r = load(json);
+		int hits = 0;
+		for (int a = 0x20; a < 0x80; a++)
+			for (int b = 0x20; b < 0x80; b += 3) {
+				char path[8] = { '/', (char)a, (char)b, (char)b, 0 };
+				hits += strcmp(route_of(r, "GET", "h", path, NULL), "-") != 0;
+				char px[8] = { '/', 'x', (char)a, (char)b, 0 };
+				hits += strcmp(route_of(r, "GET", "h", px, NULL), "-") != 0;
+				char py[8] = { '/', 'y', (char)a, 0 };
+				hits += strcmp(route_of(r, "GET", "h", py, NULL), "-") != 0;
+			}
+		assert_true(hits > 1000);
+		l7_router_destroy(r);
+		free(json);
+	}
+}
+
 static void index_agrees_with_linear_scan(void **state)
 {
 	(void)state;
@@ -668,6 +706,7 @@ int main(void)
 		cmocka_unit_test(embedded_json_values),
 		cmocka_unit_test(file_loading),
 		cmocka_unit_test(docs_worked_example),
+		cmocka_unit_test(wide_nodes_agree),
 		cmocka_unit_test(index_agrees_with_linear_scan),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
