@@ -1,0 +1,487 @@
+/*
+ * client.c — the client model of client.h.
+ *
+ * Starting connections: one pending start event at a time, at the start
+ * time of the next (connection, instance) in workload order, so a trace of
+ * any length costs one event slot here.
+ *
+ * Invariant: a connection object goes back to the pool only from the CLOSED
+ * callback, after its pending send event (if any) was cancelled.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/rng.h"
+#include "models/client.h"
+#include "models/server.h"
+
+int l7sim_server_register_events(struct l7sim_engine *e);
+
+void l7sim_client_config_defaults(struct l7sim_client_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = "client";
+	c->max_conns = 65536;
+	c->multiply = 1;
+	c->speedup = 1.0;
+	c->verify = 1;
+}
+
+static l7_time_ns scaled(const struct l7sim_client *c, l7_time_ns t)
+{
+	return c->cfg.speedup == 1.0 ? t : (l7_time_ns)((double)t / c->cfg.speedup);
+}
+
+static const struct l7sim_wl_conn *wc(const struct l7sim_cli_conn *cc)
+{
+	return &cc->cli->wl->conns[cc->wconn];
+}
+
+static void pump(struct l7sim_cli_conn *cc);
+
+static void maybe_shut(struct l7sim_cli_conn *cc)
+{
+	const struct l7sim_wl_conn *w = wc(cc);
+	if (cc->shut)
+		return;
+	int all_sent = cc->next_send >= w->n_req;
+	int all_rx = cc->rx_bytes >= w->s2c_len;
+	if (cc->peer_fin || (all_sent && all_rx && !(w->flags & L7SIM_WL_SERVER_CLOSES))) {
+		cc->shut = 1;
+		l7sim_tcpep_shutdown(&cc->ep);
+	}
+}
+
+/* Complete every response the received bytes now cover. */
+static void account(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	const struct l7sim_wl_conn *w = wc(cc);
+	while (cc->resp_done < cc->next_send) {
+		const struct l7sim_wl_msg *r = &w->resp[cc->resp_done];
+		if (cc->rx_bytes < r->off + r->len)
+			break;
+		uint32_t k = cc->resp_done;
+		if (c->sink.request && k + L7SIM_CLI_SENT_RING >= cc->next_send) {
+			struct l7sim_req_sample s = {
+				.conn_id = (uint64_t)cc->inst << 32 | (cc->wconn + 1u),
+				.req = k,
+				.req_bytes = w->req[k].len,
+				.resp_bytes = r->len,
+				.sent_ns = cc->sent_ns[k % L7SIM_CLI_SENT_RING],
+				.first_byte_ns = r->len ? cc->first_ns : now,
+				.last_byte_ns = now,
+			};
+			c->sink.request(c->sink.ctx, &s);
+		} else if (c->sink.request) {
+			c->st.untimed++;
+		}
+		c->st.responses_done++;
+		cc->resp_done++;
+		cc->last_resp_ns = now;
+		if (cc->resp_done < cc->next_send &&
+		    cc->rx_bytes > w->resp[cc->resp_done].off)
+			cc->first_ns = now;
+	}
+}
+
+static void send_due(struct l7sim_cli_conn *cc)
+{
+	struct l7sim_client *c = cc->cli;
+	const struct l7sim_wl_conn *w = wc(cc);
+	l7_time_ns now = l7sim_engine_now(c->eng);
+	while (cc->next_send < w->n_req) {
+		uint32_t k = cc->next_send;
+		const struct l7sim_wl_msg *q = &w->req[k];
+		if (cc->resp_done < q->wait_resp)
+			return; /* account() calls again */
+		l7_time_ns due = cc->t0_ns + scaled(c, q->t_ns);
+		if (k && c->cfg.think_ns && q->wait_resp && cc->last_resp_ns + c->cfg.think_ns > due)
+			due = cc->last_resp_ns + c->cfg.think_ns;
+		if (due > now) {
+			if (!cc->send_pending &&
+			    l7sim_engine_at(c->eng, due, L7SIM_EV_CLI_SEND, cc, 0, &cc->send_ev) == 0)
+				cc->send_pending = 1;
+			return;
+		}
+		uint64_t end = q->off + q->len;
+		cc->sent_ns[k % L7SIM_CLI_SENT_RING] = now;
+		cc->next_send++;
+		c->st.requests_sent++;
+		if (cc->resp_done == k && cc->rx_bytes > w->resp[k].off)
+			cc->first_ns = now;
+		if (end > cc->written) {
+			uint64_t n = end - cc->written;
+			cc->written = end;
+			l7sim_tcpep_write(&cc->ep, n);
+		}
+		account(cc, now); /* an empty response completes at once */
+	}
+}
+
+static void pump(struct l7sim_cli_conn *cc)
+{
+	if (cc->shut || cc->reset || cc->ep.state == L7SIM_TCP_CLOSED)
+		return;
+	send_due(cc);
+	maybe_shut(cc);
+}
+
+static void cli_send(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct l7sim_cli_conn *cc = obj;
+	(void)e;
+	(void)arg;
+	cc->send_pending = 0;
+	if (cc->ep.state == L7SIM_TCP_ESTABLISHED || cc->ep.state == L7SIM_TCP_CLOSE_WAIT)
+		pump(cc);
+}
+
+/* ------------------------------------------------------------ tcp ops */
+
+static void c_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *dst, uint32_t len)
+{
+	struct l7sim_cli_conn *cc = (struct l7sim_cli_conn *)ep;
+	(void)user;
+	l7sim_wl_read(cc->cli->wl, cc->wconn, 0, off, dst, len);
+}
+
+static void c_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_t len,
+		   l7_time_ns now)
+{
+	struct l7sim_cli_conn *cc = (struct l7sim_cli_conn *)ep;
+	struct l7sim_client *c = cc->cli;
+	const struct l7sim_wl_conn *w = wc(cc);
+	(void)user;
+	if (c->cfg.verify) {
+		l7sim_wl_read(c->wl, cc->wconn, 1, cc->rx_bytes, c->scratch,
+			      len <= sizeof(c->scratch) ? len : (uint32_t)sizeof(c->scratch));
+		uint32_t n = len <= sizeof(c->scratch) ? len : (uint32_t)sizeof(c->scratch);
+		for (uint32_t i = 0; i < n; i++)
+			if (cc->rx_bytes + i >= w->s2c_len || d[i] != c->scratch[i])
+				c->st.resp_mismatch_bytes++;
+	}
+	if (cc->resp_done < cc->next_send && cc->rx_bytes <= w->resp[cc->resp_done].off)
+		cc->first_ns = now;
+	cc->rx_bytes += len;
+	c->st.resp_bytes += len;
+	account(cc, now);
+	pump(cc);
+}
+
+static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev, l7_time_ns now)
+{
+	struct l7sim_cli_conn *cc = (struct l7sim_cli_conn *)ep;
+	struct l7sim_client *c = cc->cli;
+	(void)user;
+	(void)now;
+	switch (ev) {
+	case L7SIM_TCP_EV_ESTABLISHED:
+		pump(cc);
+		break;
+	case L7SIM_TCP_EV_PEER_FIN:
+		cc->peer_fin = 1;
+		pump(cc);
+		if (!cc->shut) {
+			cc->shut = 1;
+			l7sim_tcpep_shutdown(&cc->ep);
+		}
+		break;
+	case L7SIM_TCP_EV_RESET:
+		cc->reset = 1;
+		c->st.resets++;
+		break;
+	case L7SIM_TCP_EV_ABORTED:
+		c->st.aborts++;
+		break;
+	case L7SIM_TCP_EV_CLOSED:
+		if (cc->resp_done < wc(cc)->n_req || cc->rx_bytes < wc(cc)->s2c_len)
+			c->st.incomplete++;
+		c->st.conns_done++;
+		c->active--;
+		l7sim_tcp_demux_del(&c->demux, &cc->ep);
+		/* a pending send event must not find a freed object */
+		if (cc->send_pending)
+			l7sim_engine_cancel(c->eng, cc->send_ev);
+		l7sim_pool_put(&c->conns, cc);
+		break;
+	}
+}
+
+static const struct l7sim_tcp_ops cli_ops = { c_fill, c_data, c_event };
+
+/* ------------------------------------------------------------ starting */
+
+static uint16_t fold16(const struct l7_addr *a)
+{
+	uint32_t x = 0;
+	for (int i = 0; i < 16; i += 2)
+		x += (uint32_t)a->b[i] << 8 | a->b[i + 1];
+	while (x >> 16)
+		x = (x & 0xffff) + (x >> 16);
+	return (uint16_t)x;
+}
+
+static struct l7_addr instance_addr(const struct l7_addr *orig, uint32_t inst)
+{
+	if (inst == 0)
+		return *orig;
+	if (l7_addr_is_v4(orig)) {
+		uint32_t v = 0x64400000u | (((inst - 1) & 0x3fu) << 16) | fold16(orig);
+		v ^= ((inst - 1) >> 6) << 8 & 0x3fff00u;
+		return l7_addr_from_v4(v);
+	}
+	struct l7_addr a = *orig;
+	a.b[0] = 0xfd;
+	a.b[1] = 0x00;
+	a.b[2] = (uint8_t)(inst >> 8);
+	a.b[3] = (uint8_t)inst;
+	return a;
+}
+
+static int tuple_in_use(const struct l7sim_client *c, const struct l7_addr *la, uint16_t lport,
+			const struct l7_addr *ra, uint16_t rport)
+{
+	/* the demux is keyed by the server's view; build that view */
+	struct l7_pkt v;
+	memset(&v, 0, sizeof(v));
+	v.src = *ra;
+	v.dst = *la;
+	v.sport = rport;
+	v.dport = lport;
+	return l7sim_tcp_demux_find(&c->demux, &v) != NULL;
+}
+
+static void open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_ns t0)
+{
+	const struct l7sim_wl_conn *w = &c->wl->conns[i];
+	struct l7_addr la = instance_addr((const struct l7_addr *)w->key.src, inst);
+	struct l7_addr ra;
+	memcpy(ra.b, w->key.dst, 16);
+	uint16_t lport = l7_flow_key_sport(&w->key), rport = l7_flow_key_dport(&w->key);
+	if (tuple_in_use(c, &la, lport, &ra, rport)) {
+		c->st.tuple_clash++;
+		return;
+	}
+	struct l7sim_cli_conn *cc = l7sim_pool_get(&c->conns);
+	if (!cc) {
+		c->st.conns_failed++;
+		return;
+	}
+	cc->cli = c;
+	cc->wconn = i;
+	cc->inst = inst;
+	cc->next_send = cc->resp_done = 0;
+	cc->rx_bytes = cc->written = 0;
+	cc->t0_ns = t0;
+	cc->first_ns = cc->last_resp_ns = 0;
+	cc->send_pending = cc->peer_fin = cc->shut = cc->reset = 0;
+	if (l7sim_tcpep_connect(&cc->ep, &c->env, c, &la, lport, &ra, rport,
+				(uint64_t)inst << 32 | (i + 1u))) {
+		l7sim_pool_put(&c->conns, cc);
+		c->st.conns_failed++;
+		return;
+	}
+	l7sim_tcp_demux_add(&c->demux, &cc->ep);
+	c->st.conns_started++;
+	c->active++;
+}
+
+static void cli_start(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct l7sim_client *c = obj;
+	l7_time_ns now = l7sim_engine_now(e);
+	(void)arg;
+	while (c->next_conn < c->wl->n_conns) {
+		const struct l7sim_wl_conn *w = &c->wl->conns[c->next_conn];
+		l7_time_ns t = c->cfg.start_ns + scaled(c, w->start_ns);
+		if (t > now) {
+			l7sim_engine_at(e, t, L7SIM_EV_CLI_START, c, 0, NULL);
+			return;
+		}
+		open_one(c, c->next_conn, c->next_inst, t);
+		if (++c->next_inst >= c->cfg.multiply) {
+			c->next_inst = 0;
+			c->next_conn++;
+		}
+	}
+}
+
+int l7sim_client_start(struct l7sim_client *c)
+{
+	return l7sim_engine_at(c->eng, l7sim_engine_now(c->eng), L7SIM_EV_CLI_START, c, 0, NULL);
+}
+
+int l7sim_models_register(struct l7sim_engine *e)
+{
+	int rc = l7sim_server_register_events(e);
+	if (!rc)
+		rc = l7sim_engine_on(e, L7SIM_EV_CLI_START, cli_start);
+	if (!rc)
+		rc = l7sim_engine_on(e, L7SIM_EV_CLI_SEND, cli_send);
+	return rc;
+}
+
+static void cli_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
+{
+	struct l7sim_client *c = (struct l7sim_client *)self;
+	struct l7_pkt v;
+	(void)now;
+	if (l7_pkt_parse(&v, p->data, p->len, c->env.cfg->linktype) != 0 ||
+	    v.proto != L7_IPPROTO_TCP) {
+		l7sim_pkt_free(c->env.pool, p);
+		return;
+	}
+	struct l7sim_tcpep *ep = l7sim_tcp_demux_find(&c->demux, &v);
+	if (ep) {
+		l7sim_tcpep_input(ep, p, &v);
+		return;
+	}
+	l7sim_tcp_send_rst_for(&c->env, &v, p->conn_id);
+	l7sim_pkt_free(c->env.pool, p);
+}
+
+int l7sim_client_init(struct l7sim_client *c, const struct l7sim_client_config *cfg,
+		      struct l7sim_engine *eng, struct l7sim_pktpool *pool,
+		      const struct l7sim_tcp_cfg *tcp, struct l7sim_node *out,
+		      const struct l7sim_workload *wl, const struct l7sim_metrics_sink *sink)
+{
+	memset(c, 0, offsetof(struct l7sim_client, scratch));
+	if (!cfg || !cfg->max_conns || !cfg->multiply || !(cfg->speedup > 0) || !wl)
+		return L7_EINVAL;
+	c->node.rx = cli_rx;
+	c->eng = eng;
+	c->wl = wl;
+	c->cfg = *cfg;
+	if (!c->cfg.start_ns)
+		c->cfg.start_ns = l7sim_engine_now(eng);
+	if (sink)
+		c->sink = *sink;
+	l7sim_tcp_env_init(&c->env, eng, pool, tcp, &cli_ops, out, cfg->seed,
+			   cfg->name ? cfg->name : "client");
+	uint32_t b = 1;
+	while (b < cfg->max_conns && b < (1u << 30))
+		b <<= 1;
+	int rc = l7sim_tcp_demux_init(&c->demux, b);
+	if (rc)
+		return rc;
+	rc = l7sim_pool_init(&c->conns, sizeof(struct l7sim_cli_conn), cfg->max_conns);
+	if (rc)
+		l7sim_tcp_demux_fini(&c->demux);
+	return rc;
+}
+
+void l7sim_client_fini(struct l7sim_client *c)
+{
+	l7sim_pool_fini(&c->conns);
+	l7sim_tcp_demux_fini(&c->demux);
+}
+
+/* ------------------------------------------------------------ closed loop */
+
+struct closed_gen {
+	uint64_t seed;
+};
+
+static int head_text(char *buf, size_t cap, uint64_t size)
+{
+	return snprintf(buf, cap, "HTTP/1.1 200 OK\r\nContent-Length: %llu\r\n\r\n",
+			(unsigned long long)size);
+}
+
+static uint8_t body_byte(uint32_t conn, uint32_t k, uint64_t i)
+{
+	return (uint8_t)('a' + (conn * 7u + k * 13u + i) % 26u);
+}
+
+/* Generated server streams: find the response holding off, then head text
+ * or body pattern. */
+static void closed_fill(const struct l7sim_workload *wl, uint32_t conn, int dir, uint64_t off,
+			uint8_t *dst, uint32_t len)
+{
+	const struct l7sim_wl_conn *w = &wl->conns[conn];
+	if (dir == 0) {
+		memset(dst, 0, len);
+		return;
+	}
+	uint32_t lo = 0, hi = w->n_req;
+	while (hi - lo > 1) {
+		uint32_t mid = (lo + hi) / 2;
+		if (w->resp[mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	char head[96];
+	for (uint32_t i = 0; i < len; i++, off++) {
+		while (lo + 1 < w->n_req && w->resp[lo + 1].off <= off)
+			lo++;
+		const struct l7sim_wl_msg *r = &w->resp[lo];
+		int h = head_text(head, sizeof(head), r->wait_resp); /* body size */
+		uint64_t in = off - r->off;
+		dst[i] = in < (uint64_t)h ? (uint8_t)head[in] : body_byte(conn, lo, in - (uint64_t)h);
+	}
+}
+
+int l7sim_wl_closed_loop(struct l7sim_workload *wl, const struct l7sim_closed_loop_config *c)
+{
+	memset(wl, 0, sizeof(*wl));
+	if (!c->n_conns || !c->n_req || !c->n_sizes || !c->sizes)
+		return L7_EINVAL;
+	uint64_t wsum = 0;
+	for (uint32_t i = 0; i < c->n_sizes; i++)
+		wsum += c->weights ? c->weights[i] : 1;
+	if (!wsum)
+		return L7_EINVAL;
+	wl->conns = calloc(c->n_conns, sizeof(*wl->conns));
+	if (!wl->conns)
+		return L7_ENOMEM;
+	wl->n_conns = c->n_conns;
+	wl->fill = closed_fill;
+	struct l7sim_rng rng;
+	l7sim_rng_init(&rng, c->seed, l7sim_rng_id("closed-loop"));
+	for (uint32_t i = 0; i < c->n_conns; i++) {
+		struct l7sim_wl_conn *w = &wl->conns[i];
+		struct l7_addr ca = l7_addr_from_v4(0x0a010000u | ((i / 50000u) << 8 & 0xff00u) | 1u);
+		ca.b[14] = (uint8_t)(i / 50000u);
+		l7_flow_key_make(&w->key, &ca, (uint16_t)(10000 + i % 50000), &c->server_addr,
+				 c->server_port, L7_IPPROTO_TCP);
+		w->start_ns = (l7_time_ns)i * c->stagger_ns;
+		w->n_req = c->n_req;
+		w->req = calloc(c->n_req, sizeof(*w->req));
+		w->resp = calloc(c->n_req, sizeof(*w->resp));
+		char *reqs = malloc((size_t)c->n_req * 64);
+		if (!w->req || !w->resp || !reqs) {
+			free(reqs);
+			l7sim_wl_free(wl);
+			return L7_ENOMEM;
+		}
+		uint64_t coff = 0, soff = 0;
+		for (uint32_t k = 0; k < c->n_req; k++) {
+			uint64_t x = l7sim_rng_below(&rng, wsum);
+			uint32_t s = 0;
+			while (x >= (c->weights ? c->weights[s] : 1u)) {
+				x -= c->weights ? c->weights[s] : 1u;
+				s++;
+			}
+			uint32_t size = c->sizes[s];
+			int n = snprintf(reqs + coff, 64, "GET /obj/%u HTTP/1.1\r\nHost: sim\r\n\r\n", size);
+			w->req[k].off = coff;
+			w->req[k].len = (uint64_t)n;
+			w->req[k].wait_resp = k;
+			coff += (uint64_t)n;
+			char head[96];
+			w->resp[k].off = soff;
+			w->resp[k].len = (uint64_t)head_text(head, sizeof(head), size) + size;
+			w->resp[k].wait_resp = size; /* responses: generated body size */
+			soff += w->resp[k].len;
+		}
+		w->c2s = (uint8_t *)reqs;
+		w->c2s_len = coff;
+		w->s2c_len = soff;
+		w->flags = L7SIM_WL_HTTP_FRAMED;
+		wl->bytes_held += coff;
+	}
+	return 0;
+}

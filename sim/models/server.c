@@ -1,0 +1,295 @@
+/*
+ * server.c — the back-end server model of server.h.
+ *
+ * A connection object is freed only when the endpoint has reported CLOSED
+ * and no worker or queue refers to it any more (`dead` marks the first
+ * half), so a service-done event never sees freed memory.
+ */
+#include <string.h>
+
+#include "models/server.h"
+
+void l7sim_server_config_defaults(struct l7sim_server_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->name = "server";
+	c->max_conns = 4096;
+	c->workers = 8;
+	c->service_fixed_ns = 20000;
+}
+
+static struct l7sim_server *srv_of(struct l7sim_tcpep *ep)
+{
+	return ((struct l7sim_srv_conn *)ep)->srv;
+}
+
+static void maybe_free(struct l7sim_srv_conn *c)
+{
+	if (c->dead && !c->in_service && !c->queued)
+		l7sim_pool_put(&c->srv->conns, c);
+}
+
+static const struct l7sim_wl_conn *wconn_of(const struct l7sim_srv_conn *c)
+{
+	return c->wconn == UINT32_MAX ? NULL : &c->srv->wl->conns[c->wconn];
+}
+
+static void maybe_close(struct l7sim_srv_conn *c)
+{
+	const struct l7sim_wl_conn *w = wconn_of(c);
+	if (c->dead || c->in_service || c->queued)
+		return;
+	int all = !w || c->served >= w->n_req;
+	int closes_first = w && (w->flags & L7SIM_WL_SERVER_CLOSES);
+	if (all && (c->peer_fin || (closes_first && w->n_req)))
+		l7sim_tcpep_shutdown(&c->ep);
+}
+
+static uint64_t service_ns(const struct l7sim_server *s, uint64_t bytes)
+{
+	return s->cfg.service_fixed_ns + s->cfg.service_ns_per_kib * bytes / 1024;
+}
+
+static void start_service(struct l7sim_srv_conn *c)
+{
+	struct l7sim_server *s = c->srv;
+	const struct l7sim_wl_msg *r = &wconn_of(c)->resp[c->served];
+	uint64_t ns = service_ns(s, r->len);
+	c->in_service = 1;
+	s->busy++;
+	s->st.busy_ns += ns;
+	if (l7sim_engine_after(s->eng, ns, L7SIM_EV_SRV_DONE, c, 0, NULL)) {
+		/* no event slot: serve now rather than never */
+		c->in_service = 0;
+		s->busy--;
+	}
+}
+
+static void enqueue(struct l7sim_srv_conn *c)
+{
+	struct l7sim_server *s = c->srv;
+	c->queued = 1;
+	c->qnext = NULL;
+	if (s->q_tail)
+		s->q_tail->qnext = c;
+	else
+		s->q_head = c;
+	s->q_tail = c;
+	s->qlen++;
+	s->st.queued++;
+	if (s->qlen > s->st.queue_peak)
+		s->st.queue_peak = s->qlen;
+}
+
+static void write_response(struct l7sim_srv_conn *c);
+
+/* Request(s) ready on c: serve one now or queue. */
+static void schedule(struct l7sim_srv_conn *c)
+{
+	struct l7sim_server *s = c->srv;
+	if (c->dead || c->in_service || c->queued || c->served >= c->complete)
+		return;
+	if (s->busy < s->cfg.workers) {
+		start_service(c);
+		if (!c->in_service)
+			write_response(c);
+	} else {
+		enqueue(c);
+	}
+}
+
+static void next_from_queue(struct l7sim_server *s)
+{
+	while (s->busy < s->cfg.workers && s->q_head) {
+		struct l7sim_srv_conn *c = s->q_head;
+		s->q_head = c->qnext;
+		if (!s->q_head)
+			s->q_tail = NULL;
+		s->qlen--;
+		c->queued = 0;
+		if (c->dead) {
+			maybe_free(c);
+			continue;
+		}
+		schedule(c);
+	}
+}
+
+static void write_response(struct l7sim_srv_conn *c)
+{
+	struct l7sim_server *s = c->srv;
+	const struct l7sim_wl_msg *r = &wconn_of(c)->resp[c->served];
+	uint64_t end = r->off + r->len;
+	if (end > c->written) {
+		l7sim_tcpep_write(&c->ep, end - c->written);
+		s->st.resp_bytes += end - c->written;
+		c->written = end;
+	}
+	c->served++;
+	s->st.requests++;
+}
+
+static void srv_done(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct l7sim_srv_conn *c = obj;
+	struct l7sim_server *s = c->srv;
+	(void)e;
+	(void)arg;
+	c->in_service = 0;
+	s->busy--;
+	if (c->dead) {
+		maybe_free(c);
+	} else {
+		write_response(c);
+		schedule(c);
+		maybe_close(c);
+	}
+	next_from_queue(s);
+}
+
+int l7sim_server_register_events(struct l7sim_engine *e);
+int l7sim_server_register_events(struct l7sim_engine *e)
+{
+	return l7sim_engine_on(e, L7SIM_EV_SRV_DONE, srv_done);
+}
+
+/* ------------------------------------------------------------ tcp ops */
+
+static void s_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *dst, uint32_t len)
+{
+	struct l7sim_srv_conn *c = (struct l7sim_srv_conn *)ep;
+	(void)user;
+	if (c->wconn == UINT32_MAX)
+		memset(dst, 0, len);
+	else
+		l7sim_wl_read(c->srv->wl, c->wconn, 1, off, dst, len);
+}
+
+static void s_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_t len,
+		   l7_time_ns now)
+{
+	struct l7sim_srv_conn *c = (struct l7sim_srv_conn *)ep;
+	const struct l7sim_wl_conn *w = wconn_of(c);
+	(void)user;
+	(void)d;
+	(void)now;
+	c->rx_bytes += len;
+	if (!w)
+		return;
+	while (c->complete < w->n_req &&
+	       c->rx_bytes >= w->req[c->complete].off + w->req[c->complete].len)
+		c->complete++;
+	schedule(c);
+}
+
+static void s_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev, l7_time_ns now)
+{
+	struct l7sim_srv_conn *c = (struct l7sim_srv_conn *)ep;
+	struct l7sim_server *s = srv_of(ep);
+	const struct l7sim_wl_conn *w = wconn_of(c);
+	(void)user;
+	(void)now;
+	switch (ev) {
+	case L7SIM_TCP_EV_ESTABLISHED:
+		if (w && w->greet_len) {
+			l7sim_tcpep_write(&c->ep, w->greet_len);
+			c->written = w->greet_len;
+		}
+		break;
+	case L7SIM_TCP_EV_PEER_FIN:
+		c->peer_fin = 1;
+		maybe_close(c);
+		break;
+	case L7SIM_TCP_EV_CLOSED:
+		l7sim_tcp_demux_del(&s->demux, &c->ep);
+		s->st.closed++;
+		c->dead = 1;
+		maybe_free(c);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct l7sim_tcp_ops srv_ops = { s_fill, s_data, s_event };
+
+/* ------------------------------------------------------------ host */
+
+static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
+{
+	struct l7sim_server *s = (struct l7sim_server *)self;
+	struct l7_pkt v;
+	(void)now;
+	if (l7_pkt_parse(&v, p->data, p->len, s->env.cfg->linktype) != 0 ||
+	    v.proto != L7_IPPROTO_TCP) {
+		l7sim_pkt_free(s->env.pool, p);
+		return;
+	}
+	struct l7sim_tcpep *ep = l7sim_tcp_demux_find(&s->demux, &v);
+	if (ep) {
+		l7sim_tcpep_input(ep, p, &v);
+		return;
+	}
+	if ((v.tcp_flags & (L7_TCP_SYN | L7_TCP_ACK | L7_TCP_RST)) == L7_TCP_SYN) {
+		struct l7sim_srv_conn *c = l7sim_pool_get(&s->conns);
+		if (c) {
+			uint64_t id = p->conn_id & 0xffffffffu;
+			if (l7sim_tcpep_accept(&c->ep, &s->env, s, p, &v) == 0) {
+				c->srv = s;
+				c->qnext = NULL;
+				c->complete = c->served = 0;
+				c->rx_bytes = c->written = 0;
+				c->in_service = c->queued = c->peer_fin = c->dead = 0;
+				c->wconn = (id && id <= s->wl->n_conns) ? (uint32_t)(id - 1) : UINT32_MAX;
+				if (c->wconn == UINT32_MAX)
+					s->st.unknown_conn++;
+				l7sim_tcp_demux_add(&s->demux, &c->ep);
+				s->st.accepted++;
+			} else {
+				l7sim_pool_put(&s->conns, c);
+			}
+			return;
+		}
+		s->st.refused++;
+	}
+	if (!(v.tcp_flags & L7_TCP_RST) && l7sim_tcp_send_rst_for(&s->env, &v, p->conn_id) == 0)
+		s->st.rst_sent++;
+	l7sim_pkt_free(s->env.pool, p);
+}
+
+int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *cfg,
+		      struct l7sim_engine *eng, struct l7sim_pktpool *pool,
+		      const struct l7sim_tcp_cfg *tcp, struct l7sim_node *out,
+		      const struct l7sim_workload *wl)
+{
+	memset(s, 0, sizeof(*s));
+	if (!cfg || !cfg->max_conns || !cfg->workers || !wl)
+		return L7_EINVAL;
+	s->node.rx = srv_rx;
+	s->eng = eng;
+	s->wl = wl;
+	s->cfg = *cfg;
+	l7sim_tcp_env_init(&s->env, eng, pool, tcp, &srv_ops, out, cfg->seed,
+			   cfg->name ? cfg->name : "server");
+	uint32_t b = 1;
+	while (b < cfg->max_conns && b < (1u << 30))
+		b <<= 1;
+	/* the server side of the wire: swap the MACs the env chose */
+	uint8_t mac[6];
+	memcpy(mac, s->env.eth_src, 6);
+	memcpy(s->env.eth_src, s->env.eth_dst, 6);
+	memcpy(s->env.eth_dst, mac, 6);
+	int rc = l7sim_tcp_demux_init(&s->demux, b);
+	if (rc)
+		return rc;
+	rc = l7sim_pool_init(&s->conns, sizeof(struct l7sim_srv_conn), cfg->max_conns);
+	if (rc)
+		l7sim_tcp_demux_fini(&s->demux);
+	return rc;
+}
+
+void l7sim_server_fini(struct l7sim_server *s)
+{
+	l7sim_pool_fini(&s->conns);
+	l7sim_tcp_demux_fini(&s->demux);
+}

@@ -1,0 +1,412 @@
+/*
+ * test_sim_trace.c — trace import (sim/workload/trace) and the client and
+ * server models (sim/models) over links: the smoke capture's request and
+ * response are cut exactly as tshark shows them; replaying every capture of
+ * the shared data set (clients x2, with and without loss) delivers exactly
+ * the captured server bytes to every client; worker queueing; the
+ * closed-loop generator's responses frame as HTTP; a replay's client-side
+ * capture is clean under tshark's TCP analysis.
+ */
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "engine/engine.h"
+#include "l7splice/http.h"
+#include "models/client.h"
+#include "models/metrics.h"
+#include "models/server.h"
+#include "net/link.h"
+#include "workload/trace.h"
+
+static const char *data_dir(void)
+{
+	return getenv("L7_SHARED_DATA");
+}
+
+static void pcap_path(char *buf, size_t n, const char *name)
+{
+	snprintf(buf, n, "%s/pcaps/%s", data_dir(), name);
+}
+
+/* ------------------------------------------------------------ bed */
+
+struct bed {
+	struct l7sim_engine *eng;
+	struct l7sim_pktpool pool;
+	struct l7sim_tcp_cfg tcp;
+	struct l7sim_client cli;
+	struct l7sim_server srv;
+	struct l7sim_link c2s, s2c;
+	struct l7sim_latency_hist lat;
+};
+
+struct bed_opts {
+	double loss;
+	uint32_t multiply;
+	uint32_t workers;
+	uint64_t service_ns;
+	uint64_t prop_ns;
+	double speedup;
+	struct l7sim_pcap_tap *tap;
+};
+
+static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct bed_opts *o)
+{
+	memset(b, 0, sizeof(*b));
+	struct l7sim_engine_config ec = { .max_events = 1 << 16, .start_ns = 1000000000ULL };
+	assert_int_equal(l7sim_engine_create(&ec, &b->eng), 0);
+	assert_int_equal(l7sim_net_register(b->eng), 0);
+	assert_int_equal(l7sim_models_register(b->eng), 0);
+	assert_int_equal(l7sim_pktpool_init(&b->pool, 1 << 13), 0);
+	l7sim_tcp_cfg_defaults(&b->tcp);
+	b->tcp.rcv_buf_bytes = 4u << 20;
+	struct l7sim_link_config lc = { .bandwidth_bps = 10000000000ULL,
+					.prop_delay_ns = o->prop_ns ? o->prop_ns : 20000,
+					.loss_prob = o->loss, .seed = 77 };
+	lc.name = "c2s";
+	assert_int_equal(l7sim_link_init(&b->c2s, &lc, b->eng, &b->pool, &b->srv.node), 0);
+	lc.name = "s2c";
+	assert_int_equal(l7sim_link_init(&b->s2c, &lc, b->eng, &b->pool, &b->cli.node), 0);
+	struct l7sim_server_config sc;
+	l7sim_server_config_defaults(&sc);
+	if (o->workers)
+		sc.workers = o->workers;
+	sc.service_fixed_ns = o->service_ns;
+	sc.service_ns_per_kib = 100;
+	assert_int_equal(l7sim_server_init(&b->srv, &sc, b->eng, &b->pool, &b->tcp, &b->s2c.in, wl), 0);
+	struct l7sim_client_config cc;
+	l7sim_client_config_defaults(&cc);
+	cc.multiply = o->multiply ? o->multiply : 1;
+	cc.speedup = o->speedup > 0 ? o->speedup : 1.0;
+	assert_int_equal(l7sim_latency_hist_init(&b->lat), 0);
+	struct l7sim_metrics_sink sink = { l7sim_latency_hist_record, &b->lat };
+	assert_int_equal(l7sim_client_init(&b->cli, &cc, b->eng, &b->pool, &b->tcp, &b->c2s.in, wl,
+					   &sink), 0);
+	if (o->tap) {
+		l7sim_link_add_tap(&b->c2s, L7SIM_TAP_ENQUEUE, l7sim_pcap_tap_write, o->tap);
+		l7sim_link_add_tap(&b->s2c, L7SIM_TAP_DELIVER, l7sim_pcap_tap_write, o->tap);
+	}
+	assert_int_equal(l7sim_client_start(&b->cli), 0);
+	assert_int_equal(l7sim_engine_run(b->eng, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
+}
+
+static void bed_fini(struct bed *b)
+{
+	assert_int_equal(l7sim_pktpool_in_use(&b->pool), 0);
+	assert_int_equal(b->cli.active, 0);
+	l7sim_client_fini(&b->cli);
+	l7sim_server_fini(&b->srv);
+	l7sim_link_fini(&b->c2s);
+	l7sim_link_fini(&b->s2c);
+	l7sim_latency_hist_fini(&b->lat);
+	l7sim_pktpool_fini(&b->pool);
+	l7sim_engine_destroy(b->eng);
+}
+
+static uint64_t total_s2c(const struct l7sim_workload *wl)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < wl->n_conns; i++)
+		n += wl->conns[i].s2c_len;
+	return n;
+}
+
+/* ------------------------------------------------------------ import */
+
+static void smoke_import_exact(void **state)
+{
+	(void)state;
+	char p[1024], err[512];
+	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
+	struct l7sim_workload wl;
+	struct l7sim_trace_stats st;
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.packets, 14);
+	assert_int_equal(wl.n_conns, 1);
+	const struct l7sim_wl_conn *w = &wl.conns[0];
+	/* tshark: client Seq 1 -> 137, server Seq 1 -> 5008 */
+	assert_int_equal(w->c2s_len, 136);
+	assert_int_equal(w->s2c_len, 5007);
+	assert_int_equal(w->n_req, 1);
+	assert_int_equal(w->req[0].off, 0);
+	assert_int_equal(w->req[0].len, 136);
+	assert_int_equal(w->req[0].t_ns, 70183000); /* frame 4 at 0.070183 */
+	assert_int_equal(w->req[0].wait_resp, 0);
+	assert_int_equal(w->resp[0].off, 0);
+	assert_int_equal(w->resp[0].len, 5007);
+	assert_int_equal(w->greet_len, 0);
+	assert_true(w->flags & L7SIM_WL_HTTP_FRAMED);
+	assert_true(w->flags & L7SIM_WL_SYN_SEEN);
+	assert_false(w->flags & L7SIM_WL_SERVER_CLOSES); /* the client's FIN came first */
+	assert_int_equal(w->syn.mss, 1460);
+	assert_int_equal(w->syn.wscale, 4);
+	assert_true(w->syn.sack_ok && w->syn.ts_ok && w->syn.ws_ok);
+	assert_int_equal(l7_flow_key_sport(&w->key), 59856);
+	assert_int_equal(l7_flow_key_dport(&w->key), 80);
+	assert_memory_equal(w->c2s, "GET /download/CHANGES.bro-aux.txt HTTP/1.1\r\n", 44);
+	assert_memory_equal(w->s2c, "HTTP/1.1 200 OK\r\n", 17);
+	assert_int_equal(wl.duration_ns, 211628000);
+	assert_int_equal(wl.bytes_held, 136 + 5007);
+	l7sim_wl_free(&wl);
+
+	/* keep-alive without pipelining (tshark: each GET after the previous
+	 * response): every request waits for all earlier responses */
+	pcap_path(p, sizeof(p), "ka_zeek_pipelined-requests.pcap");
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, &st, err, sizeof(err)), 0);
+	assert_true(wl.n_conns >= 1);
+	uint32_t reqs = 0;
+	for (uint32_t i = 0; i < wl.n_conns; i++)
+		for (uint32_t k = 0; k < wl.conns[i].n_req; k++, reqs++)
+			assert_int_equal(wl.conns[i].req[k].wait_resp, k);
+	assert_int_equal(reqs, 5);
+	assert_int_equal(st.requests, reqs);
+	l7sim_wl_free(&wl);
+
+	/* errors are one line naming the file */
+	assert_int_equal(l7sim_trace_load(&wl, "/nonexistent.pcap", NULL, NULL, err, sizeof(err)),
+			 L7_EIO);
+	assert_non_null(strstr(err, "/nonexistent.pcap"));
+	struct l7sim_trace_opts to = { .max_bytes = 1000 };
+	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
+	assert_int_equal(l7sim_trace_load(&wl, p, &to, NULL, err, sizeof(err)), L7_EFULL);
+	assert_non_null(strstr(err, "max_bytes"));
+}
+
+/* ------------------------------------------------------------ replay */
+
+static void smoke_replay_delivers_captured_bytes(void **state)
+{
+	(void)state;
+	char p[1024], err[512];
+	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
+	struct l7sim_workload wl;
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, NULL, err, sizeof(err)), 0);
+	struct bed *b = calloc(1, sizeof(*b));
+	struct bed_opts o = { .service_ns = 100000, .prop_ns = 35000000 };
+	bed_run(b, &wl, &o);
+	assert_int_equal(b->cli.st.conns_started, 1);
+	assert_int_equal(b->cli.st.conns_done, 1);
+	assert_int_equal(b->cli.st.resp_bytes, 5007);
+	assert_int_equal(b->cli.st.resp_mismatch_bytes, 0);
+	assert_int_equal(b->cli.st.responses_done, 1);
+	assert_int_equal(b->cli.st.incomplete, 0);
+	assert_int_equal(b->srv.st.requests, 1);
+	assert_int_equal(b->srv.st.resp_bytes, 5007);
+	assert_int_equal(b->srv.st.unknown_conn, 0);
+	assert_int_equal(b->lat.requests, 1);
+	/* the request goes out 70.183 ms after the SYN; the latency is one
+	 * round trip (70 ms) + service (100 us + 100 ns/KiB) + serialisation,
+	 * and a bit of the initial window: between 70.1 and 71 ms */
+	uint64_t lat = l7sim_hist_percentile(&b->lat.latency_ns, 100);
+	assert_in_range(lat, 70100000, 71000000);
+	assert_true(l7sim_hist_percentile(&b->lat.ttfb_ns, 100) <= lat);
+	assert_int_equal(b->lat.first_sent_ns, 1000000000ULL + 70183000ULL);
+	bed_fini(b);
+	free(b);
+	l7sim_wl_free(&wl);
+}
+
+static int is_capture(const char *n)
+{
+	size_t l = strlen(n);
+	return (l > 5 && strcmp(n + l - 5, ".pcap") == 0) ||
+	       (l > 7 && strcmp(n + l - 7, ".pcapng") == 0);
+}
+
+/* Every capture (malformed/ excluded): each client gets exactly the
+ * captured server stream, also at 2 % loss and with two instances. */
+static void replay_all_captures(void **state)
+{
+	(void)state;
+	char dir[1024], p[1200], err[512];
+	pcap_path(dir, sizeof(dir), "");
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	uint32_t files = 0, conns = 0;
+	uint64_t bytes = 0;
+	char names[128][256];
+	uint32_t nn = 0;
+	while ((de = readdir(d)) && nn < 128)
+		if (is_capture(de->d_name))
+			snprintf(names[nn++], sizeof(names[0]), "%s", de->d_name);
+	closedir(d);
+	for (uint32_t f = 0; f < nn; f++) {
+		size_t dl = strlen(dir), nl = strlen(names[f]);
+		assert_true(dl + nl < sizeof(p));
+		memcpy(p, dir, dl);
+		memcpy(p + dl, names[f], nl + 1);
+		struct l7sim_workload wl;
+		struct l7sim_trace_stats st;
+		int rc = l7sim_trace_load(&wl, p, NULL, &st, err, sizeof(err));
+		if (rc) {
+			print_message("%s: %s\n", names[f], err);
+			fail();
+		}
+		files++;
+		for (int lossy = 0; lossy < 2; lossy++) {
+			struct bed *b = calloc(1, sizeof(*b));
+			struct bed_opts o = { .service_ns = 50000, .multiply = 2,
+					      .loss = lossy ? 0.02 : 0, .speedup = 100 };
+			bed_run(b, &wl, &o);
+			if (b->cli.st.resp_mismatch_bytes || b->cli.st.incomplete ||
+			    b->cli.st.conns_done != b->cli.st.conns_started)
+				print_message("%s loss %d: mismatch %llu, bytes %llu of %llu, "
+					      "incomplete %llu, done %llu of %u\n", names[f], lossy,
+					      (unsigned long long)b->cli.st.resp_mismatch_bytes,
+					      (unsigned long long)b->cli.st.resp_bytes,
+					      (unsigned long long)(2 * total_s2c(&wl)),
+					      (unsigned long long)b->cli.st.incomplete,
+					      (unsigned long long)b->cli.st.conns_done, 2 * wl.n_conns);
+			assert_int_equal(b->cli.st.resp_mismatch_bytes, 0);
+			/* a capture may reuse a tuple within its TIME_WAIT once
+			 * sped up: that start is skipped and counted */
+			assert_int_equal(b->cli.st.conns_started + b->cli.st.tuple_clash,
+					 2ull * wl.n_conns);
+			assert_int_equal(b->cli.st.conns_done, b->cli.st.conns_started);
+			if (!b->cli.st.tuple_clash)
+				assert_int_equal(b->cli.st.resp_bytes, 2 * total_s2c(&wl));
+			assert_int_equal(b->cli.st.incomplete, 0);
+			assert_int_equal(b->srv.st.unknown_conn, 0);
+			if (!lossy) {
+				conns += wl.n_conns;
+				bytes += total_s2c(&wl);
+			}
+			bed_fini(b);
+			free(b);
+		}
+		l7sim_wl_free(&wl);
+	}
+	print_message("replayed %u captures, %u connections, %llu server bytes\n", files, conns,
+		      (unsigned long long)bytes);
+	assert_true(files >= 30);
+	assert_true(conns >= 200);
+}
+
+/* ------------------------------------------------------------ closed loop */
+
+static void closed_loop_and_workers(void **state)
+{
+	(void)state;
+	static const uint32_t sizes[] = { 1024, 10240, 102400 };
+	static const uint32_t weights[] = { 5, 3, 2 };
+	struct l7sim_closed_loop_config cc = { .seed = 5, .n_conns = 20, .n_req = 5, .n_sizes = 3,
+					       .sizes = sizes, .weights = weights,
+					       .stagger_ns = 0,
+					       .server_addr = l7_addr_from_v4(0x0a000001),
+					       .server_port = 80 };
+	struct l7sim_workload wl;
+	assert_int_equal(l7sim_wl_closed_loop(&wl, &cc), 0);
+	/* the generated server stream of every connection frames as HTTP
+	 * responses of the announced sizes */
+	for (uint32_t i = 0; i < wl.n_conns; i++) {
+		const struct l7sim_wl_conn *w = &wl.conns[i];
+		for (uint32_t k = 0; k < w->n_req; k++) {
+			static uint8_t buf[200000];
+			assert_true(w->resp[k].len <= sizeof(buf));
+			l7sim_wl_read(&wl, i, 1, w->resp[k].off, buf, (uint32_t)w->resp[k].len);
+			struct l7_http_parser ps;
+			static struct l7_http_response r;
+			l7_http_parser_init_response(&ps, 0, 0, L7_HTTP_GET);
+			assert_int_equal(l7_http_parse_response(&ps, &r, buf, w->resp[k].len), 0);
+			assert_int_equal(r.status, 200);
+			assert_int_equal(r.head.content_length, w->resp[k].len - r.head.head_bytes);
+			struct l7_http_parser pq;
+			static struct l7_http_request q;
+			l7_http_parser_init(&pq, 0, 0);
+			assert_int_equal(l7_http_parse_request(&pq, &q, w->c2s + w->req[k].off,
+							       w->req[k].len), 0);
+			assert_int_equal(q.head.head_bytes, w->req[k].len);
+		}
+	}
+	/* one worker, 1 ms per request: 100 requests take >= 100 ms of
+	 * service, and every byte arrives */
+	struct bed *b = calloc(1, sizeof(*b));
+	struct bed_opts o = { .service_ns = 1000000, .workers = 1 };
+	bed_run(b, &wl, &o);
+	assert_int_equal(b->cli.st.responses_done, 100);
+	assert_int_equal(b->cli.st.resp_mismatch_bytes, 0);
+	assert_int_equal(b->cli.st.resp_bytes, total_s2c(&wl));
+	assert_int_equal(b->lat.requests, 100);
+	uint64_t want_busy = 0;
+	for (uint32_t i = 0; i < wl.n_conns; i++)
+		for (uint32_t k = 0; k < wl.conns[i].n_req; k++)
+			want_busy += 1000000 + 100 * wl.conns[i].resp[k].len / 1024;
+	assert_int_equal(b->srv.st.busy_ns, want_busy);
+	assert_int_equal(b->srv.st.queue_peak, 19); /* 20 arrive together, 1 served */
+	assert_true(b->lat.last_done_ns - b->lat.first_sent_ns >= want_busy);
+	/* the last of the first 20 requests waited for the 19 before it */
+	assert_true(l7sim_hist_percentile(&b->lat.latency_ns, 100) >= 19000000);
+	bed_fini(b);
+	free(b);
+
+	/* 8 workers: the same work finishes much sooner */
+	b = calloc(1, sizeof(*b));
+	o.workers = 8;
+	bed_run(b, &wl, &o);
+	assert_int_equal(b->cli.st.responses_done, 100);
+	assert_true(b->lat.last_done_ns - b->lat.first_sent_ns < want_busy / 4);
+	bed_fini(b);
+	free(b);
+	l7sim_wl_free(&wl);
+}
+
+/* ------------------------------------------------------------ tshark */
+
+static void replay_capture_is_tshark_clean(void **state)
+{
+	(void)state;
+	if (system("command -v tshark >/dev/null 2>&1") != 0) {
+		print_message("tshark not installed: skipping\n");
+		skip();
+	}
+	char p[1024], err[512], out[] = "/tmp/test_sim_trace_XXXXXX";
+	int fd = mkstemp(out);
+	assert_true(fd >= 0);
+	close(fd);
+	pcap_path(p, sizeof(p), "real_pcpp_example.pcap");
+	struct l7sim_workload wl;
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, NULL, err, sizeof(err)), 0);
+	struct l7sim_pcap_tap tap;
+	assert_int_equal(l7sim_pcap_tap_open(&tap, out, L7_LINKTYPE_ETHERNET), 0);
+	struct bed *b = calloc(1, sizeof(*b));
+	struct bed_opts o = { .service_ns = 50000, .tap = &tap, .speedup = 10 };
+	bed_run(b, &wl, &o);
+	assert_int_equal(l7sim_pcap_tap_close(&tap), 0);
+	assert_int_equal(b->cli.st.resp_mismatch_bytes, 0);
+	bed_fini(b);
+	free(b);
+	l7sim_wl_free(&wl);
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "tshark -n -r %s -Y 'tcp.analysis.flags' 2>/dev/null | wc -l", out);
+	FILE *f = popen(cmd, "r");
+	unsigned long n = 99;
+	assert_int_equal(fscanf(f, "%lu", &n), 1);
+	pclose(f);
+	assert_int_equal(n, 0);
+	unlink(out);
+}
+
+int main(void)
+{
+	if (!data_dir() || access(data_dir(), R_OK) != 0) {
+		printf("test_sim_trace: L7_SHARED_DATA not set or missing: skipped\n");
+		return 77;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(smoke_import_exact),
+		cmocka_unit_test(smoke_replay_delivers_captured_bytes),
+		cmocka_unit_test(replay_all_captures),
+		cmocka_unit_test(closed_loop_and_workers),
+		cmocka_unit_test(replay_capture_is_tshark_clean),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
