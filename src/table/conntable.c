@@ -141,6 +141,8 @@ int l7_table_create(const struct l7_table_config *cfg, struct l7_table **out)
 	t->exp_word = t->key_words + t->value_words;
 	t->max_depth = cfg->max_depth ? cfg->max_depth : L7_TABLE_DEPTH_DEFAULT;
 	t->conc = cfg->mode == L7_TABLE_CONCURRENT;
+	t->sh = (struct tb_shape){ t->key_bytes, t->key_words, t->value_bytes, t->value_words,
+	                           t->tag_words, t->spb, t->slot_words };
 	for (uint64_t b = 0; b < nb; b++)
 		ck_spinlock_fas_init(&t->buckets[b].lock);
 	/* other threads must receive t through a synchronising operation

@@ -43,6 +43,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "l7splice/conntable.h"
 
@@ -84,6 +87,14 @@ struct tb_bucket {
 	uint64_t pad;           /* 32 bytes: two headers per cache line */
 };
 
+/* The geometry the hot paths loop over. Passed BY VALUE to always-inline
+ * helpers: lookups for common geometries pass a constant shape, so the
+ * compiler unrolls the key/value/tag loops; other callers pass t->sh. */
+struct tb_shape {
+	uint32_t key_bytes, key_words, value_bytes, value_words;
+	uint32_t tag_words, spb, slot_words;
+};
+
 struct tb_counters {
 	uint64_t inserts, updates, deletes, expired;
 	uint64_t cuckoo_moves, failed_inserts, full_rejects;
@@ -111,6 +122,7 @@ struct l7_table {
 	uint32_t exp_word;       /* index of the expiry word in a slot */
 	uint32_t max_depth;
 	bool conc;               /* concurrent mode */
+	struct tb_shape sh;      /* the same geometry, for the *_g helpers */
 
 	/* written by writers: own cache lines, away from the read-only part */
 	uint64_t count __attribute__((aligned(64)));
@@ -257,20 +269,6 @@ TB_INLINE uint64_t tb_mix(uint64_t a, uint64_t b)
 	return (uint64_t)p ^ (uint64_t)(p >> 64);
 }
 
-/* Seeded hash of a zero-padded key: one 64x64->128 multiply per 16 bytes,
- * folded, then one finishing multiply. Low bits pick the bucket, the top 16
- * bits make the tag, so the two are independent. */
-TB_INLINE uint64_t tb_hash(const struct l7_table *t, const uint64_t *kw)
-{
-	uint64_t h = t->hash_k0;
-	uint32_t i = 0;
-	for (; i + 1 < t->key_words; i += 2)
-		h = tb_mix(kw[i] ^ h, kw[i + 1] ^ t->hash_k1);
-	if (i < t->key_words)
-		h = tb_mix(kw[i] ^ h, t->hash_k1 ^ 0x9e3779b97f4a7c15ull);
-	return tb_mix(h ^ t->hash_k2, 0xd6e8feb86659fd93ull);
-}
-
 TB_INLINE uint16_t tb_tag(uint64_t h)
 {
 	uint16_t tag = (uint16_t)(h >> 48);
@@ -285,17 +283,66 @@ TB_INLINE uint64_t tb_alt(const struct l7_table *t, uint64_t b, uint16_t tag)
 	return (b ^ ((uint64_t)tag * 0xc6a4a7935bd1e995ull >> 17)) & t->bucket_mask;
 }
 
-/* Copy a caller key into zero-padded words (hash and compare use words). */
+/* Copy a caller key into words; the last word is zero-padded. Words past
+ * key_words are never read. No library call: keys are copied per lookup. */
+TB_INLINE void tb_key_words_g(struct tb_shape g, const void *key, uint64_t *kw)
+{
+	const unsigned char *p = key;
+	uint32_t full = g.key_bytes / 8u, rem = g.key_bytes % 8u;
+	for (uint32_t i = 0; i < full; i++)
+		memcpy(&kw[i], p + 8u * i, 8);
+	if (rem) {
+		unsigned char *d = (unsigned char *)&kw[full];
+		kw[full] = 0;
+		for (uint32_t j = 0; j < rem; j++)
+			d[j] = p[8u * full + j];
+	}
+}
+
 TB_INLINE void tb_key_words(const struct l7_table *t, const void *key, uint64_t *kw)
 {
-	memset(kw, 0, TB_KEY_WORDS_MAX * 8u);
-	memcpy(kw, key, t->key_bytes);
+	tb_key_words_g(t->sh, key, kw);
+}
+
+/* Seeded hash of a zero-padded key: one 64x64->128 multiply per 16 bytes,
+ * folded, then one finishing multiply. Low bits pick the bucket, the top 16
+ * bits make the tag, so the two are independent. */
+TB_INLINE uint64_t tb_hash_g(const struct l7_table *t, struct tb_shape g, const uint64_t *kw)
+{
+	uint64_t h = t->hash_k0;
+	uint32_t i = 0;
+	for (; i + 1 < g.key_words; i += 2)
+		h = tb_mix(kw[i] ^ h, kw[i + 1] ^ t->hash_k1);
+	if (i < g.key_words)
+		h = tb_mix(kw[i] ^ h, t->hash_k1 ^ 0x9e3779b97f4a7c15ull);
+	return tb_mix(h ^ t->hash_k2, 0xd6e8feb86659fd93ull);
+}
+
+TB_INLINE uint64_t tb_hash(const struct l7_table *t, const uint64_t *kw)
+{
+	return tb_hash_g(t, t->sh, kw);
+}
+
+/* Copy value_bytes from padded words to the caller's unpadded buffer. */
+TB_INLINE void tb_value_out_g(struct tb_shape g, void *out, const uint64_t *vw)
+{
+	unsigned char *d = out;
+	uint32_t full = g.value_bytes / 8u, rem = g.value_bytes % 8u;
+	for (uint32_t i = 0; i < full; i++)
+		memcpy(d + 8u * i, &vw[i], 8);
+	for (uint32_t j = 0; j < rem; j++)
+		d[8u * full + j] = ((const unsigned char *)&vw[full])[j];
 }
 
 /* ---------------------------------------------------------------- slots */
+TB_INLINE uint64_t *tb_slot_g(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t s)
+{
+	return t->slots + (b * g.spb + s) * g.slot_words;
+}
+
 TB_INLINE uint64_t *tb_slot(const struct l7_table *t, uint64_t b, uint32_t s)
 {
-	return t->slots + (b * t->spb + s) * t->slot_words;
+	return tb_slot_g(t, t->sh, b, s);
 }
 
 /* Bit 15 of each 16-bit lane of the result is set iff that lane of w equals
@@ -329,29 +376,59 @@ TB_INLINE void tb_set_tag(struct l7_table *t, uint64_t b, uint32_t s, uint16_t t
 	tb_st(p, w, conc);
 }
 
-TB_INLINE bool tb_key_eq(const struct l7_table *t, const uint64_t *slot, const uint64_t *kw, bool conc)
+TB_INLINE bool tb_key_eq_g(struct tb_shape g, const uint64_t *slot, const uint64_t *kw, bool conc)
 {
-	for (uint32_t i = 0; i < t->key_words; i++)
-		if (tb_ld(&slot[i], conc) != kw[i])
-			return false;
-	return true;
+	uint64_t diff = 0;
+	for (uint32_t i = 0; i < g.key_words; i++)
+		diff |= tb_ld(&slot[i], conc) ^ kw[i];
+	return diff == 0;
+}
+
+/* Bit 2s of the result is set iff slot s of bucket b holds tag (bit 2s+1
+ * is set with it). 8-slot buckets compare all eight 16-bit tags in one SSE2
+ * instruction; otherwise SWAR per 64-bit word. The tag words are read with
+ * tb_ld (atomic in concurrent mode) before being combined. */
+TB_INLINE uint32_t tb_match_slots(const struct l7_table *t, struct tb_shape g, uint64_t b,
+                                  uint16_t tag, bool conc)
+{
+	const struct tb_bucket *bk = &t->buckets[b];
+#ifdef __SSE2__
+	if (g.tag_words == 2) {
+		__m128i w = _mm_set_epi64x((long long)tb_ld(&bk->tags[1], conc),
+		                           (long long)tb_ld(&bk->tags[0], conc));
+		__m128i eq = _mm_cmpeq_epi16(w, _mm_set1_epi16((short)tag));
+		return (uint32_t)_mm_movemask_epi8(eq);
+	}
+#endif
+	uint32_t r = 0;
+	for (uint32_t j = 0; j < g.tag_words; j++) {
+		uint64_t m = tb_match16(tb_ld(&bk->tags[j], conc), tag);
+		while (m) {
+			r |= 3u << (2u * (j * 4u + tb_lane(m)));
+			m &= m - 1;
+		}
+	}
+	return r;
 }
 
 /* Slot index of key (tag-filtered) in bucket b, or -1. Readers call it
  * inside a version-validated section; writers under the bucket lock. */
-TB_INLINE int tb_find(const struct l7_table *t, uint64_t b, uint16_t tag, const uint64_t *kw, bool conc)
+TB_INLINE int tb_find_g(const struct l7_table *t, struct tb_shape g, uint64_t b, uint16_t tag,
+                        const uint64_t *kw, bool conc)
 {
-	const struct tb_bucket *bk = &t->buckets[b];
-	for (uint32_t j = 0; j < t->tag_words; j++) {
-		uint64_t m = tb_match16(tb_ld(&bk->tags[j], conc), tag);
-		while (m) {
-			uint32_t s = j * 4u + tb_lane(m);
-			if (tb_key_eq(t, tb_slot(t, b, s), kw, conc))
-				return (int)s;
-			m &= m - 1;
-		}
+	uint32_t m = tb_match_slots(t, g, b, tag, conc);
+	while (m) {
+		uint32_t s = (uint32_t)__builtin_ctz(m) >> 1;
+		if (tb_key_eq_g(g, tb_slot_g(t, g, b, s), kw, conc))
+			return (int)s;
+		m &= ~(3u << (2u * s));
 	}
 	return -1;
+}
+
+TB_INLINE int tb_find(const struct l7_table *t, uint64_t b, uint16_t tag, const uint64_t *kw, bool conc)
+{
+	return tb_find_g(t, t->sh, b, tag, kw, conc);
 }
 
 /* First empty slot of bucket b, or -1. */
@@ -366,19 +443,20 @@ TB_INLINE int tb_free_slot(const struct l7_table *t, uint64_t b, bool conc)
 	return -1;
 }
 
+/* Read a slot's value words (still padded) into tmp. */
+TB_INLINE void tb_read_value_g(struct tb_shape g, const uint64_t *slot, uint64_t *tmp, bool conc)
+{
+	const uint64_t *v = slot + g.key_words;
+	for (uint32_t i = 0; i < g.value_words; i++)
+		tmp[i] = tb_ld(&v[i], conc);
+}
+
 /* Copy a slot's value words out to the caller's (unpadded) buffer. */
 TB_INLINE void tb_copy_value(const struct l7_table *t, const uint64_t *slot, void *out, bool conc)
 {
-	const uint64_t *v = slot + t->key_words;
-	if (t->value_bytes == 8u) {
-		uint64_t w = tb_ld(v, conc);
-		memcpy(out, &w, 8);
-		return;
-	}
 	uint64_t tmp[TB_VALUE_WORDS_MAX];
-	for (uint32_t i = 0; i < t->value_words; i++)
-		tmp[i] = tb_ld(&v[i], conc);
-	memcpy(out, tmp, t->value_bytes);
+	tb_read_value_g(t->sh, slot, tmp, conc);
+	tb_value_out_g(t->sh, out, tmp);
 }
 
 /* Functions shared between the table's files. */
