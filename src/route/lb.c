@@ -162,7 +162,9 @@ static int cmp_slot_by_id(const void *a, const void *b, void *ctx)
 int l7r_maglev_build(struct l7_cluster *c)
 {
 	const uint32_t m = c->m, n = c->n_elig;
-	/* m_work holds, per endpoint sorted by id: slot, offset, skip, next */
+	/* m_work holds, per endpoint sorted by id: slot, skip, and the entry
+	 * its preference list is at (offset + j*skip mod M, advanced by one
+	 * addition and a conditional subtraction instead of a division) */
 	uint32_t *w = c->m_work;
 	for (uint32_t i = 0; i < m; i++)
 		c->mtable[i] = L7_NONE;
@@ -179,9 +181,8 @@ int l7r_maglev_build(struct l7_cluster *c)
 	for (uint32_t i = 0; i < n; i++) {
 		uint64_t id = c->eps[ids[i]].id;
 		w[4 * i] = ids[i];
-		w[4 * i + 1] = (uint32_t)(l7r_mix64(id ^ MAGLEV_SEED1) % m);
-		w[4 * i + 2] = (uint32_t)(l7r_mix64(id ^ MAGLEV_SEED2) % (m - 1)) + 1;
-		w[4 * i + 3] = 0;
+		w[4 * i + 1] = (uint32_t)(l7r_mix64(id ^ MAGLEV_SEED2) % (m - 1)) + 1; /* skip */
+		w[4 * i + 2] = (uint32_t)(l7r_mix64(id ^ MAGLEV_SEED1) % m);         /* offset */
 		c->m_credit[i] = 0;
 	}
 	uint32_t filled = 0;
@@ -192,12 +193,11 @@ int l7r_maglev_build(struct l7_cluster *c)
 			if (c->m_credit[i] < wmax)
 				continue;
 			c->m_credit[i] -= wmax;
-			uint32_t e;
-			do {
-				e = (uint32_t)((w[4 * i + 1] + (uint64_t)w[4 * i + 3] * w[4 * i + 2]) % m);
-				w[4 * i + 3]++;
-			} while (c->mtable[e] != L7_NONE);
+			uint32_t e = w[4 * i + 2], skip = w[4 * i + 1];
+			while (c->mtable[e] != L7_NONE)
+				e = e >= m - skip ? e - (m - skip) : e + skip;
 			c->mtable[e] = slot;
+			w[4 * i + 2] = e >= m - skip ? e - (m - skip) : e + skip;
 			filled++;
 		}
 	}
