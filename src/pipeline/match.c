@@ -145,19 +145,27 @@ static void slot_delete(struct pl_table *t, uint32_t i)
 	t->slot[i].head = 0;
 }
 
-static void order_rebuild(struct pl_table *t)
+/* Re-place group g in grp_order after its n or max_prio changed: take it
+ * out, then put it back (if it has entries) before the first group with a
+ * smaller best priority. O(groups), control path only. */
+static void order_update(struct pl_table *t, uint32_t g)
 {
-	t->n_order = 0;
-	for (uint32_t g = 0; g < t->n_grp; g++) {
-		if (t->grp[g].n == 0)
-			continue;
-		uint32_t k = t->n_order++;
-		while (k > 0 && t->grp[t->grp_order[k - 1]].max_prio < t->grp[g].max_prio) {
-			t->grp_order[k] = t->grp_order[k - 1];
-			k--;
-		}
-		t->grp_order[k] = g;
+	uint32_t k = 0;
+	while (k < t->n_order && t->grp_order[k] != g)
+		k++;
+	if (k < t->n_order) {
+		memmove(&t->grp_order[k], &t->grp_order[k + 1],
+			sizeof(uint32_t) * (t->n_order - k - 1));
+		t->n_order--;
 	}
+	if (t->grp[g].n == 0)
+		return;
+	k = 0;
+	while (k < t->n_order && t->grp[t->grp_order[k]].max_prio >= t->grp[g].max_prio)
+		k++;
+	memmove(&t->grp_order[k + 1], &t->grp_order[k], sizeof(uint32_t) * (t->n_order - k));
+	t->grp_order[k] = g;
+	t->n_order++;
 }
 
 static uint32_t group_get(struct pl_table *t, uint64_t mask)
@@ -274,7 +282,7 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 		}
 	}
 	if (reorder)
-		order_rebuild(t);
+		order_update(t, g);
 	return 0;
 }
 
@@ -307,7 +315,7 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 		struct pl_group *gr = &t->grp[g];
 		gr->n--;
 		if (gr->n == 0) {
-			order_rebuild(t);
+			order_update(t, g);
 		} else if (t->kind == PL_TERNARY && e->prio == gr->max_prio) {
 			/* control path only: rescan for the new best priority */
 			int32_t m = INT32_MIN;
@@ -315,7 +323,7 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 				if (t->e[i].used && i != idx && t->e[i].group == g && t->e[i].prio > m)
 					m = t->e[i].prio;
 			gr->max_prio = m;
-			order_rebuild(t);
+			order_update(t, g);
 		}
 	}
 	e->used = 0;

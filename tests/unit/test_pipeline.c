@@ -270,9 +270,23 @@ static uint64_t rng_next(uint64_t *s)
 
 /* Tuple-space ternary lookups against a linear reference under random
  * adds and deletes (few distinct masks, many priorities and ties). */
+static void ternary_reference_run(int random_masks);
+
 static void ternary_matches_a_linear_reference(void **state)
 {
 	(void)state;
+	ternary_reference_run(0);
+}
+
+/* Many distinct masks (one group per entry at worst). */
+static void ternary_many_masks_match_a_linear_reference(void **state)
+{
+	(void)state;
+	ternary_reference_run(1);
+}
+
+static void ternary_reference_run(int random_masks)
+{
 	struct l7_pipeline *pl = mk(NULL);
 	int a = tag_action(pl);
 	int f = l7_pipeline_field_add(pl, "k", 32);
@@ -292,7 +306,7 @@ static void ternary_matches_a_linear_reference(void **state)
 		unsigned i = (unsigned)(rng_next(&s) % N);
 		struct l7_pl_entry e = ent(0, 0, a, i);
 		if (!ref[i].used) {
-			ref[i].m = masks[rng_next(&s) % 6];
+			ref[i].m = random_masks ? rng_next(&s) & 0xfffffff3 : masks[rng_next(&s) % 6];
 			ref[i].v = rng_next(&s) & ref[i].m & 0xf0f0f0f3; /* collisions */
 			ref[i].prio = (int32_t)(rng_next(&s) % 8);
 			e.value[0] = ref[i].v;
@@ -1292,6 +1306,7 @@ int main(void)
 		cmocka_unit_test(ternary_priority_and_tie_rules),
 		cmocka_unit_test(range_bounds_are_inclusive),
 		cmocka_unit_test(ternary_matches_a_linear_reference),
+		cmocka_unit_test(ternary_many_masks_match_a_linear_reference),
 		cmocka_unit_test(exact_capacity_and_reuse),
 		cmocka_unit_test(alu_primitives_and_header_rewrite),
 		cmocka_unit_test(hash_units_give_catalogue_check_values),
