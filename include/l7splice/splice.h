@@ -270,6 +270,8 @@ struct l7_splice_stats {
 	uint64_t syn_received, synack_sent, cookie_ok, cookie_bad, cookie_stale;
 	uint64_t conn_created, conn_retired, conn_pool_full, conn_idle_timeout;
 	uint64_t head_too_big, route_rejected, insert_full, route_bad;
+	uint64_t points_waits; /* a routed head waited for insertion points to
+				* retire (deep pipelining) */
 	uint64_t legs_opened, resplices, syn_retransmits, syn_failed;
 	uint64_t c2s_relayed, s2c_relayed, c2s_split, acks_suppressed;
 	uint64_t point_retransmits, dropped_state, dropped_gap;

@@ -218,9 +218,17 @@ static void send_syn(struct l7_splice *s, struct conn *c)
 	splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
 }
 
-/* Copy the route's insertions into points after the live ones. */
+/* Copy the route's insertions into points after the live ones: 0, or
+ * L7_EINVAL (bad insertion, counted) or L7_EFULL (no room now; nothing
+ * added, not counted: the caller decides whether to wait). */
 static int add_points(struct l7_splice *s, struct conn *c, const struct l7_splice_route *r)
 {
+	uint32_t need = 0;
+	for (unsigned i = 0; i < r->n_inserts; i++)
+		need += r->inserts[i].len;
+	if (c->rec.n_points + r->n_inserts > L7_SPLICE_MAX_POINTS ||
+	    c->arena_used + need > s->cfg.ins_bytes)
+		return L7_EFULL;
 	uint32_t cum = 0;
 	for (unsigned i = 0; i < c->rec.n_points; i++)
 		cum += c->rec.points[i].len;
@@ -233,11 +241,6 @@ static int add_points(struct l7_splice *s, struct conn *c, const struct l7_splic
 			return L7_EINVAL;
 		}
 		prev = in->stream_off;
-		if (c->rec.n_points >= L7_SPLICE_MAX_POINTS ||
-		    c->arena_used + in->len > s->cfg.ins_bytes) {
-			s->st.insert_full++;
-			return L7_EFULL;
-		}
 		struct l7_splice_point *pt = &c->rec.points[c->rec.n_points++];
 		memset(pt, 0, sizeof(*pt));
 		pt->cseq = c->head_seq + (uint32_t)(in->stream_off - c->head_stream_off);
@@ -287,6 +290,8 @@ static int open_leg(struct l7_splice *s, struct conn *c, const struct l7_splice_
 	uint16_t cmss = c->copts.mss ? c->copts.mss : 536;
 	c->leg_mss = cmss < s->cfg.mss ? cmss : s->cfg.mss;
 	int rc = add_points(s, c, r);
+	if (rc == L7_EFULL)
+		s->st.insert_full++;
 	if (rc < 0)
 		return rc;
 	c->state = L7_SPLICE_SYN_SENT;
@@ -370,7 +375,17 @@ static void route_go(struct l7_splice *s, struct conn *c, const struct l7_splice
 		c->flags &= (uint16_t)~CF_REQ_END;
 	}
 	if (has_leg_up(c) && same_backend(c, r)) {
-		if (add_points(s, c, r) < 0) {
+		int rc = add_points(s, c, r);
+		if (rc == L7_EFULL && c->rec.n_points > 0) {
+			/* Deep pipelining: wait for earlier points to retire
+			 * (the back-end's ACKs do that), then route again. */
+			c->flags |= CF_POINTS_WAIT;
+			s->st.points_waits++;
+			return;
+		}
+		if (rc < 0) {
+			if (rc == L7_EFULL)
+				s->st.insert_full++;
 			reset_conn(s, c);
 			return;
 		}
@@ -396,7 +411,7 @@ static void try_route(struct l7_splice *s, struct conn *c, l7_time_ns now)
 {
 	if (!(c->flags & CF_HEAD) || c->state == L7_SPLICE_SYN_SENT)
 		return;
-	c->flags &= (uint16_t)~(CF_ROUTE_WAIT | CF_RESPLICE_WAIT);
+	c->flags &= (uint16_t)~(CF_ROUTE_WAIT | CF_RESPLICE_WAIT | CF_POINTS_WAIT);
 	if (c->head_len == 0) {
 		if (!(c->flags & CF_FIN_PENDING))
 			return;
@@ -774,7 +789,7 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		if (len == 0 && !(f & L7_TCP_FIN)) {
 			/* A pure ACK: the back-end still needs it (keep-alive). */
 			int rc = L7_SPLICE_IN_CONSUMED;
-			if (has_leg_up(c) && !l7_seq_before(seq, c->head_seq))
+			if (has_leg_up(c)) /* also keep-alive probes (seq - 1) */
 				rc = relay_c2s(s, c, p, frame);
 			if ((c->flags & CF_RESPLICE_WAIT) && acked_more)
 				try_route(s, c, now);
@@ -941,7 +956,10 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 	}
 	if (c->rec.n_points == 0)
 		c->arena_used = 0;
-	check_closed(s, c, now);
+	if (c->state != L7_SPLICE_FREE && (c->flags & CF_POINTS_WAIT) && c->rec.n_points < L7_SPLICE_MAX_POINTS)
+		try_route(s, c, now);
+	else
+		check_closed(s, c, now);
 	return L7_SPLICE_IN_RELAYED;
 }
 

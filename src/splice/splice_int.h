@@ -26,6 +26,9 @@ enum dir { DIR_C2S = 0, DIR_S2C = 1, DIR_OLD = 2 };
 #define CF_S_FIN 0x0040        /* server FIN relayed; s_fin_end valid */
 #define CF_LEG 0x0080          /* a server leg exists (skey in table) */
 #define CF_OLD 0x0100          /* an old leg is closing (okey in table) */
+#define CF_POINTS_WAIT 0x0200  /* routed, but the live insertion points or
+				* their bytes are full: hold the head until
+				* earlier points retire, then route again */
 
 struct conn {
 	uint8_t state; /* enum l7_splice_state */

@@ -1158,6 +1158,61 @@ static void pool_exhaustion_is_counted(void **state)
 	assert_int_equal(l7_splice_stats(h->s)->bad_options, 1);
 }
 
+static void keepalive_probe_between_requests_relayed(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	/* Between requests the engine buffers the next head, but a TCP
+	 * keep-alive probe (seq - 1, no data) must still reach the back-end
+	 * (found by the tshark check of the replay). */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 530, 9000);
+	assert_int_equal(from_client(h, h->c_isn + 27, h->l_isn + 1, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 27);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 1);
+}
+
+static void deep_pipeline_waits_for_points(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	one_insert(h);
+	establish(h, 1);
+	/* Eight more pipelined requests in one segment: the first seven fit
+	 * next to the live point, the eighth waits until the back-end's ACK
+	 * retires points, then goes out with its own insertion. */
+	static char pipe[9 * REQ_LEN + 1];
+	for (int i = 0; i < 8; i++)
+		memcpy(pipe + i * REQ_LEN, REQ, REQ_LEN);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 531, 9000);
+	struct pk k = { CLIENT_IP, VIP_IP, CPORT, VPORT, h->c_isn + 28, h->l_isn + 1, L7_TCP_ACK,
+			0, o, n, pipe, 8 * REQ_LEN };
+	assert_int_equal(feed(h, &k), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 7 * 3); /* 7 requests, each split in 3 */
+	assert_int_equal(l7_splice_stats(h->s)->points_waits, 1);
+	struct l7_splice_record r;
+	assert_int_equal(l7_splice_export(h->s, h->conn, &r), 0);
+	assert_int_equal(r.n_points, L7_SPLICE_MAX_POINTS);
+	/* The back-end ACKs everything it got: points retire, the eighth
+	 * request follows, shifted by all eight earlier insertions. */
+	uint32_t got = h->c_isn + 28 + 7 * REQ_LEN + 8 * 8;
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, got, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 1 + 3);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 28 + 7 * REQ_LEN);
+	assert_int_equal(h->out[1].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[1].p.tcp_seq, got);
+	assert_memory_equal(payload(&h->out[2]), "X-F: 1\r\n", 8);
+	assert_int_equal(h->out[3].p.tcp_seq, got + 16 + 8);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1184,6 +1239,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(timers_syn_retransmit_and_idle, setup, teardown),
 		cmocka_unit_test_setup_teardown(route_reject_and_wait_resume, setup, teardown),
 		cmocka_unit_test_setup_teardown(pool_exhaustion_is_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(keepalive_probe_between_requests_relayed, setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_pipeline_waits_for_points, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
