@@ -815,8 +815,8 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		    (c->flags & CF_RESPLICE_WAIT && acked_more))
 			try_route(s, c, now);
 		/* Bytes still held: the back-end still needs the ACK they carried. */
-		if (c->state != L7_SPLICE_FREE && has_leg_up(c) && (c->flags & CF_HEAD) && c->head_len &&
-		    acked_more && len)
+		if (c->state != L7_SPLICE_FREE && has_leg_up(c) && (c->flags & CF_HEAD) &&
+		    c->head_len && acked_more && len)
 			to_server(s, c, leg_next_seq(c), 0, NULL, 0);
 		return L7_SPLICE_IN_CONSUMED;
 	}
@@ -956,8 +956,8 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 	}
 	if (c->rec.n_points == 0)
 		c->arena_used = 0;
-	if (c->state != L7_SPLICE_FREE && (c->flags & CF_POINTS_WAIT) && c->rec.n_points < L7_SPLICE_MAX_POINTS)
-		try_route(s, c, now);
+	if ((c->flags & CF_POINTS_WAIT) && c->rec.n_points < L7_SPLICE_MAX_POINTS)
+		try_route(s, c, now); /* a held pipelined request may fit now */
 	else
 		check_closed(s, c, now);
 	return L7_SPLICE_IN_RELAYED;
@@ -1052,7 +1052,7 @@ void l7_splice_tick(struct l7_splice *s, l7_time_ns now)
 				retire(s, c);
 			continue;
 		}
-		if (now - c->last_ns >= s->cfg.idle_ns) {
+		if (now > c->last_ns && now - c->last_ns >= s->cfg.idle_ns) {
 			s->st.conn_idle_timeout++;
 			if (c->state == L7_SPLICE_SYN_RCVD)
 				retire(s, c);

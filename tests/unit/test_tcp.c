@@ -325,6 +325,40 @@ static void bad_options_rejected(void **state)
 	assert_int_equal(csum, 0x1234);
 }
 
+static void mss_clamp_at_odd_offset(void **state)
+{
+	(void)state;
+	/* NOP, MSS 1460, NOP NOP NOP: the MSS value straddles two words. */
+	const uint8_t opts[8] = { 1, 2, 4, 0x05, 0xb4, 1, 1, 1 };
+	uint8_t buf[128];
+	size_t n = build(buf, sizeof(buf), opts, sizeof(opts));
+	struct l7_tcpopt_edit e = { .mss_clamp = 1220 };
+	assert_int_equal(edit_and_verify(buf, n, &e), L7_TCPOPT_EDIT_MSS);
+	uint16_t mss;
+	assert_int_equal(l7_tcpopt_get_mss(buf + 40, 8, &mss), 1);
+	assert_int_equal(mss, 1220);
+	/* Stripping at an odd offset keeps the checksum right too. */
+	struct l7_tcpopt_edit e2 = { .strip = 1u << L7_TCPOPT_MSS };
+	assert_int_equal(edit_and_verify(buf, n, &e2), L7_TCPOPT_EDIT_STRIP);
+	assert_int_equal(l7_tcpopt_get_mss(buf + 40, 8, &mss), 0);
+}
+
+static void csum_acc_matches_update(void **state)
+{
+	(void)state;
+	/* The batched form equals one RFC 1624 update per field, and odd
+	 * placement equals the byte-wise update. */
+	uint16_t c = 0x1c46;
+	uint16_t step = l7_csum_update32(l7_csum_update16(c, 0x1234, 0xabcd), 0xdeadbeef, 0x01020304);
+	uint32_t acc = l7_csum_acc32(l7_csum_acc16(0, 0x1234, 0xabcd), 0xdeadbeef, 0x01020304, 0);
+	assert_int_equal(l7_csum_acc_apply(c, acc), step);
+	uint8_t area[8] = { 0x11, 0xde, 0xad, 0xbe, 0xef, 0x22, 0, 0 };
+	uint8_t newa[8] = { 0x11, 0x01, 0x02, 0x03, 0x04, 0x22, 0, 0 };
+	uint16_t want = l7_csum_update_bytes(c, area, newa, 6);
+	acc = l7_csum_acc32(0, 0xdeadbeef, 0x01020304, 1);
+	assert_int_equal(l7_csum_acc_apply(c, acc), want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -341,6 +375,8 @@ int main(void)
 		cmocka_unit_test(sack_empty_block_dropped),
 		cmocka_unit_test(mss_clamp_and_strip),
 		cmocka_unit_test(bad_options_rejected),
+		cmocka_unit_test(mss_clamp_at_odd_offset),
+		cmocka_unit_test(csum_acc_matches_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
