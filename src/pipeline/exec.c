@@ -121,6 +121,8 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 			u->obj = p->obj;
 			u->n_src = p->n_src;
 			memcpy(u->src, p->src, sizeof(u->src));
+			for (unsigned j = 0; j < p->n_src && j < L7_PL_MAX_SRC; j++)
+				u->src_bytes[j] = (uint8_t)((pl->field[p->src[j]].width + 7u) / 8u);
 		}
 		a->all_set = 1;
 		for (unsigned k = 0; k < a->n_prims; k++)
@@ -374,9 +376,8 @@ static size_t pack_src(const struct l7_pipeline *pl, const struct pl_uop *u, uin
 {
 	size_t len = 0;
 	for (unsigned i = 0; i < u->n_src; i++) {
-		unsigned bytes = (pl->field[u->src[i]].width + 7u) / 8u;
 		uint64_t v = pl->phv[u->src[i]];
-		for (unsigned k = bytes; k-- > 0;)
+		for (unsigned k = u->src_bytes[i]; k-- > 0;)
 			buf[len++] = (uint8_t)(v >> (8 * k));
 	}
 	return len;

@@ -47,6 +47,7 @@ struct pl_uop {
 	uint16_t dst, a, b, obj;
 	uint8_t n_src;
 	int16_t src[L7_PL_MAX_SRC];
+	uint8_t src_bytes[L7_PL_MAX_SRC]; /* bytes each source takes in a hash */
 	uint64_t key;        /* keyed hash */
 };
 
