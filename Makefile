@@ -79,7 +79,7 @@ EXAMPLE_SRCS := $(sort $(wildcard examples/*.c))
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/examples/%,$(EXAMPLE_SRCS))
 
 .PHONY: all lib l7sim examples unit check check-unit check-asan check-tsan \
-        check-shell bench demo install uninstall deps deps-bench clean
+        check-shell e2e bench demo install uninstall deps deps-bench clean
 
 all: lib l7sim examples
 lib: $(LIB_A) $(LIB_SO)
@@ -149,6 +149,7 @@ check: deps
 	L7_COUNTS=$(COUNTS) $(MAKE) check-asan
 	L7_COUNTS=$(COUNTS) $(MAKE) check-tsan
 	L7_COUNTS=$(COUNTS) $(MAKE) check-shell
+	L7_COUNTS=$(COUNTS) $(MAKE) e2e
 	$(MAKE) -j$(JOBS) check-clang
 	@awk '{p+=$$1; f+=$$2; s+=$$3} END {printf "check: %d passed, %d failed, %d skipped\n", p, f, s; exit (f > 0)}' $(COUNTS)
 
@@ -172,6 +173,12 @@ check-tsan:
 
 check-shell: all
 	$(RUN_TESTS) shell $(sort $(wildcard tests/golden/*.sh tests/install/*.sh tests/cli/*.sh))
+
+# End-to-end: examples/splice-lb between real TCP stacks in network
+# namespaces (docs/e2e.md); tests/e2e/run.sh prints a SKIP line and exits 77
+# where namespaces are not allowed.
+e2e: all
+	$(RUN_TESTS) e2e tests/e2e/run.sh
 
 # ---------------------------------------------------------------- bench / demo
 bench: deps-bench
