@@ -291,6 +291,50 @@ static void replay_all_captures(void **state)
 	assert_true(conns >= 200);
 }
 
+/* Malformed captures and packets: an error with a one-line reason naming
+ * the file, or a workload that replays byte-exact; never a crash (this
+ * test also runs under ASan+UBSan). */
+static void malformed_captures(void **state)
+{
+	(void)state;
+	char dir[1024], p[1200], err[512];
+	pcap_path(dir, sizeof(dir), "malformed/");
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	uint32_t n = 0, refused = 0;
+	while ((de = readdir(d))) {
+		if (!is_capture(de->d_name))
+			continue;
+		size_t dl = strlen(dir), nl = strlen(de->d_name);
+		assert_true(dl + nl < sizeof(p));
+		memcpy(p, dir, dl);
+		memcpy(p + dl, de->d_name, nl + 1);
+		struct l7sim_workload wl;
+		int rc = l7sim_trace_load(&wl, p, NULL, NULL, err, sizeof(err));
+		n++;
+		if (rc) {
+			assert_true(rc < 0);
+			assert_non_null(strstr(err, de->d_name));
+			assert_null(strchr(err, '\n'));
+			assert_int_equal(wl.n_conns, 0);
+			refused++;
+			continue;
+		}
+		struct bed *b = calloc(1, sizeof(*b));
+		struct bed_opts o = { .service_ns = 1000, .speedup = 1000 };
+		bed_run(b, &wl, &o);
+		assert_int_equal(b->cli.st.resp_mismatch_bytes, 0);
+		assert_int_equal(b->cli.st.conns_done, b->cli.st.conns_started);
+		bed_fini(b);
+		free(b);
+		l7sim_wl_free(&wl);
+	}
+	closedir(d);
+	assert_int_equal(n, 11);
+	assert_true(refused >= 2); /* at least the empty file and the bad version */
+}
+
 /* ------------------------------------------------------------ closed loop */
 
 static void closed_loop_and_workers(void **state)
@@ -405,6 +449,7 @@ int main(void)
 		cmocka_unit_test(smoke_import_exact),
 		cmocka_unit_test(smoke_replay_delivers_captured_bytes),
 		cmocka_unit_test(replay_all_captures),
+		cmocka_unit_test(malformed_captures),
 		cmocka_unit_test(closed_loop_and_workers),
 		cmocka_unit_test(replay_capture_is_tshark_clean),
 	};
