@@ -63,6 +63,12 @@ struct rconn {
 	uint32_t ins_offs[MAX_INS];
 	uint32_t leg_isn, b_isn;
 	int b_ts, b_sack, b_ws;
+	/* re-splice mode: the current leg */
+	int leg_no, cur_be, fin_seen;
+	uint32_t vbase;  /* virtual-stream offset of the leg's first byte */
+	uint32_t leg_s0; /* captured server offset the leg's first byte maps to */
+	uint32_t s_sent; /* captured server bytes replayed so far */
+	int be_req, be_choice; /* back-end decided for request be_req - 1 */
 	uint8_t *shave;
 	uint32_t smax;
 };
@@ -90,6 +96,11 @@ static uint64_t n_files, n_conns, n_skipped, n_cmp, n_mis, n_supp, n_bytes, n_bm
 static struct l7_pcap_writer w_client, w_server, w_orig;
 static int writing;
 static const char *cur_name;
+/* 0: one back-end per connection; 1: every keep-alive request goes to the
+ * other of two back-ends, so the engine re-splices. */
+static int resplice_mode;
+static uint64_t n_oldleg, n_resplices;
+static const struct cpkt *cur_cpkt; /* the client packet being fed */
 static struct l7_splice *g_s;
 
 static void emit_cb(void *user, const struct l7_splice_out *o)
@@ -116,14 +127,15 @@ static void write_raw(struct l7_pcap_writer *w, l7_time_ns ts, const uint8_t *f,
  * derived from the captured server's address and port, so that two
  * client connections from the same client port (active FTP data) do not
  * share a server-leg tuple in transparent mode. */
-static void backend_of(const struct rconn *c, struct l7_addr *a, uint16_t *port)
+static void backend_of(const struct rconn *c, int idx, struct l7_addr *a, uint16_t *port)
 {
 	struct l7_addr dst;
 	memcpy(dst.b, c->ckey.dst, 16);
 	if (l7_addr_is_v4(&dst)) {
-		*a = l7_addr_from_v4(0x0a630001); /* 10.99.0.1 */
+		*a = l7_addr_from_v4(0x0a630001u + (uint32_t)idx); /* 10.99.0.1, .2 */
 	} else {
-		static const uint8_t v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		uint8_t v6[16] = { 0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+		v6[15] = (uint8_t)(1 + idx);
 		*a = l7_addr_from_v6(v6);
 	}
 	uint32_t h = l7_flow_key_dport(&c->ckey);
@@ -157,7 +169,25 @@ static enum l7_splice_verdict route_cb(void *user, const struct l7_splice_head *
 {
 	(void)user;
 	struct rconn *c = cur;
-	backend_of(c, &r->backend, &r->backend_port);
+	/* Re-splice mode: move to the other back-end when this request starts
+	 * a fresh client packet whose ACK covers every server byte so far (the
+	 * previous response is complete, nothing pipelined behind it); decide
+	 * once per request (the engine may ask again). */
+	int be = c->cur_be;
+	if (resplice_mode && !c->raw && h->request_index > 0) {
+		if (c->be_req == (int)h->request_index + 1) {
+			be = c->be_choice;
+		} else {
+			const struct cpkt *q = cur_cpkt;
+			int fresh = q && q->conn >= 0 &&
+				    q->p.tcp_seq - (c->c_isn + 1) == (uint32_t)h->stream_off &&
+				    q->p.tcp_ack - (c->s_isn + 1) == c->s_sent;
+			be = fresh ? !c->cur_be : c->cur_be;
+			c->be_req = (int)h->request_index + 1;
+			c->be_choice = be;
+		}
+	}
+	backend_of(c, be, &r->backend, &r->backend_port);
 	if (c->raw || h->bytes[0] < 'A' || h->bytes[0] > 'Z') {
 		c->raw = 1;
 		return L7_SPLICE_ROUTE_GO;
@@ -404,7 +434,15 @@ static void check_to_server(struct rconn *c, const struct out *x, l7_time_ns ts)
 		return;
 	}
 	if (p.tcp_flags & L7_TCP_SYN) {
+		struct l7_addr a1;
+		uint16_t port;
+		backend_of(c, 1, &a1, &port);
+		c->cur_be = memcmp(&p.dst, &a1, sizeof(a1)) == 0;
+		c->leg_no++;
 		c->leg_isn = p.tcp_seq;
+		c->vbase = c2s_off(c, c->leg_isn - c->c_isn);
+		c->leg_s0 = c->s_sent;
+		c->fin_seen = 0;
 		size_t ol;
 		const uint8_t *o = l7_pkt_tcp_opts(&p, &ol);
 		struct l7_tcp_opts t;
@@ -414,12 +452,20 @@ static void check_to_server(struct rconn *c, const struct out *x, l7_time_ns ts)
 		c->b_ws = (t.has & L7_TCPO_HAS_WS) != 0;
 		return;
 	}
-	uint32_t o = p.tcp_seq - (c->leg_isn + 1);
-	if (p.payload_len == 0) {
-		if ((p.tcp_flags & L7_TCP_FIN) && c->rcv_nxt == o)
-			c->rcv_nxt++; /* the FIN */
+	struct l7_addr cur_a;
+	uint16_t cur_port;
+	backend_of(c, c->cur_be, &cur_a, &cur_port);
+	if (memcmp(&p.dst, &cur_a, sizeof(cur_a)) != 0) {
+		n_oldleg++; /* closing a leg after a re-splice */
 		return;
 	}
+	/* Offsets in the virtual stream: the client's bytes with every
+	 * insertion of every leg. */
+	uint32_t o = p.tcp_seq - (c->leg_isn + 1) + c->vbase;
+	if (p.tcp_flags & L7_TCP_FIN)
+		c->fin_seen = 1;
+	if (p.payload_len == 0)
+		return;
 	for (uint32_t i = 0; i < p.payload_len; i++) {
 		uint8_t want;
 		n_bytes++;
@@ -436,8 +482,6 @@ static void check_to_server(struct rconn *c, const struct out *x, l7_time_ns ts)
 	uint32_t lim = c->clen + (uint32_t)c->n_ins * INS_LEN;
 	while (c->rcv_nxt < lim && c->shave[c->rcv_nxt])
 		c->rcv_nxt++;
-	if ((p.tcp_flags & L7_TCP_FIN) && c->rcv_nxt == o + p.payload_len)
-		c->rcv_nxt++; /* the FIN */
 }
 
 static int parse_out(const struct out *x, struct l7_pkt *p)
@@ -486,13 +530,13 @@ static void synack_from_backend(struct l7_splice *s, struct rconn *c, l7_time_ns
 	struct l7_splice_route rr = { 0 };
 	struct l7_splice_head hh = { 0 };
 	hh.request_index = 1;
-	backend_of(c, &rr.backend, &rr.backend_port);
+	backend_of(c, c->cur_be, &rr.backend, &rr.backend_port);
 	(void)hh;
 	b.src = rr.backend;
 	memcpy(b.dst.b, k->src, 16);
 	b.sport = rr.backend_port;
 	b.dport = l7_flow_key_sport(k);
-	c->b_isn = c->s_isn ^ 0x5a5a5a5au;
+	c->b_isn = (c->s_isn ^ 0x5a5a5a5au) + ((uint32_t)c->leg_no << 20);
 	b.seq = c->b_isn;
 	b.ack = c->leg_isn + 1;
 	b.flags = L7_TCP_SYN | L7_TCP_ACK;
@@ -584,22 +628,25 @@ static size_t backend_pkt(const struct rconn *c, const struct cpkt *q, uint8_t *
 	struct l7_splice_head hh = { 0 };
 	hh.request_index = 1;
 	(void)hh;
-	backend_of(c, &rr.backend, &rr.backend_port);
+	backend_of(c, c->cur_be, &rr.backend, &rr.backend_port);
 	b.src = rr.backend;
 	b.dst = p->dst;
 	b.sport = rr.backend_port;
 	b.dport = p->dport;
-	b.seq = p->tcp_seq - (c->s_isn + 1) + (c->b_isn + 1);
+	uint32_t x = p->tcp_seq - (c->s_isn + 1);
+	if ((int32_t)(x - c->leg_s0) < 0 && (p->payload_len || (p->tcp_flags & L7_TCP_FIN)))
+		return 0; /* bytes of a response served by a closed leg */
+	b.seq = x - c->leg_s0 + (c->b_isn + 1);
 	uint32_t aoff = c2s_off(c, p->tcp_ack - (c->c_isn + 1));
 	/* A back-end never ACKs bytes it has not received: the engine may
 	 * still hold them (a keep-alive head waiting to be complete). */
 	((struct rconn *)c)->ack_held = 0;
-	if ((p->tcp_flags & L7_TCP_ACK) && (int32_t)(aoff - c->rcv_nxt) > 0 &&
+	if ((p->tcp_flags & L7_TCP_ACK) && (int32_t)(aoff - (c->rcv_nxt + (uint32_t)c->fin_seen)) > 0 &&
 	    !(p->tcp_flags & L7_TCP_RST)) {
 		aoff = c->rcv_nxt;
 		((struct rconn *)c)->ack_held = 1;
 	}
-	b.ack = (p->tcp_flags & L7_TCP_ACK) ? c->leg_isn + 1 + aoff : 0;
+	b.ack = (p->tcp_flags & L7_TCP_ACK) ? c->leg_isn + 1 + (aoff - c->vbase) : 0;
 	b.flags = p->tcp_flags;
 	uint32_t real = (uint32_t)p->tcp_window << (c->c_ws >= 0 && c->s_ws >= 0 ? c->s_ws : 0);
 	uint32_t w = real >> (c->b_ws ? B_WS : 0);
@@ -621,7 +668,7 @@ static size_t backend_pkt(const struct rconn *c, const struct cpkt *q, uint8_t *
 				uint32_t e[2] = { t.sack[i].left, t.sack[i].right };
 				for (int j = 0; j < 2; j++) {
 					uint32_t off = c2s_off(c, e[j] - (c->c_isn + 1));
-					e[j] = c->leg_isn + 1 + off;
+					e[j] = c->leg_isn + 1 + (off - c->vbase);
 				}
 				bo.sack[i].left = e[0];
 				bo.sack[i].right = e[1];
@@ -695,7 +742,7 @@ static void replay_file(struct file *f, const char *name)
 	struct l7_splice *s = l7_splice_create(&cfg, NULL);
 	assert_non_null(s);
 	g_s = s;
-	open_writers(getenv("L7_SPLICE_REPLAY_OUT"), name);
+	open_writers(resplice_mode ? NULL : getenv("L7_SPLICE_REPLAY_OUT"), name);
 	static uint8_t frame[70000];
 	for (size_t i = 0; i < f->n; i++) {
 		struct cpkt *q = &f->pk[i];
@@ -713,7 +760,9 @@ static void replay_file(struct file *f, const char *name)
 			write_raw(&w_client, q->ts, q->frame, q->len, q->p.l3_off);
 			memcpy(frame, q->frame, q->len);
 			n_outs = 0;
+			cur_cpkt = q;
 			l7_splice_input(s, frame, q->len, q->linktype, q->ts);
+			cur_cpkt = NULL;
 			handle_outs(c, q, q->ts, NULL);
 		} else {
 			if ((q->p.tcp_flags & L7_TCP_SYN) || c->retired)
@@ -738,9 +787,14 @@ static void replay_file(struct file *f, const char *name)
 				continue;
 			}
 			size_t len = backend_pkt(c, q, frame, sizeof(frame));
-			if (!len)
+			if (!len) {
+				n_oldleg++;
 				continue;
+			}
 			feed_backend(s, c, frame, len, q->ts, q);
+			uint32_t xe = q->p.tcp_seq - (c->s_isn + 1) + q->p.payload_len;
+			if ((int32_t)(xe - c->s_sent) > 0)
+				c->s_sent = xe;
 		}
 	}
 	for (size_t j = 0; j < f->nc; j++) {
@@ -759,6 +813,7 @@ static void replay_file(struct file *f, const char *name)
 			}
 	}
 	close_writers();
+	n_resplices += l7_splice_stats(s)->resplices;
 	if (getenv("L7_SPLICE_REPLAY_DEBUG")) {
 		const struct l7_splice_stats *st = l7_splice_stats(s);
 		fprintf(stderr, "%s: head_too_big %llu route_rejected %llu insert_full %llu "
@@ -838,7 +893,7 @@ static int cmpstr(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static void run_dir(const char *dir, int oracle)
+static void run_dir(const char *dir, int oracle, int robust)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -856,7 +911,8 @@ static void run_dir(const char *dir, int oracle)
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		struct file f;
 		if (load_file(path, &f) == 0) {
-			robustness(&f);
+			if (robust)
+				robustness(&f);
 			if (oracle)
 				replay_file(&f, names[i]);
 			free_file(&f);
@@ -865,39 +921,58 @@ static void run_dir(const char *dir, int oracle)
 	}
 }
 
+static void reset_counts(void)
+{
+	n_files = n_conns = n_skipped = n_cmp = n_mis = n_supp = n_bytes = n_bmis = 0;
+	n_cover_mis = n_extra = n_synack_ok = n_inserts = n_preroute = n_held = 0;
+	n_oldleg = n_resplices = 0;
+}
+
 static void replay_all_captures(void **state)
 {
 	(void)state;
 	const char *data = getenv("L7_SHARED_DATA");
 	char dir[2048];
-	snprintf(dir, sizeof(dir), "%s/pcaps", data);
-	run_dir(dir, 1);
-	snprintf(dir, sizeof(dir), "%s/pcaps/reassembly", data);
-	run_dir(dir, 1);
-	snprintf(dir, sizeof(dir), "%s/pcaps/malformed", data);
-	run_dir(dir, 0);
-	printf("replay: files %llu, connections checked %llu (skipped %llu: no handshake, "
-	       "server first, lost, snapped or conflicting client bytes), to-client packets compared %llu "
-	       "(SYN-ACK ISN ok %llu; %llu server packets before routing not replayed; %llu "
-	       "ACKs capped to what the back-end had), "
-	       "mismatches %llu, suppressed ACKs %llu, extra to-client "
-	       "%llu, headers inserted %llu, back-end bytes checked %llu, byte mismatches %llu, "
-	       "incomplete streams %llu; robustness: %llu packets, %llu rejected\n",
-	       (unsigned long long)n_files, (unsigned long long)n_conns,
-	       (unsigned long long)n_skipped, (unsigned long long)n_cmp,
-	       (unsigned long long)n_synack_ok, (unsigned long long)n_preroute,
-	       (unsigned long long)n_held,
-	       (unsigned long long)n_mis, (unsigned long long)n_supp,
-	       (unsigned long long)n_extra, (unsigned long long)n_inserts,
-	       (unsigned long long)n_bytes, (unsigned long long)n_bmis,
-	       (unsigned long long)n_cover_mis, (unsigned long long)robust_pkts,
-	       (unsigned long long)robust_errs);
-	assert_true(n_conns > 0);
-	assert_true(n_cmp > 0);
-	assert_int_equal(n_mis, 0);
-	assert_int_equal(n_bmis, 0);
-	assert_int_equal(n_cover_mis, 0);
-	assert_int_equal(n_extra, 0);
+	for (int mode = 0; mode < 2; mode++) {
+		resplice_mode = mode;
+		reset_counts();
+		snprintf(dir, sizeof(dir), "%s/pcaps", data);
+		run_dir(dir, 1, !mode);
+		snprintf(dir, sizeof(dir), "%s/pcaps/reassembly", data);
+		run_dir(dir, 1, !mode);
+		if (!mode) {
+			snprintf(dir, sizeof(dir), "%s/pcaps/malformed", data);
+			run_dir(dir, 0, 1);
+		}
+		printf("replay%s: files %llu, connections checked %llu (skipped %llu: no handshake, "
+		       "server first, lost, snapped or conflicting client bytes), to-client packets "
+		       "compared %llu (SYN-ACK ISN ok %llu; %llu server packets before routing not "
+		       "replayed; %llu ACKs capped to what the back-end had), mismatches %llu, "
+		       "suppressed ACKs %llu, extra to-client %llu, headers inserted %llu, "
+		       "re-splices %llu (old-leg packets %llu), back-end bytes checked %llu, byte "
+		       "mismatches %llu, incomplete streams %llu",
+		       mode ? " (re-splicing each request that follows a complete response)" : "",
+		       (unsigned long long)n_files, (unsigned long long)n_conns,
+		       (unsigned long long)n_skipped, (unsigned long long)n_cmp,
+		       (unsigned long long)n_synack_ok, (unsigned long long)n_preroute,
+		       (unsigned long long)n_held, (unsigned long long)n_mis,
+		       (unsigned long long)n_supp, (unsigned long long)n_extra,
+		       (unsigned long long)n_inserts, (unsigned long long)n_resplices,
+		       (unsigned long long)n_oldleg, (unsigned long long)n_bytes,
+		       (unsigned long long)n_bmis, (unsigned long long)n_cover_mis);
+		if (!mode)
+			printf("; robustness: %llu packets, %llu rejected",
+			       (unsigned long long)robust_pkts, (unsigned long long)robust_errs);
+		printf("\n");
+		assert_true(n_conns > 0);
+		assert_true(n_cmp > 0);
+		if (mode)
+			assert_true(n_resplices > 0);
+		assert_int_equal(n_mis, 0);
+		assert_int_equal(n_bmis, 0);
+		assert_int_equal(n_cover_mis, 0);
+		assert_int_equal(n_extra, 0);
+	}
 }
 
 int main(void)
