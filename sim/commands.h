@@ -18,5 +18,8 @@ struct l7sim_command {
 int l7sim_cmd_version(int argc, char **argv);
 int l7sim_cmd_inspect(int argc, char **argv); /* cmd_inspect.c */
 int l7sim_cmd_gen(int argc, char **argv);     /* cmd_gen.c */
+int l7sim_cmd_run(int argc, char **argv);     /* cmd_run.c */
+int l7sim_cmd_compare(int argc, char **argv); /* cmd_compare.c */
+int l7sim_cmd_sweep(int argc, char **argv);   /* cmd_sweep.c */
 
 #endif

@@ -7,11 +7,15 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "l7splice/common.h"
 #include "commands.h"
 
 static const struct l7sim_command commands[] = {
+	{ "run", l7sim_cmd_run, "replay a trace through one architecture (also: l7sim TRACE)" },
+	{ "compare", l7sim_cmd_compare, "every architecture on the same trace and seed" },
+	{ "sweep", l7sim_cmd_sweep, "one run per value of a configuration key, a CSV row each" },
 	{ "inspect", l7sim_cmd_inspect, "summarise a capture: packets, TCP connections, HTTP" },
 	{ "gen", l7sim_cmd_gen, "write a pcap of synthetic HTTP/1.1 traffic" },
 	{ "version", l7sim_cmd_version, "print the version" },
@@ -47,6 +51,11 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
+	/* `l7sim TRACE [OPTIONS]` is `l7sim run TRACE [OPTIONS]` */
+	if (argv[1][0] != '-' && access(argv[1], F_OK) == 0) {
+		argv[0] = (char *)"run";
+		return l7sim_cmd_run(argc, argv);
+	}
 	fprintf(stderr, "l7sim: unknown command '%s' (try l7sim --help)\n", argv[1]);
 	return 2;
 }

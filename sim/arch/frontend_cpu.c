@@ -1,0 +1,219 @@
+/*
+ * frontend_cpu.c — the front-end CPU model of frontend_cpu.h: per-core FIFO
+ * queues, run-to-completion service, emitted packets held until the
+ * service ends.
+ *
+ * Invariant: a core is either idle with an empty queue, or busy with a
+ * CORE_DONE event pending; `cur` is non-NULL only inside process().
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "l7splice/route.h"
+#include "arch/frontend_cpu.h"
+
+static void start(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core, struct l7sim_pkt *p);
+
+static void release_held(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core)
+{
+	l7_time_ns now = l7sim_engine_now(cpu->eng);
+	struct l7sim_pkt *p = core->held_head;
+	core->held_head = core->held_tail = NULL;
+	while (p) {
+		struct l7sim_pkt *next = p->next;
+		p->next = NULL;
+		l7sim_node_send(cpu->outs[p->aux], p, now);
+		p = next;
+	}
+}
+
+static void next_job(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core)
+{
+	core->busy = 0;
+	if (core->q_head) {
+		struct l7sim_pkt *p = core->q_head;
+		core->q_head = p->next;
+		if (!core->q_head)
+			core->q_tail = NULL;
+		core->qlen--;
+		p->next = NULL;
+		start(cpu, core, p);
+	}
+}
+
+static void core_done(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct l7sim_fe_core *core = obj;
+	(void)e;
+	(void)arg;
+	release_held(core->cpu, core);
+	next_job(core->cpu, core);
+}
+
+int l7sim_fe_cpu_register(struct l7sim_engine *e)
+{
+	return l7sim_engine_on(e, L7SIM_EV_FE_CORE_DONE, core_done);
+}
+
+static uint64_t byte_cost(const struct l7sim_fe_cpu *cpu, uint32_t bytes)
+{
+	return (uint64_t)llround(cpu->cfg.relay_byte_ns * (double)bytes);
+}
+
+static void start(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core, struct l7sim_pkt *p)
+{
+	struct l7_pkt v;
+	/* parsed once already at arrival: cannot fail now */
+	(void)l7_pkt_parse(&v, p->data, p->len, cpu->cfg.linktype);
+	core->busy = 1;
+	cpu->cur = core;
+	cpu->charge_ns = cpu->cfg.relay_pkt_ns + byte_cost(cpu, v.payload_len);
+	cpu->st.packets_in++;
+	cpu->st.bytes_in += v.payload_len;
+	cpu->process(cpu->ctx, p, &v);
+	cpu->cur = NULL;
+	uint64_t ns = cpu->charge_ns;
+	core->busy_ns += ns;
+	core->served++;
+	cpu->st.busy_ns += ns;
+	if (cpu->series && cpu->series_col >= 0)
+		(void)l7sim_series_add(cpu->series, l7sim_engine_now(cpu->eng),
+				       (uint32_t)cpu->series_col, ns);
+	if (l7sim_engine_after(cpu->eng, ns, L7SIM_EV_FE_CORE_DONE, core, 0, NULL) < 0) {
+		/* no event slot: finish now rather than stall the core */
+		release_held(cpu, core);
+		core->busy = 0;
+	}
+}
+
+uint32_t l7sim_fe_cpu_core_of(const struct l7sim_fe_cpu *cpu, const struct l7_pkt *v)
+{
+	struct l7_flow_key k;
+	if (cpu->cfg.cores == 1)
+		return 0;
+	l7_flow_key_from_pkt(&k, v);
+	(void)l7_flow_key_canon(&k);
+	return (uint32_t)(l7_route_hash(&k, sizeof(k), cpu->cfg.seed) % cpu->cfg.cores);
+}
+
+static void cpu_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
+{
+	struct l7sim_fe_cpu *cpu = (struct l7sim_fe_cpu *)self;
+	struct l7_pkt v;
+	(void)now;
+	if (l7_pkt_parse(&v, p->data, p->len, cpu->cfg.linktype) != 0 ||
+	    v.proto != L7_IPPROTO_TCP) {
+		cpu->st.parse_drops++;
+		l7sim_pkt_free(cpu->pool, p);
+		return;
+	}
+	struct l7sim_fe_core *core = &cpu->core[l7sim_fe_cpu_core_of(cpu, &v)];
+	if (!core->busy) {
+		start(cpu, core, p);
+		return;
+	}
+	if (core->qlen >= cpu->cfg.queue_packets) {
+		core->queue_drops++;
+		cpu->st.queue_drops++;
+		l7sim_pkt_free(cpu->pool, p);
+		return;
+	}
+	p->next = NULL;
+	if (core->q_tail)
+		core->q_tail->next = p;
+	else
+		core->q_head = p;
+	core->q_tail = p;
+	core->qlen++;
+	if (core->qlen > core->qlen_peak)
+		core->qlen_peak = core->qlen;
+}
+
+int l7sim_fe_cpu_init(struct l7sim_fe_cpu *cpu, const struct l7sim_fe_cpu_config *cfg,
+		      struct l7sim_engine *eng, struct l7sim_pktpool *pool, uint32_t max_outs,
+		      l7sim_fe_process_fn process, void *ctx)
+{
+	memset(cpu, 0, sizeof(*cpu));
+	if (!cfg || !cfg->cores || !cfg->queue_packets || !process || !max_outs ||
+	    max_outs > L7SIM_FE_MAX_OUTS || !(cfg->relay_byte_ns >= 0))
+		return L7_EINVAL;
+	cpu->in.rx = cpu_rx;
+	cpu->eng = eng;
+	cpu->pool = pool;
+	cpu->cfg = *cfg;
+	cpu->process = process;
+	cpu->ctx = ctx;
+	cpu->series_col = -1;
+	cpu->core = calloc(cfg->cores, sizeof(*cpu->core));
+	cpu->outs = calloc(max_outs, sizeof(*cpu->outs));
+	if (!cpu->core || !cpu->outs) {
+		l7sim_fe_cpu_fini(cpu);
+		return L7_ENOMEM;
+	}
+	cpu->cap_outs = max_outs;
+	for (uint32_t i = 0; i < cfg->cores; i++)
+		cpu->core[i].cpu = cpu;
+	return 0;
+}
+
+static void free_list(struct l7sim_pktpool *pool, struct l7sim_pkt *p)
+{
+	while (p) {
+		struct l7sim_pkt *next = p->next;
+		l7sim_pkt_free(pool, p);
+		p = next;
+	}
+}
+
+void l7sim_fe_cpu_fini(struct l7sim_fe_cpu *cpu)
+{
+	if (cpu->core)
+		for (uint32_t i = 0; i < cpu->cfg.cores; i++) {
+			free_list(cpu->pool, cpu->core[i].q_head);
+			free_list(cpu->pool, cpu->core[i].held_head);
+		}
+	free(cpu->core);
+	free(cpu->outs);
+	cpu->core = NULL;
+	cpu->outs = NULL;
+}
+
+int l7sim_fe_cpu_add_out(struct l7sim_fe_cpu *cpu, struct l7sim_node *dst)
+{
+	if (cpu->n_outs >= cpu->cap_outs)
+		return L7_EFULL;
+	cpu->outs[cpu->n_outs] = dst;
+	return (int)cpu->n_outs++;
+}
+
+void l7sim_fe_cpu_charge(struct l7sim_fe_cpu *cpu, uint64_t ns)
+{
+	if (cpu->cur)
+		cpu->charge_ns += ns;
+}
+
+void l7sim_fe_cpu_emit(struct l7sim_fe_cpu *cpu, uint32_t out, struct l7sim_pkt *p)
+{
+	cpu->st.packets_out++;
+	if (!cpu->cur) {
+		l7sim_node_send(cpu->outs[out], p, l7sim_engine_now(cpu->eng));
+		return;
+	}
+	struct l7sim_fe_core *core = cpu->cur;
+	cpu->charge_ns += cpu->cfg.relay_pkt_ns;
+	p->aux = out;
+	p->next = NULL;
+	if (core->held_tail)
+		core->held_tail->next = p;
+	else
+		core->held_head = p;
+	core->held_tail = p;
+}
+
+double l7sim_fe_cpu_util(const struct l7sim_fe_cpu *cpu, uint64_t duration_ns)
+{
+	if (!duration_ns)
+		return 0;
+	return (double)cpu->st.busy_ns / ((double)cpu->cfg.cores * (double)duration_ns);
+}

@@ -1,0 +1,68 @@
+/*
+ * cmd_run.h — what `run`, `compare` and `sweep` share: their options, the
+ * configuration and trace loading with l7sim's one-line errors, and the
+ * output writers (table, --json, --csv, plots).
+ *
+ * Exit statuses: 0 ok, 1 runtime failure, 2 bad input or usage
+ * (docs/man/l7sim.1).
+ */
+#ifndef L7SIM_CMD_RUN_H
+#define L7SIM_CMD_RUN_H
+
+#include <stdio.h>
+
+#include "arch/runner.h"
+#include "config.h"
+#include "models/workload.h"
+
+#define L7SIM_MAX_SETS 32
+
+struct l7sim_cli {
+	const char *cmd;             /* "run", "compare", "sweep" */
+	const char *trace;
+	const char *config_path;
+	const char *json_path;
+	const char *csv_path;
+	const char *pcap_dir;
+	const char *plot_dir;
+	const char *sets[L7SIM_MAX_SETS]; /* "key=value" as given */
+	int n_sets;
+	int quiet;
+	int progress;                /* stderr is a terminal and not --quiet */
+	struct l7sim_config cfg;
+};
+
+/* Parse argv (starting at the command name) into cli with cfg loaded and
+ * the simple overrides applied (not the sweep axis: sweep applies its own).
+ * Returns 0, or an exit status (2 usage/bad input, 0 after --help) with
+ * the message printed. usage() prints the command's help. */
+int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(FILE *),
+		    int allow_lists);
+void l7sim_cli_fini(struct l7sim_cli *cli);
+
+/* Load the trace; prints "l7sim: FILE: ..." and returns 2 on failure. */
+int l7sim_cli_load_trace(const struct l7sim_cli *cli, struct l7sim_workload *wl);
+
+/* Run one architecture with the CLI's options: 0, or an exit status with
+ * the message printed. */
+int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
+		      const struct l7sim_workload *wl, const struct l7sim_arch *a,
+		      struct l7sim_run_out *out);
+
+/* Write the --json document: {"l7sim", "trace", "config", "results": [...]}.
+ * 0 or 1 (message printed). */
+int l7sim_cli_write_json(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
+			 struct l7sim_run_out *const *outs, int n);
+/* --csv: the time series of one run, or of several with an "arch" column
+ * first. 0 or 1. */
+int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n);
+/* Plots into cli->plot_dir (created if missing), rendered to SVG when
+ * gnuplot is installed. 0 or 1. */
+int l7sim_cli_write_plots(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs,
+			  int n);
+/* Render DIR/NAME.gp with gnuplot if it is installed (silently not). */
+void l7sim_cli_render(const char *dir, const char *name);
+/* mkdir -p of one level; 0 or 1 (message printed). */
+int l7sim_cli_mkdir(const char *dir);
+
+#endif
