@@ -847,7 +847,12 @@ int main(int argc, char **argv)
 		bool use[IMPL_N] = { true, true, true };
 		rc = run_matrix(use);
 	}
-	if (rte_ok == 1)
+	if (rte_ok == 1) {
+		char dir[80];
 		rte_eal_cleanup();
+		/* EAL leaves its (empty, with --no-shconf) runtime directory */
+		snprintf(dir, sizeof(dir), "/var/run/dpdk/bench_table_%ld", (long)getpid());
+		(void)rmdir(dir);
+	}
 	return rc;
 }

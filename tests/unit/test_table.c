@@ -272,7 +272,8 @@ static void run_model(const struct model_cfg *mc)
 	l7_table_destroy(t);
 }
 
-/* 4 x 250 000 = 10^6 operations over four configurations. */
+/* 4 x 250 000 = 10^6 operations over four configurations, plus 10^5 on
+ * the specialised 16/8 geometry with 4-slot buckets. */
 static void model_8slot_concurrent_mode(void **state)
 {
 	(void)state;
@@ -294,6 +295,14 @@ static void model_8slot_ttl_capacity_limit(void **state)
 	(void)state;
 	/* capacity 1500 < 2048 slots: EFULL at exactly 1500 entries */
 	struct model_cfg mc = { 13, 64, 8, 1800, 1500, L7_TABLE_CONCURRENT, 30000, 250000, 3 };
+	run_model(&mc);
+}
+
+static void model_4slot_16_8_single(void **state)
+{
+	(void)state;
+	/* the specialised 16-byte-key / 8-byte-value lookup, 4-slot buckets */
+	struct model_cfg mc = { 16, 8, 4, 1100, 1024, L7_TABLE_SINGLE_THREADED, 0, 100000, 5 };
 	run_model(&mc);
 }
 
@@ -680,6 +689,7 @@ int main(void)
 		cmocka_unit_test(model_8slot_concurrent_mode),
 		cmocka_unit_test(model_4slot_single_ttl),
 		cmocka_unit_test(model_8slot_ttl_capacity_limit),
+		cmocka_unit_test(model_4slot_16_8_single),
 		cmocka_unit_test(model_4slot_set_odd_sizes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
