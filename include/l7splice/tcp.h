@@ -17,6 +17,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "l7splice/common.h"
 #include "l7splice/packet.h"
@@ -181,7 +182,32 @@ int l7_tcpopt_edit(uint8_t *opts, size_t len, size_t opts_off,
 int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 		       const struct l7_tcpopt_edit *e, uint32_t *acc);
 
-/* Read / write big-endian fields of raw bytes (any alignment). */
+/* Read / write big-endian fields of raw bytes (any alignment). With GCC
+ * or Clang these compile to one load/store and a byte swap. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint32_t l7_get_be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+static inline uint16_t l7_get_be16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
+}
+static inline void l7_put_be32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+static inline void l7_put_be16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+#else
 static inline uint32_t l7_get_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
@@ -202,6 +228,7 @@ static inline void l7_put_be16(uint8_t *p, uint16_t v)
 	p[0] = (uint8_t)(v >> 8);
 	p[1] = (uint8_t)v;
 }
+#endif
 
 /*
  * Batched RFC 1624 updates for a translator that rewrites many fields of one

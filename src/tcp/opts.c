@@ -88,6 +88,22 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 	uint8_t *base = opts - opts_off;
 	int done = 0;
 	size_t i = 0;
+	/* Fast path: the layout of nearly every data segment with timestamps
+	 * (NOP NOP TS, RFC 7323 Appendix A), when nothing is to be stripped. */
+	if (len == 12 && !e->strip && opts[0] == L7_TCPOPT_NOP && opts[1] == L7_TCPOPT_NOP &&
+	    opts[2] == L7_TCPOPT_TS && opts[3] == 10) {
+		size_t off = opts_off + 4;
+		uint32_t v = l7_get_be32(opts + 4), r = l7_get_be32(opts + 8);
+		if (e->tsval_delta)
+			put32_at(base, off, v + e->tsval_delta, acc);
+		if (e->tsecr_delta)
+			put32_at(base, off + 4, r + e->tsecr_delta, acc);
+		if (e->ts_seen) {
+			e->ts_seen[0] = v;
+			e->ts_seen[1] = r;
+		}
+		return L7_TCPOPT_EDIT_TS;
+	}
 	while (i < len) {
 		uint8_t kind = opts[i];
 		if (kind == L7_TCPOPT_EOL)
