@@ -26,6 +26,7 @@ void l7sim_client_config_defaults(struct l7sim_client_config *c)
 	c->multiply = 1;
 	c->speedup = 1.0;
 	c->verify = 1;
+	c->trace_syn = 1;
 }
 
 static l7_time_ns scaled(const struct l7sim_client *c, l7_time_ns t)
@@ -277,8 +278,20 @@ static void open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_
 	cc->t0_ns = t0;
 	cc->first_ns = cc->last_resp_ns = 0;
 	cc->send_pending = cc->peer_fin = cc->shut = cc->reset = 0;
-	if (l7sim_tcpep_connect(&cc->ep, &c->env, c, &la, lport, &ra, rport,
-				(uint64_t)inst << 32 | (i + 1u))) {
+	struct l7sim_tcp_offer offer, *op = NULL;
+	if (c->cfg.trace_syn && (w->flags & L7SIM_WL_SYN_SEEN)) {
+		memset(&offer, 0, sizeof(offer));
+		offer.mss = w->syn.mss;
+		offer.ws_ok = w->syn.ws_ok;
+		offer.wscale = w->syn.wscale;
+		offer.sack_ok = w->syn.sack_ok;
+		offer.ts_ok = w->syn.ts_ok;
+		offer.isn_set = 1;
+		offer.isn = w->client_isn;
+		op = &offer;
+	}
+	if (l7sim_tcpep_connect_offer(&cc->ep, &c->env, c, &la, lport, &ra, rport,
+				      (uint64_t)inst << 32 | (i + 1u), op)) {
 		l7sim_pool_put(&c->conns, cc);
 		c->st.conns_failed++;
 		return;

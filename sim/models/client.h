@@ -15,6 +15,11 @@
  * Closed loop (wrk-like): a generated workload (l7sim_wl_closed_loop())
  * has every request wait for the previous response; think_ns spaces them.
  *
+ * With trace_syn, a connection whose capture has the client's SYN offers
+ * the same MSS (clamped to the host's), window scale, SACK-permitted and
+ * timestamps, with the captured ISN, so the client side of a replay
+ * looks like the capture.
+ *
  * Every received byte is compared with the workload's server stream
  * (resp_mismatch_bytes counts differences): the replay oracle's client-side
  * check. The client closes after the last response, or after the server's
@@ -48,6 +53,8 @@ struct l7sim_client_config {
 	uint64_t think_ns;             /* [0] */
 	l7_time_ns start_ns;           /* simulated time of workload t = 0 [engine now] */
 	int verify;                    /* compare received bytes [1] */
+	int trace_syn;                 /* offer each connection's captured SYN
+					* options and ISN when known [1] */
 };
 
 struct l7sim_client_stats {

@@ -38,6 +38,7 @@ struct l7sim_wl_conn {
 	l7_time_ns start_ns;        /* first packet, from the workload's start */
 	struct l7_flow_key key;     /* src = client, dst = server */
 	struct l7_syn_opts syn;     /* options of the client's SYN */
+	uint32_t client_isn;        /* sequence number of the client's SYN */
 	uint32_t flags;             /* L7SIM_WL_* */
 	uint32_t n_req;
 	struct l7sim_wl_msg *req;

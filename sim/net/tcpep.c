@@ -226,10 +226,10 @@ static int send_seg(struct l7sim_tcpep *ep, uint32_t seq, uint16_t flags, uint64
 	memset(&o, 0, sizeof(o));
 	if (flags & L7_TCP_SYN) {
 		o.has |= L7_TCPO_HAS_MSS;
-		o.mss = c->mss;
+		o.mss = ep->my_mss;
 		if (ep->flags & F_WS) {
 			o.has |= L7_TCPO_HAS_WS;
-			o.wscale = c->wscale;
+			o.wscale = ep->my_ws;
 		}
 		if (ep->flags & F_SACK)
 			o.has |= L7_TCPO_HAS_SACK_PERM;
@@ -391,7 +391,7 @@ static void output(struct l7sim_tcpep *ep)
 
 static void set_smss(struct l7sim_tcpep *ep)
 {
-	uint16_t m = ep->env->cfg->mss < ep->peer_mss ? ep->env->cfg->mss : ep->peer_mss;
+	uint16_t m = ep->my_mss < ep->peer_mss ? ep->my_mss : ep->peer_mss;
 	if (ep->flags & F_TS)
 		m = (uint16_t)(m - 12); /* as Linux: the TS option takes payload room */
 	ep->smss = m;
@@ -427,12 +427,22 @@ static void ep_base(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *use
 	ep->ts_off = (uint32_t)l7sim_rng_next(&env->rng);
 	ep->snd_wnd = 65535;
 	ep->peer_mss = 536;
+	ep->my_mss = env->cfg->mss;
+	ep->my_ws = env->cfg->wscale == L7SIM_TCP_NO_WS ? 0 : env->cfg->wscale;
 	env->st.opened++;
 }
 
 int l7sim_tcpep_connect(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *user,
 			const struct l7_addr *laddr, uint16_t lport,
 			const struct l7_addr *raddr, uint16_t rport, uint64_t conn_id)
+{
+	return l7sim_tcpep_connect_offer(ep, env, user, laddr, lport, raddr, rport, conn_id, NULL);
+}
+
+int l7sim_tcpep_connect_offer(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *user,
+			      const struct l7_addr *laddr, uint16_t lport,
+			      const struct l7_addr *raddr, uint16_t rport, uint64_t conn_id,
+			      const struct l7sim_tcp_offer *offer)
 {
 	if (l7_addr_is_v4(laddr) != l7_addr_is_v4(raddr))
 		return L7_EINVAL;
@@ -443,12 +453,27 @@ int l7sim_tcpep_connect(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void 
 	ep->lport = lport;
 	ep->rport = rport;
 	ep->conn_id = conn_id;
-	if (c->wscale != L7SIM_TCP_NO_WS)
-		ep->flags |= F_WS;
-	if (c->sack)
-		ep->flags |= F_SACK;
-	if (c->ts)
-		ep->flags |= F_TS;
+	if (offer) {
+		if (offer->mss && offer->mss < ep->my_mss)
+			ep->my_mss = offer->mss;
+		if (offer->ws_ok) {
+			ep->flags |= F_WS;
+			ep->my_ws = offer->wscale > 14 ? 14 : offer->wscale;
+		}
+		if (offer->sack_ok)
+			ep->flags |= F_SACK;
+		if (offer->ts_ok)
+			ep->flags |= F_TS;
+		if (offer->isn_set)
+			ep->iss = offer->isn;
+	} else {
+		if (c->wscale != L7SIM_TCP_NO_WS)
+			ep->flags |= F_WS;
+		if (c->sack)
+			ep->flags |= F_SACK;
+		if (c->ts)
+			ep->flags |= F_TS;
+	}
 	ep->state = L7SIM_TCP_SYN_SENT;
 	send_syn(ep);
 	ep->rto_at = now_of(ep) + rto_now(ep);
@@ -480,7 +505,7 @@ int l7sim_tcpep_accept(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *
 	if (c->wscale != L7SIM_TCP_NO_WS && (o.has & L7_TCPO_HAS_WS)) {
 		ep->flags |= F_WS;
 		ep->snd_ws = o.wscale > 14 ? 14 : o.wscale;
-		ep->rcv_ws = c->wscale;
+		ep->rcv_ws = ep->my_ws;
 	}
 	if (c->sack && (o.has & L7_TCPO_HAS_SACK_PERM))
 		ep->flags |= F_SACK;
@@ -744,7 +769,7 @@ void l7sim_tcpep_input(struct l7sim_tcpep *ep, struct l7sim_pkt *p, const struct
 				ep->flags &= (uint8_t)~F_TS;
 			if (ep->flags & F_WS) {
 				ep->snd_ws = o.wscale > 14 ? 14 : o.wscale;
-				ep->rcv_ws = env->cfg->wscale;
+				ep->rcv_ws = ep->my_ws;
 			}
 			if (ep->flags & F_TS)
 				ep->ts_recent = o.ts_val;

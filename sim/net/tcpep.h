@@ -162,8 +162,8 @@ struct l7sim_tcpep {
 	uint64_t rcv_bytes;          /* bytes delivered in order */
 	uint32_t iss, irs, rcv_nxt, snd_wnd, cwnd, ssthresh;
 	uint32_t ts_recent, ts_off, ooo_bytes, ca_acc, last_ooo_seq;
-	uint16_t lport, rport, peer_mss, smss;
-	uint8_t state, snd_ws, rcv_ws, flags, dupacks, retries, unacked_segs, backoff;
+	uint16_t lport, rport, peer_mss, smss, my_mss;
+	uint8_t state, snd_ws, rcv_ws, my_ws, flags, dupacks, retries, unacked_segs, backoff;
 };
 
 /* Bytes of per-connection state (for the memory budget). */
@@ -172,10 +172,32 @@ static inline size_t l7sim_tcpep_size(void)
 	return sizeof(struct l7sim_tcpep);
 }
 
-/* Active open: SYN now. conn_id tags every packet. */
+/*
+ * What one active open offers instead of the host's configuration (e.g. the
+ * options a captured client put on its SYN). The MSS is clamped to the
+ * configured one (frames must fit a packet buffer); the window-scale shift
+ * to 14.
+ */
+struct l7sim_tcp_offer {
+	uint16_t mss;         /* 0: cfg->mss */
+	uint8_t ws_ok;        /* offer window scaling ... */
+	uint8_t wscale;       /* ... with this shift */
+	uint8_t sack_ok;
+	uint8_t ts_ok;
+	uint8_t isn_set;      /* use isn as the ISN */
+	uint32_t isn;
+};
+
+/* Active open: SYN now, with the env's configuration. conn_id tags every
+ * packet. */
 int l7sim_tcpep_connect(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *user,
 			const struct l7_addr *laddr, uint16_t lport,
 			const struct l7_addr *raddr, uint16_t rport, uint64_t conn_id);
+/* The same with a per-connection offer (NULL: as l7sim_tcpep_connect). */
+int l7sim_tcpep_connect_offer(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *user,
+			      const struct l7_addr *laddr, uint16_t lport,
+			      const struct l7_addr *raddr, uint16_t rport, uint64_t conn_id,
+			      const struct l7sim_tcp_offer *offer);
 
 /* Passive open from a parsed SYN (v, in buffer p, which is freed): SYN-ACK
  * now. L7_EINVAL if v is not a SYN without ACK. conn_id from p. */

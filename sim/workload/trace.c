@@ -45,6 +45,7 @@ struct importer {
 	int syn_valid;
 	struct l7_flow_key syn_key;
 	struct l7_syn_opts syn;
+	uint32_t syn_isn;
 };
 
 #define HTTP_FLAGS ((uint32_t)L7_HTTP_LENIENT_ALL)
@@ -83,6 +84,7 @@ static void on_open(void *user, struct l7_conn *c, l7_time_ns ts)
 	w->start_ns = c->first_ns - im->t0;
 	if (im->syn_valid && memcmp(&im->syn_key, &c->key, sizeof(c->key)) == 0) {
 		w->syn = im->syn;
+		w->client_isn = im->syn_isn;
 		w->flags |= L7SIM_WL_SYN_SEEN;
 	}
 	c->user = (void *)(uintptr_t)(i + 1);
@@ -485,6 +487,7 @@ int l7sim_trace_load(struct l7sim_workload *wl, const char *path,
 			const uint8_t *op = l7_pkt_tcp_opts(&v, &ol);
 			if (l7_syn_opts_parse(op, ol, v.tcp_flags, &im.syn) == 0) {
 				l7_flow_key_from_pkt(&im.syn_key, &v);
+				im.syn_isn = v.tcp_seq;
 				im.syn_valid = 1;
 			}
 		}

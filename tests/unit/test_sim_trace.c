@@ -20,6 +20,7 @@
 
 #include "engine/engine.h"
 #include "l7splice/http.h"
+#include "l7splice/pcap.h"
 #include "models/client.h"
 #include "models/metrics.h"
 #include "models/server.h"
@@ -37,6 +38,28 @@ static void pcap_path(char *buf, size_t n, const char *name)
 }
 
 /* ------------------------------------------------------------ bed */
+
+struct syn_rec {
+	int n;
+	uint32_t seq;
+	struct l7_tcp_opts o;
+};
+
+static void syn_tap(void *ctx, l7_time_ns ts, const struct l7sim_pkt *p)
+{
+	struct syn_rec *r = ctx;
+	struct l7_pkt v;
+	size_t ol;
+	(void)ts;
+	assert_int_equal(l7_pkt_parse(&v, p->data, p->len, L7_LINKTYPE_ETHERNET), 0);
+	if (!(v.tcp_flags & L7_TCP_SYN))
+		return;
+	r->n++;
+	r->seq = v.tcp_seq;
+	const uint8_t *o = l7_pkt_tcp_opts(&v, &ol);
+	assert_int_equal(l7_tcp_opts_parse(o, ol, &r->o), 0);
+}
+
 
 struct bed {
 	struct l7sim_engine *eng;
@@ -56,6 +79,7 @@ struct bed_opts {
 	uint64_t prop_ns;
 	double speedup;
 	struct l7sim_pcap_tap *tap;
+	struct syn_rec *syn_tap;
 };
 
 static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct bed_opts *o)
@@ -94,6 +118,8 @@ static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct
 		l7sim_link_add_tap(&b->c2s, L7SIM_TAP_ENQUEUE, l7sim_pcap_tap_write, o->tap);
 		l7sim_link_add_tap(&b->s2c, L7SIM_TAP_DELIVER, l7sim_pcap_tap_write, o->tap);
 	}
+	if (o->syn_tap)
+		l7sim_link_add_tap(&b->c2s, L7SIM_TAP_ENQUEUE, syn_tap, o->syn_tap);
 	assert_int_equal(l7sim_client_start(&b->cli), 0);
 	assert_int_equal(l7sim_engine_run(b->eng, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
 }
@@ -182,6 +208,7 @@ static void smoke_import_exact(void **state)
 
 /* ------------------------------------------------------------ replay */
 
+
 static void smoke_replay_delivers_captured_bytes(void **state)
 {
 	(void)state;
@@ -189,9 +216,31 @@ static void smoke_replay_delivers_captured_bytes(void **state)
 	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
 	struct l7sim_workload wl;
 	assert_int_equal(l7sim_trace_load(&wl, p, NULL, NULL, err, sizeof(err)), 0);
+	/* the captured SYN, read independently of the import */
+	struct l7_pcap_reader rd;
+	struct l7_pcap_rec rec;
+	struct l7_pkt v;
+	struct l7_tcp_opts cap;
+	size_t ol;
+	assert_int_equal(l7_pcap_open(&rd, p), 0);
+	assert_int_equal(l7_pcap_next(&rd, &rec), 1);
+	assert_int_equal(l7_pkt_parse(&v, rec.data, rec.caplen, rec.linktype), 0);
+	assert_int_equal(v.tcp_flags, L7_TCP_SYN);
+	const uint8_t *co = l7_pkt_tcp_opts(&v, &ol);
+	assert_int_equal(l7_tcp_opts_parse(co, ol, &cap), 0);
+	uint32_t cap_isn = v.tcp_seq;
+	l7_pcap_close(&rd);
+
 	struct bed *b = calloc(1, sizeof(*b));
-	struct bed_opts o = { .service_ns = 100000, .prop_ns = 35000000 };
+	struct syn_rec sr = { 0 };
+	struct bed_opts o = { .service_ns = 100000, .prop_ns = 35000000, .syn_tap = &sr };
 	bed_run(b, &wl, &o);
+	/* the replayed client SYN carries the captured ISN and options */
+	assert_int_equal(sr.n, 1);
+	assert_int_equal(sr.seq, cap_isn);
+	assert_int_equal(sr.o.has, cap.has);
+	assert_int_equal(sr.o.mss, cap.mss);
+	assert_int_equal(sr.o.wscale, cap.wscale);
 	assert_int_equal(b->cli.st.conns_started, 1);
 	assert_int_equal(b->cli.st.conns_done, 1);
 	assert_int_equal(b->cli.st.resp_bytes, 5007);
