@@ -35,7 +35,7 @@ struct bctx {
 	struct pass ps;
 	uint64_t phv[L7_PL_MAX_FIELDS];
 	unsigned step;        /* paused at this step (n_steps: pass done) */
-	uint32_t slot, idx;
+	uint32_t idx;
 	uint64_t key;
 };
 
@@ -156,7 +156,7 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 	}
 	/* big exact tables are the ones worth prefetching in a burst */
 	for (unsigned i = 0; i < pl->n_tables; i++)
-		pl->table[i].big = pl->table[i].kind == PL_EXACT && pl->table[i].cap >= 16384;
+		pl->table[i].big = pl->table[i].ct != NULL;
 	pl->burst_ok = 1;
 	for (unsigned i = 0; i < pl->n_actions; i++)
 		for (unsigned k = 0; k < pl->action[i].n_prims; k++) {
@@ -714,8 +714,9 @@ int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 /*
  * A burst interleaves packets in three phases so the big table's memory is
  * fetched for all of them at once: (A) run each packet up to the big
- * table, prefetch its slot; (B) probe the slot, prefetch the entry; (C)
- * finish each packet in order. That is only equivalent to one-by-one
+ * table and compute its key; (B) look all keys up in one batch (the
+ * connection table prefetches every bucket first), prefetch the entries;
+ * (C) finish each packet in order. That is only equivalent to one-by-one
  * processing when packets cannot see each other's effects inside the
  * burst, so programs with registers, sketches, Bloom filters or digests
  * (pl->burst_ok == 0) are processed one by one.
@@ -748,22 +749,33 @@ int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
 			pl->st.packets++;
 			pass_begin(pl, &c->ps, frames[base + k], lens[base + k], ports[base + k], r);
 			c->step = run_steps_from(pl, &c->ps, 0, 1, now_ns, r);
-			if (c->step < pl->n_steps) {
-				const struct pl_table *t = &pl->table[pl->cstep[c->step].table];
-				c->key = table_key(pl, t);
-				c->slot = pl_slot_home(t, c->key);
-				__builtin_prefetch(&t->slot[c->slot]);
-			}
+			if (c->step < pl->n_steps)
+				c->key = table_key(pl, &pl->table[pl->cstep[c->step].table]);
 			memcpy(c->phv, pl->phv, phv_bytes);
 		}
+		/* one batched lookup per big table among the paused packets (the
+		 * table hashes all keys and prefetches their buckets first) */
+		uint32_t done = 0; /* bit k: packet k's lookup is done */
 		for (unsigned k = 0; k < m; k++) {
-			struct bctx *c = &b[k];
-			if (c->step >= pl->n_steps)
+			if (b[k].step >= pl->n_steps || (done >> k) & 1)
 				continue;
-			const struct pl_table *t = &pl->table[pl->cstep[c->step].table];
-			c->idx = pl_slot_probe(t, c->key, c->slot);
-			if (c->idx != PL_NIL)
-				__builtin_prefetch(&t->e[c->idx]);
+			int tid = pl->cstep[b[k].step].table;
+			uint64_t keys[L7_PL_MAX_BURST];
+			uint32_t idx[L7_PL_MAX_BURST];
+			unsigned who[L7_PL_MAX_BURST], nk = 0;
+			for (unsigned j = k; j < m; j++)
+				if (b[j].step < pl->n_steps && pl->cstep[b[j].step].table == tid) {
+					keys[nk] = b[j].key;
+					who[nk++] = j;
+					done |= 1u << j;
+				}
+			const struct pl_table *t = &pl->table[tid];
+			pl_exact_lookup_batch(t, keys, nk, idx);
+			for (unsigned j = 0; j < nk; j++) {
+				b[who[j]].idx = idx[j];
+				if (idx[j] != PL_NIL)
+					__builtin_prefetch(&t->e[idx[j]]);
+			}
 		}
 		for (unsigned k = 0; k < m; k++) {
 			struct bctx *c = &b[k];

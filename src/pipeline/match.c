@@ -11,6 +11,17 @@
  * distinct mask at worst (not one per entry). One open-addressing array
  * (linear probing, backward-shift delete) holds every group's buckets.
  *
+ * Big exact tables (PL_CT_MIN entries and more, e.g. Miresga's 143,360
+ * connections) are stored in the library's connection table (conntable.h,
+ * a bucketised cuckoo hash, single-threaded mode) mapping the 64-bit key to
+ * the entry's index in the pool — the same kind of structure a Tofino exact
+ * table is (multi-way cuckoo over SRAM) — and its batched lookup feeds the
+ * burst mode. It is sized 25% above the declared capacity; an insert that
+ * still finds no cuckoo path fails with L7_ETABLEFULL, as a real exact
+ * table can before it is full. Small exact tables (cache-resident) use the
+ * one-group tuple-space index: one linear probe, about a quarter of the
+ * instructions of the general-purpose table.
+ *
  * Invariants: a slot's head is the best entry of its chain; grp_order lists
  * exactly the groups with n > 0, sorted by max_prio descending; a group's
  * max_prio is the largest priority of its entries.
@@ -19,6 +30,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "l7splice/conntable.h"
 #include "pl_internal.h"
 
 /*
@@ -81,6 +93,14 @@ int pl_table_alloc(struct pl_table *t)
 		t->rorder = malloc(sizeof(uint32_t) * cap);
 		return (t->rlo && t->rhi && t->rorder) ? 0 : L7_ENOMEM;
 	}
+	if (t->kind == PL_EXACT && cap >= PL_CT_MIN) {
+		struct l7_table_config c;
+		l7_table_config_init(&c, sizeof(uint64_t), sizeof(uint32_t),
+				     (uint64_t)cap + cap / 4 + 16);
+		c.mode = L7_TABLE_SINGLE_THREADED;
+		c.seed = 0x9e3779b97f4a7c15ull; /* fixed: runs are reproducible */
+		return l7_table_create(&c, &t->ct) == 0 ? 0 : L7_ENOMEM;
+	}
 	/* load factor at most 0.8 (linear probing stays short) */
 	uint32_t ns = pow2_at_least(cap + cap / 4 + 1);
 	t->slot = pl_alloc_big(sizeof(*t->slot) * ns);
@@ -95,6 +115,7 @@ int pl_table_alloc(struct pl_table *t)
 
 void pl_table_free(struct pl_table *t)
 {
+	l7_table_destroy(t->ct);
 	pl_free_big(t->e);
 	free(t->ec);
 	free(t->free_list);
@@ -198,6 +219,10 @@ static void range_order_insert(struct pl_table *t, uint32_t idx)
 int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
 		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out)
 {
+	if (t->ct) {
+		uint64_t k = key & mask;
+		return l7_table_lookup(t->ct, &k, idx_out, 0) == 0 ? 0 : L7_ENOENT;
+	}
 	if (t->kind == PL_RANGE) {
 		for (uint32_t k = 0; k < t->n_rorder; k++) {
 			uint32_t i = t->rorder[k];
@@ -246,6 +271,17 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 	t->count++;
 	if (idx_out)
 		*idx_out = idx;
+	if (t->ct) {
+		int rc = l7_table_insert(t->ct, &e->key, &idx, 0);
+		if (rc < 0) {
+			e->used = 0;
+			t->free_list[t->n_free++] = idx;
+			t->count--;
+			return rc == L7_EFULL ? L7_EFULL : rc;
+		}
+		e->group = 0;
+		return 0;
+	}
 	if (t->kind == PL_RANGE) {
 		memcpy(t->rlo[idx], lo, sizeof(t->rlo[idx]));
 		memcpy(t->rhi[idx], hi, sizeof(t->rhi[idx]));
@@ -291,7 +327,9 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 	struct pl_entry *e = &t->e[idx];
 	if (!e->used)
 		return L7_ENOENT;
-	if (t->kind == PL_RANGE) {
+	if (t->ct) {
+		l7_table_delete(t->ct, &e->key, NULL);
+	} else if (t->kind == PL_RANGE) {
 		uint32_t k = 0;
 		while (k < t->n_rorder && t->rorder[k] != idx)
 			k++;
@@ -332,24 +370,17 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 	return 0;
 }
 
-uint32_t pl_slot_home(const struct pl_table *t, uint64_t key)
+void pl_exact_lookup_batch(const struct pl_table *t, const uint64_t *keys, unsigned n,
+			   uint32_t *idx_out)
 {
-	return slot_hash(key, 0) & t->slot_mask;
-}
-
-/* Exact tables have one group (every key bit), number 0. */
-uint32_t pl_slot_probe(const struct pl_table *t, uint64_t key, uint32_t i)
-{
-	if (t->n_order == 0)
-		return PL_NIL;
-	for (;;) {
-		const struct pl_slot *s = &t->slot[i];
-		if (s->head == 0)
-			return PL_NIL;
-		if (s->mkey == key)
-			return s->head - 1;
-		i = (i + 1) & t->slot_mask;
-	}
+	const void *kp[L7_TABLE_BATCH_MAX] = { 0 };
+	uint32_t val[L7_TABLE_BATCH_MAX];
+	uint64_t hit = 0;
+	for (unsigned i = 0; i < n; i++)
+		kp[i] = &keys[i];
+	l7_table_lookup_batch(t->ct, kp, n, val, &hit, 0);
+	for (unsigned i = 0; i < n; i++)
+		idx_out[i] = (hit >> i) & 1 ? val[i] : PL_NIL;
 }
 
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
@@ -370,8 +401,22 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 		}
 		return PL_NIL;
 	}
-	if (t->kind == PL_EXACT)
-		return pl_slot_probe(t, key, pl_slot_home(t, key));
+	if (t->ct) {
+		uint32_t idx;
+		return l7_table_lookup(t->ct, &key, &idx, 0) == 0 ? idx : PL_NIL;
+	}
+	if (t->kind == PL_EXACT) {
+		/* one group (every key bit), number 0: a single probe sequence */
+		if (t->n_order == 0)
+			return PL_NIL;
+		for (uint32_t i = slot_hash(key, 0) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+			const struct pl_slot *sl = &t->slot[i];
+			if (sl->head == 0)
+				return PL_NIL;
+			if (sl->mkey == key)
+				return sl->head - 1;
+		}
+	}
 	/* first compute and prefetch every group's home slot, so the probes
 	 * (independent of each other) overlap their cache misses */
 	enum { PF = 64 };

@@ -16,7 +16,10 @@
 #include "l7splice/pipeline.h"
 #include "l7splice/packet.h"
 
+struct l7_table;
+
 #define PL_NIL 0xffffffffu
+#define PL_CT_MIN 16384u /* exact tables this big live in a conntable */
 #define PL_OP_CLEAR 100 /* internal channel op: register clear */
 
 /* Bit set over field ids, for dependency analysis. */
@@ -136,6 +139,7 @@ struct pl_table {
 	/* runtime (allocated at compile) */
 	struct pl_entry *e;
 	struct pl_ecold *ec;
+	struct l7_table *ct;          /* EXACT: key -> entry index (conntable) */
 	uint32_t cap, count, reserved, n_free;
 	uint32_t *free_list;
 	uint32_t seq;
@@ -284,9 +288,9 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 int pl_table_find(const struct pl_table *t, uint64_t key, uint64_t mask, int32_t prio,
 		  const uint64_t *lo, const uint64_t *hi, uint32_t *idx_out);
 int pl_table_remove(struct pl_table *t, uint32_t idx);
-/* Exact tables in two steps (for prefetching): home slot, then probe. */
-uint32_t pl_slot_home(const struct pl_table *t, uint64_t key);
-uint32_t pl_slot_probe(const struct pl_table *t, uint64_t key, uint32_t home);
+/* Exact tables, n <= 64 keys at once (the table prefetches for all). */
+void pl_exact_lookup_batch(const struct pl_table *t, const uint64_t *keys, unsigned n,
+			   uint32_t *idx_out);
 /* Best matching entry index for a packet key, PL_NIL on a miss. */
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key);
 void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals);
