@@ -276,6 +276,7 @@ struct l7_splice_stats {
 	uint64_t c2s_relayed, s2c_relayed, c2s_split, acks_suppressed;
 	uint64_t point_retransmits, dropped_state, dropped_gap;
 	uint64_t rst_client, rst_server, rst_relayed, stray_rst, stray_drop;
+	uint64_t rst_ignored; /* RST outside the receiver's window (RFC 5961 §3) */
 	uint64_t fins_relayed, emitted;
 };
 

@@ -718,11 +718,36 @@ static void note_client_fin(struct l7_splice *s, struct conn *c, uint32_t end)
 	s->st.fins_relayed++;
 }
 
+static uint32_t win_or_64k(uint32_t w)
+{
+	return w > 65535 ? w : 65535;
+}
+
+/* RFC 5961 §3 in spirit: a RST only ends our state if its sequence number
+ * lies between what the receiver has acknowledged and the right edge of
+ * its window, so a blind RST cannot tear down a spliced connection. (The
+ * endpoint still applies its own exact-match / challenge-ACK rule.) */
+static int client_rst_in_window(const struct conn *c, uint32_t seq)
+{
+	uint32_t lo = c->rec.has_last ? c->rec.last_c_ack : c->c_isn + 1;
+	return l7_seq_between(seq, lo, c->c_nxt + win_or_64k(c->b_win_bytes));
+}
+
+static int server_rst_in_window(const struct conn *c, uint32_t seq)
+{
+	uint32_t cwin = (uint32_t)c->c_win << (c->copts.ws_ok ? c->copts.wscale : 0);
+	return l7_seq_between(seq, c->c_acked - c->rec.s2c_delta, c->b_nxt + win_or_64k(cwin));
+}
+
 static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		      uint8_t *frame, l7_time_ns now)
 {
 	uint16_t f = p->tcp_flags;
 	uint32_t seq = p->tcp_seq, len = p->payload_len;
+	if ((f & L7_TCP_RST) && c->state != L7_SPLICE_SYN_RCVD && !client_rst_in_window(c, seq)) {
+		s->st.rst_ignored++;
+		return L7_SPLICE_IN_DROPPED;
+	}
 	if (f & L7_TCP_RST) {
 		if (has_leg_up(c) && relay_c2s(s, c, p, frame) == L7_SPLICE_IN_RELAYED)
 			s->st.rst_relayed++;
@@ -843,6 +868,7 @@ static void leg_established(struct l7_splice *s, struct conn *c, const struct l7
 		memset(&o, 0, sizeof(o));
 	c->b_isn = p->tcp_seq;
 	c->b_nxt = p->tcp_seq + 1;
+	c->b_win_bytes = p->tcp_window; /* a SYN's window is never scaled */
 	if ((o.has & L7_TCPO_HAS_MSS) && o.mss && o.mss < c->leg_mss)
 		c->leg_mss = o.mss;
 	if (c->leg_mss < 64)
@@ -905,6 +931,10 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		s->st.dropped_state++;
 		return L7_SPLICE_IN_DROPPED;
 	}
+	if ((f & L7_TCP_RST) && !server_rst_in_window(c, p->tcp_seq)) {
+		s->st.rst_ignored++;
+		return L7_SPLICE_IN_DROPPED;
+	}
 	if (f & L7_TCP_SYN) {
 		/* Retransmitted SYN-ACK: our first segment was lost; ACK again
 		 * and let the client's retransmission carry the bytes. */
@@ -943,6 +973,7 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		to_server(s, c, ip->sseq, L7_TCP_PSH, c->arena + ip->arena_off, ip->len);
 		s->st.point_retransmits++;
 	}
+	c->b_win_bytes = (uint32_t)p->tcp_window << c->rec.win_s2c_out; /* as sent on */
 	uint32_t send_end = seq + len + !!(f & L7_TCP_FIN);
 	if (l7_seq_after(send_end, c->b_nxt))
 		c->b_nxt = send_end;

@@ -62,6 +62,7 @@ struct conn {
 
 	/* server leg, server sequence space */
 	uint32_t leg_isn, b_isn, b_nxt, b_ts_recent;
+	uint32_t b_win_bytes; /* the back-end's last receive window, in bytes */
 
 	/* close */
 	uint32_t c_fin_end; /* client space, after the FIN */

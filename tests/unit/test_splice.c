@@ -1213,6 +1213,26 @@ static void deep_pipeline_waits_for_points(void **state)
 	assert_int_equal(h->out[3].p.tcp_seq, got + 16 + 8);
 }
 
+static void blind_rst_outside_window_ignored(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	/* Far outside either receiver's window: dropped, state kept. */
+	assert_int_equal(from_client(h, h->c_isn + 28 + 0x40000000u, 0, L7_TCP_RST, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 0x40000000u, 0, L7_TCP_RST, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_stats(h->s)->rst_ignored, 2);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	/* In the window (not necessarily exact): relayed, the receiver judges. */
+	assert_int_equal(from_client(h, h->c_isn + 28 + 100, 0, L7_TCP_RST, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 28 + 100);
+	assert_int_equal(l7_splice_active(h->s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1241,6 +1261,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(pool_exhaustion_is_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(keepalive_probe_between_requests_relayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(deep_pipeline_waits_for_points, setup, teardown),
+		cmocka_unit_test_setup_teardown(blind_rst_outside_window_ignored, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
