@@ -34,7 +34,7 @@
 #include "pl_internal.h"
 
 /*
- * Big arrays (a 143,360-entry table is ~13 MB) are 2 MB aligned and
+ * Big arrays (a 143,360-entry pool is ~9 MB) are 2 MB aligned and
  * advised for transparent huge pages: lookups are random accesses, and on
  * 4 KB pages nearly every one also misses the TLB. The advice is only a
  * hint; where it is refused the memory works the same.
