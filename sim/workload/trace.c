@@ -219,7 +219,7 @@ static int frame_requests(const uint8_t *buf, uint64_t len, struct cut *k)
 			return rc;
 		if (req.head.upgrade)
 			return 0;
-		uint64_t end;
+		uint64_t end = 0;
 		rc = body_end(&req.head, buf, len, off + req.head.head_bytes, &end);
 		if (rc <= 0)
 			return rc;
@@ -253,7 +253,7 @@ static int frame_responses(const uint8_t *buf, uint64_t len, const struct cut *r
 		k->server_closes = !resp.head.keep_alive;
 		if (resp.head.upgrade)
 			return 0;
-		uint64_t end;
+		uint64_t end = 0;
 		rc = body_end(&resp.head, buf, len, pos, &end);
 		if (rc < 0)
 			return rc;
