@@ -107,7 +107,7 @@ static void *rw_writer_main(void *arg)
 	uint64_t s = 1000 + w->index;
 	for (unsigned i = 0; i < sh->pool; i++)
 		w->gen[i] = UINT64_MAX;
-	for (unsigned op = 0; op < 300000; op++) {
+	for (unsigned op = 0; op < 150000; op++) {
 		unsigned i = (unsigned)(rng_next(&s) % sh->pool);
 		uint64_t id = WRITER_BASE * (w->index + 1) + i;
 		struct key k = key_of(id);
@@ -305,7 +305,7 @@ static void *hot_writer_main(void *arg)
 	uint64_t s = 31 + w->index;
 	uint8_t present[HOT_CHURN] = { 0 };
 	uint64_t cur[HOT_CHURN] = { 0 };
-	for (unsigned op = 0; op < 200000; op++) {
+	for (unsigned op = 0; op < 100000; op++) {
 		uint64_t x = rng_next(&s);
 		if (x & 1) {
 			/* writers share the updated keys: updates race each other */
