@@ -240,7 +240,8 @@ struct l7_splice_cfg {
 	uint32_t max_conns;      /* connection pool size (required, > 0) */
 	uint32_t buf_bytes;      /* shallow buffer per connection; 0: 16384 */
 	uint32_t ins_bytes;      /* inserted-bytes arena per connection; 0: 1024 */
-	uint8_t stateful;        /* 0: SYN cookies (stateless); 1: state at SYN */
+	uint8_t stateful;        /* 0: SYN cookies (stateless); 1: state at SYN,
+				  * falling back to cookies when the pool is full */
 	struct l7_syncookie_key cookie; /* secret, period, max age */
 	uint16_t mss;            /* our MSS toward the client; 0: 1460 */
 	uint8_t wscale;          /* our shift toward the client; 0: 7 */

@@ -568,16 +568,16 @@ static int client_syn(struct l7_splice *s, const struct l7_pkt *p, l7_time_ns no
 	}
 	s->st.syn_received++;
 	uint32_t isn = l7_syncookie_make(&s->cfg.cookie, k, p->tcp_seq, o.mss, now);
-	if (!s->cfg.stateful) {
+	struct conn *c = s->cfg.stateful ? conn_alloc(s, k, now) : NULL;
+	if (!c) {
+		/* Cookie mode, or stateful mode with the pool exhausted: answer
+		 * statelessly (as Linux falls back to syncookies under a flood). */
 		if (s->cfg.no_wscale)
 			o.ws_ok = 0;
 		uint32_t ts = l7_tscookie_encode(splice_ts_now(s, now), &o);
 		send_synack(s, p, &o, isn, ts, 0, UINT32_MAX);
 		return L7_SPLICE_IN_CONSUMED;
 	}
-	struct conn *c = conn_alloc(s, k, now);
-	if (!c)
-		return L7_SPLICE_IN_DROPPED;
 	if (s->cfg.isn_fn)
 		isn = s->cfg.isn_fn(s->cfg.user, k, p->tcp_seq);
 	c->copts = o;
@@ -626,7 +626,7 @@ static int no_conn(struct l7_splice *s, struct l7_pkt *p, uint8_t *frame, l7_tim
 		return stray(s, p);
 	if ((f & (L7_TCP_SYN | L7_TCP_ACK)) == L7_TCP_SYN)
 		return client_syn(s, p, now, k);
-	if (s->cfg.stateful || (f & (L7_TCP_SYN | L7_TCP_ACK)) != L7_TCP_ACK)
+	if ((f & (L7_TCP_SYN | L7_TCP_ACK)) != L7_TCP_ACK)
 		return stray(s, p);
 	uint16_t mss = 0;
 	int rc = l7_syncookie_check(&s->cfg.cookie, k, p->tcp_seq - 1, p->tcp_ack - 1, now, &mss);

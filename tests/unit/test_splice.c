@@ -1138,17 +1138,28 @@ static void route_reject_and_wait_resume(void **state)
 static void pool_exhaustion_is_counted(void **state)
 {
 	struct h *h = *state;
-	setup_engine(h, 1); /* stateful: state at SYN time */
+	setup_engine(h, 1); /* stateful: state at SYN time, cookies when full */
 	uint8_t o[40];
 	size_t n = syn_opts(o, 1460, 500, 2);
 	for (uint16_t i = 0; i < 9; i++) {
 		struct pk k = { CLIENT_IP, VIP_IP, (uint16_t)(1000 + i), VPORT, 77, 0, L7_TCP_SYN,
 				0, o, n, NULL, 0 };
-		int rc = feed(h, &k);
-		assert_int_equal(rc, i < 8 ? L7_SPLICE_IN_CONSUMED : L7_SPLICE_IN_DROPPED);
+		assert_int_equal(feed(h, &k), L7_SPLICE_IN_CONSUMED);
+		assert_int_equal(h->n_out, 1); /* a SYN-ACK each time */
 	}
+	/* The ninth got a stateless cookie SYN-ACK (the pool was full). */
 	assert_int_equal(l7_splice_active(h->s), 8);
 	assert_int_equal(l7_splice_stats(h->s)->conn_pool_full, 1);
+	uint32_t cookie = h->out[0].p.tcp_seq;
+	uint8_t a[40];
+	size_t an = ts_opt(a, 501, h->out[0].o.ts_val);
+	struct pk ack = { CLIENT_IP, VIP_IP, 1008, VPORT, 78, cookie + 1, L7_TCP_ACK, 0, a, an,
+			  NULL, 0 };
+	/* Its ACK validates, but there is still no room: counted, reset. */
+	assert_int_equal(feed(h, &ack), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_stats(h->s)->cookie_ok, 1);
+	assert_int_equal(l7_splice_stats(h->s)->conn_pool_full, 2);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
 	/* Malformed input is an error, never a crash. */
 	uint8_t junk[30] = { 0x45, 0, 0, 30, 0, 0, 0, 0, 64, 6 };
 	assert_true(l7_splice_input(h->s, junk, sizeof(junk), L7_LINKTYPE_RAW, h->now) < 0);
