@@ -67,6 +67,30 @@ static bool val_ok(const struct val *v, uint64_t id)
 	return v->id == id && v->check == check_word(id, v->gen);
 }
 
+/* The hot test's 64-byte values: a wider value makes a torn read (a
+ * reader seeing words of two different writes) more likely to be caught. */
+struct hval {
+	uint64_t id, gen, w[5], check;
+};
+
+static struct hval hval_of(uint64_t id, uint64_t gen)
+{
+	struct hval v = { id, gen, { 0 }, check_word(id, gen) };
+	for (unsigned i = 0; i < 5; i++)
+		v.w[i] = check_word(id + i + 1, gen);
+	return v;
+}
+
+static bool hval_ok(const struct hval *v, uint64_t id)
+{
+	if (v->id != id || v->check != check_word(id, v->gen))
+		return false;
+	for (unsigned i = 0; i < 5; i++)
+		if (v->w[i] != check_word(id + i + 1, v->gen))
+			return false;
+	return true;
+}
+
 static struct l7_table *make(uint32_t spb, l7_time_ns ttl)
 {
 	struct l7_table_config cfg;
@@ -278,13 +302,14 @@ static void rw_4_threads(void **state)
 }
 
 /* ------------------------------------------------ a small, hot table
- * 16 buckets of 4 slots: 40 stable keys, 8 keys whose values are rewritten
- * all the time, and 12 churned keys whose inserts at ~95 % load need cuckoo
- * paths through the stable keys. Readers therefore race with moves and
+ * 4 buckets of 4 slots: 10 stable keys, 2 keys whose values are rewritten
+ * all the time, and 3 churned keys whose inserts at ~94 % load need cuckoo
+ * paths through the stable keys; 64-byte values. Readers therefore race with moves and
  * in-place updates of exactly the keys they read. */
-#define HOT_STABLE 40u
-#define HOT_UPDATED 8u
-#define HOT_CHURN 12u
+#define HOT_SLOTS 16u
+#define HOT_STABLE 10u
+#define HOT_UPDATED 2u
+#define HOT_CHURN 3u
 
 struct hot_shared {
 	struct l7_table *t;
@@ -305,13 +330,13 @@ static void *hot_writer_main(void *arg)
 	uint64_t s = 31 + w->index;
 	uint8_t present[HOT_CHURN] = { 0 };
 	uint64_t cur[HOT_CHURN] = { 0 };
-	for (unsigned op = 0; op < 100000; op++) {
+	for (unsigned op = 0; op < 200000; op++) {
 		uint64_t x = rng_next(&s);
 		if (x & 1) {
 			/* writers share the updated keys: updates race each other */
 			uint64_t id = HOT_STABLE + (x >> 8) % HOT_UPDATED;
 			struct key k = key_of(id);
-			struct val v = val_of(id, op);
+			struct hval v = hval_of(id, op);
 			if (l7_table_update(sh->t, &k, &v, 0) != 0)
 				__atomic_fetch_add(&sh->bad, 1, __ATOMIC_RELAXED);
 			continue;
@@ -326,7 +351,7 @@ static void *hot_writer_main(void *arg)
 		struct key k = key_of(id);
 		if (!present[i]) {
 			cur[i] = id;
-			struct val v = val_of(id, 0);
+			struct hval v = hval_of(id, 0);
 			int rc = l7_table_insert(sh->t, &k, &v, 0);
 			if (rc == 0)
 				present[i] = 1;
@@ -349,8 +374,8 @@ static void *hot_reader_main(void *arg)
 	while (__atomic_load_n(&sh->writers_left, __ATOMIC_ACQUIRE) > 0) {
 		for (uint64_t id = 0; id < HOT_STABLE + HOT_UPDATED; id++) {
 			struct key k = key_of(id);
-			struct val v;
-			if (l7_table_lookup(sh->t, &k, &v, 0) != 0 || !val_ok(&v, id) ||
+			struct hval v;
+			if (l7_table_lookup(sh->t, &k, &v, 0) != 0 || !hval_ok(&v, id) ||
 			    (id < HOT_STABLE && v.gen != 0))
 				__atomic_fetch_add(&sh->bad, 1, __ATOMIC_RELAXED);
 		}
@@ -364,14 +389,14 @@ static void hot_table(unsigned nthreads)
 {
 	struct hot_shared sh = { 0 };
 	struct l7_table_config cfg;
-	l7_table_config_init(&cfg, sizeof(struct key), sizeof(struct val), 64);
+	l7_table_config_init(&cfg, sizeof(struct key), sizeof(struct hval), HOT_SLOTS);
 	cfg.slots_per_bucket = 4;
 	cfg.seed = 3;
 	assert_int_equal(l7_table_create(&cfg, &sh.t), 0);
-	assert_int_equal(l7_table_slots(sh.t), 64);
+	assert_int_equal(l7_table_slots(sh.t), HOT_SLOTS);
 	for (uint64_t id = 0; id < HOT_STABLE + HOT_UPDATED; id++) {
 		struct key k = key_of(id);
-		struct val v = val_of(id, 0);
+		struct hval v = hval_of(id, 0);
 		assert_int_equal(l7_table_insert(sh.t, &k, &v, 0), 0);
 	}
 	unsigned nw = nthreads / 2;
@@ -397,10 +422,10 @@ static void hot_table(unsigned nthreads)
 	/* the stable and updated keys are all still there, once */
 	uint64_t cursor = 0, n = 0;
 	struct key k;
-	struct val v;
+	struct hval v;
 	uint64_t seen = 0;
 	while (l7_table_next(sh.t, &cursor, &k, &v, NULL) == 0) {
-		assert_true(val_ok(&v, k.id));
+		assert_true(hval_ok(&v, k.id));
 		if (k.id < HOT_STABLE + HOT_UPDATED) {
 			assert_false((seen >> k.id) & 1u);
 			seen |= 1ull << k.id;
