@@ -89,7 +89,7 @@ static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct
 	assert_int_equal(l7sim_engine_create(&ec, &b->eng), 0);
 	assert_int_equal(l7sim_net_register(b->eng), 0);
 	assert_int_equal(l7sim_models_register(b->eng), 0);
-	assert_int_equal(l7sim_pktpool_init(&b->pool, 1 << 13), 0);
+	assert_int_equal(l7sim_pktpool_init(&b->pool, 1 << 12), 0);
 	l7sim_tcp_cfg_defaults(&b->tcp);
 	b->tcp.rcv_buf_bytes = 4u << 20;
 	struct l7sim_link_config lc = { .bandwidth_bps = 10000000000ULL,
@@ -105,11 +105,13 @@ static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct
 		sc.workers = o->workers;
 	sc.service_fixed_ns = o->service_ns;
 	sc.service_ns_per_kib = 100;
+	sc.max_conns = 1024; /* small pools: 80+ beds per run, also under ASan */
 	assert_int_equal(l7sim_server_init(&b->srv, &sc, b->eng, &b->pool, &b->tcp, &b->s2c.in, wl), 0);
 	struct l7sim_client_config cc;
 	l7sim_client_config_defaults(&cc);
 	cc.multiply = o->multiply ? o->multiply : 1;
 	cc.speedup = o->speedup > 0 ? o->speedup : 1.0;
+	cc.max_conns = 1024;
 	assert_int_equal(l7sim_latency_hist_init(&b->lat), 0);
 	struct l7sim_metrics_sink sink = { l7sim_latency_hist_record, &b->lat };
 	assert_int_equal(l7sim_client_init(&b->cli, &cc, b->eng, &b->pool, &b->tcp, &b->c2s.in, wl,
