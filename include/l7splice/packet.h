@@ -440,6 +440,99 @@ uint16_t l7_csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w);
 uint16_t l7_csum_update_bytes(uint16_t csum, const uint8_t *old_b,
 			      const uint8_t *new_b, size_t len);
 
+/* Read / write big-endian fields of raw bytes (any alignment). With GCC
+ * or Clang these compile to one load/store and a byte swap. */
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+static inline uint32_t l7_get_be32(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+}
+static inline uint16_t l7_get_be16(const uint8_t *p)
+{
+	uint16_t v;
+	memcpy(&v, p, 2);
+	return __builtin_bswap16(v);
+}
+static inline void l7_put_be32(uint8_t *p, uint32_t v)
+{
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+static inline void l7_put_be16(uint8_t *p, uint16_t v)
+{
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
+}
+#else
+static inline uint32_t l7_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+static inline uint16_t l7_get_be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+static inline void l7_put_be32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+static inline void l7_put_be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+#endif
+
+/*
+ * Batched RFC 1624 updates for a translator that rewrites many fields of one
+ * packet: accumulate "~m + m'" for every changed 16-bit word (or byte, at
+ * its position in its word) into a 32-bit sum, then apply once:
+ * HC' = ~(~HC + sum) (RFC 1624 eqn. 3, ones'-complement negation being
+ * linear, so byte halves and odd alignments add up). The packet layer's
+ * l7_csum_update*() fold per call; this saves the folds on the fast path.
+ */
+static inline uint32_t l7_csum_acc16(uint32_t acc, uint16_t old_w, uint16_t new_w)
+{
+	return acc + (uint16_t)~old_w + new_w;
+}
+
+/* A 32-bit big-endian field whose first byte is at an even (odd = 0) or
+ * odd (odd = 1) offset from the start of the checksummed area. */
+static inline uint32_t l7_csum_acc32(uint32_t acc, uint32_t old_v, uint32_t new_v, int odd)
+{
+	if (!odd)
+		return acc + (uint16_t)~(old_v >> 16) + (uint16_t)~old_v + (new_v >> 16) +
+		       (new_v & 0xffff);
+	/* bytes b0 b1 b2 b3 at odd,even,odd,even: b0 low half, b1b2 a word,
+	 * b3 high half of the next word. */
+	uint32_t o0 = old_v >> 24, o12 = (old_v >> 8) & 0xffff, o3 = (old_v & 0xff) << 8;
+	uint32_t n0 = new_v >> 24, n12 = (new_v >> 8) & 0xffff, n3 = (new_v & 0xff) << 8;
+	return acc + (o0 ^ 0xffff) + (o12 ^ 0xffff) + (o3 ^ 0xffff) + n0 + n12 + n3;
+}
+
+/* Apply an accumulated sum to a checksum field value. */
+static inline uint16_t l7_csum_acc_apply(uint16_t csum, uint32_t acc)
+{
+	uint64_t x = (uint64_t)(uint16_t)~csum + acc;
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	x = (x & 0xffff) + (x >> 16);
+	return (uint16_t)~x;
+}
+
+/*
+ * Replace n bytes at offset `off` (from the start of the checksummed area,
+ * any parity) of `base` with `val`, updating *csum incrementally (RFC 1624)
+ * over the 16-bit words the change touches.
+ */
+void l7_csum_replace(uint8_t *base, size_t off, const uint8_t *val, size_t n,
+		     uint16_t *csum);
+
 /* Result bits of l7_pkt_csum_verify(); 0 = everything checked and good. */
 #define L7_CSUM_IP_BAD 0x1     /* IPv4 header checksum wrong */
 #define L7_CSUM_L4_BAD 0x2     /* TCP/UDP checksum wrong */

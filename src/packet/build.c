@@ -13,8 +13,6 @@
  */
 #include "l7splice/packet.h"
 
-#include "bytes.h"
-
 /* ------------------------------------------------------------ builder */
 
 /* The link and IP part both builders share, copied from their public structs. */
@@ -55,25 +53,25 @@ static uint8_t *l3_write(uint8_t *buf, const struct l3_desc *d, size_t l2, size_
 	if (l2) {
 		memcpy(buf, d->eth_dst, 6);
 		memcpy(buf + 6, d->eth_src, 6);
-		l7_wr16(buf + 12, d->ip_version == 4 ? L7_ETHERTYPE_IPV4 : L7_ETHERTYPE_IPV6);
+		l7_put_be16(buf + 12, d->ip_version == 4 ? L7_ETHERTYPE_IPV4 : L7_ETHERTYPE_IPV6);
 	}
 	if (d->ip_version == 4) {
 		ip[0] = 0x45;
 		ip[1] = d->tos;
-		l7_wr16(ip + 2, (uint16_t)(20 + l4_len));
-		l7_wr16(ip + 4, d->ip_id);
-		l7_wr16(ip + 6, d->df ? 0x4000 : 0);
+		l7_put_be16(ip + 2, (uint16_t)(20 + l4_len));
+		l7_put_be16(ip + 4, d->ip_id);
+		l7_put_be16(ip + 6, d->df ? 0x4000 : 0);
 		ip[8] = d->ttl;
 		ip[9] = d->proto;
-		l7_wr16(ip + 10, 0);
+		l7_put_be16(ip + 10, 0);
 		memcpy(ip + 12, d->src->b + 12, 4);
 		memcpy(ip + 16, d->dst->b + 12, 4);
-		l7_wr16(ip + 10, l7_csum_ipv4_hdr(ip, 20));
+		l7_put_be16(ip + 10, l7_csum_ipv4_hdr(ip, 20));
 		*pseudo = l7_csum_pseudo_v4(d->src, d->dst, d->proto, (uint32_t)l4_len);
 		return ip + 20;
 	}
-	l7_wr32(ip, 6u << 28 | (uint32_t)d->tos << 20 | (d->flow_label & 0xfffff));
-	l7_wr16(ip + 4, (uint16_t)l4_len);
+	l7_put_be32(ip, 6u << 28 | (uint32_t)d->tos << 20 | (d->flow_label & 0xfffff));
+	l7_put_be16(ip + 4, (uint16_t)l4_len);
 	ip[6] = d->proto;
 	ip[7] = d->ttl;
 	memcpy(ip + 8, d->src->b, 16);
@@ -108,20 +106,20 @@ int l7_pkt_build_tcp(uint8_t *buf, size_t cap, const struct l7_tcp_build *b,
 		return L7_ENOSPC;
 
 	th = l3_write(buf, &d, l2, thl + b->payload_len, &s);
-	l7_wr16(th, b->sport);
-	l7_wr16(th + 2, b->dport);
-	l7_wr32(th + 4, b->seq);
-	l7_wr32(th + 8, b->ack);
-	l7_wr16(th + 12, (uint16_t)((thl / 4) << 12 | (b->flags & 0x1ff)));
-	l7_wr16(th + 14, b->window);
-	l7_wr16(th + 16, 0);
-	l7_wr16(th + 18, b->urg);
+	l7_put_be16(th, b->sport);
+	l7_put_be16(th + 2, b->dport);
+	l7_put_be32(th + 4, b->seq);
+	l7_put_be32(th + 8, b->ack);
+	l7_put_be16(th + 12, (uint16_t)((thl / 4) << 12 | (b->flags & 0x1ff)));
+	l7_put_be16(th + 14, b->window);
+	l7_put_be16(th + 16, 0);
+	l7_put_be16(th + 18, b->urg);
 	if (b->opts_len)
 		memcpy(th + 20, b->opts, b->opts_len);
 	memset(th + 20 + b->opts_len, L7_TCPOPT_EOL, opts_pad - b->opts_len);
 	if (b->payload_len)
 		memcpy(th + thl, b->payload, b->payload_len);
-	l7_wr16(th + 16, l7_csum_fold(l7_csum_partial(th, thl + b->payload_len, s)));
+	l7_put_be16(th + 16, l7_csum_fold(l7_csum_partial(th, thl + b->payload_len, s)));
 	*out_len = l2 + l3 + thl + b->payload_len;
 	return 0;
 }
@@ -149,19 +147,19 @@ int l7_pkt_build_vxlan(uint8_t *buf, size_t cap, const struct l7_vxlan_build *b,
 		return L7_ENOSPC;
 
 	uh = l3_write(buf, &d, l2, ulen, &s);
-	l7_wr16(uh, b->sport);
-	l7_wr16(uh + 2, b->dport ? b->dport : L7_VXLAN_PORT);
-	l7_wr16(uh + 4, (uint16_t)ulen);
-	l7_wr16(uh + 6, 0);
-	l7_wr32(uh + 8, 0x08000000u);       /* flags: I; reserved 0 */
-	l7_wr32(uh + 12, b->vni << 8);      /* VNI, reserved 0 */
+	l7_put_be16(uh, b->sport);
+	l7_put_be16(uh + 2, b->dport ? b->dport : L7_VXLAN_PORT);
+	l7_put_be16(uh + 4, (uint16_t)ulen);
+	l7_put_be16(uh + 6, 0);
+	l7_put_be32(uh + 8, 0x08000000u);       /* flags: I; reserved 0 */
+	l7_put_be32(uh + 12, b->vni << 8);      /* VNI, reserved 0 */
 	if (b->inner_len)
 		memcpy(uh + 16, b->inner, b->inner_len);
 	/* RFC 7348 §5: zero UDP checksum over IPv4 is allowed; IPv6 needs one. */
 	if (b->udp_csum || b->ip_version == 6) {
 		uint16_t c = l7_csum_fold(l7_csum_partial(uh, ulen, s));
 
-		l7_wr16(uh + 6, c ? c : 0xffff);
+		l7_put_be16(uh + 6, c ? c : 0xffff);
 	}
 	*out_len = l2 + l3 + ulen;
 	return 0;
@@ -184,7 +182,7 @@ static int l4_csum_at(const struct l7_pkt *p)
 	if (p->proto == L7_IPPROTO_TCP)
 		return 16;
 	if (p->proto == L7_IPPROTO_UDP) {
-		if (p->ip_version == 4 && l7_rd16(p->data + p->l4_off + 6) == 0)
+		if (p->ip_version == 4 && l7_get_be16(p->data + p->l4_off + 6) == 0)
 			return -1; /* no checksum over IPv4: keep it that way */
 		return 6;
 	}
@@ -203,28 +201,33 @@ static void l4_csum_change(struct l7_pkt *p, uint8_t *frame, const uint8_t *old_
 	if (at < 0)
 		return;
 	f = frame + p->l4_off + at;
-	c = l7_csum_update_bytes(l7_rd16(f), old_b, new_b, len);
+	c = l7_csum_update_bytes(l7_get_be16(f), old_b, new_b, len);
 	if (p->proto == L7_IPPROTO_UDP && c == 0)
 		c = 0xffff;
-	l7_wr16(f, c);
+	l7_put_be16(f, c);
 }
 
 /*
  * Overwrite `len` bytes at absolute offset `at` inside the L4 header area
- * and fix the L4 checksum. The changed range is widened to 16-bit words
- * counted from the L4 start, so odd offsets (TCP options) work too.
+ * and fix the L4 checksum (l7_csum_replace widens the change to 16-bit
+ * words counted from the L4 start, so odd offsets — TCP options — work).
  */
 static void l4_write(struct l7_pkt *p, uint8_t *frame, uint32_t at, const uint8_t *val,
 		     size_t len)
 {
-	uint32_t rel = at - p->l4_off;
-	uint32_t s = rel & ~1u, e = (uint32_t)(rel + len + 1) & ~1u;
-	uint8_t old[L7_TCP_HDR_MAX + 2];
 	uint8_t *l4 = frame + p->l4_off;
+	int cs = l4_csum_at(p);
+	uint16_t c;
 
-	memcpy(old, l4 + s, e - s);
-	memcpy(l4 + rel, val, len);
-	l4_csum_change(p, frame, old, l4 + s, e - s);
+	if (cs < 0) {
+		memcpy(l4 + (at - p->l4_off), val, len);
+		return;
+	}
+	c = l7_get_be16(l4 + cs);
+	l7_csum_replace(l4, at - p->l4_off, val, len, &c);
+	if (p->proto == L7_IPPROTO_UDP && c == 0)
+		c = 0xffff;
+	l7_put_be16(l4 + cs, c);
 }
 
 /* ------------------------------------------------------------ mutators */
@@ -249,7 +252,7 @@ int l7_pkt_set_addrs(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src
 		if (p->ip_version == 4) {
 			uint8_t *a = ip + 12 + 4 * i;
 
-			l7_wr16(ip + 10, l7_csum_update_bytes(l7_rd16(ip + 10), a,
+			l7_put_be16(ip + 10, l7_csum_update_bytes(l7_get_be16(ip + 10), a,
 							      na[i]->b + 12, 4));
 			l4_csum_change(p, frame, a, na[i]->b + 12, 4);
 			memcpy(a, na[i]->b + 12, 4);
@@ -273,8 +276,8 @@ int l7_pkt_set_ports(struct l7_pkt *p, uint8_t *frame, uint16_t sport, uint16_t 
 		return rc;
 	if (p->proto != L7_IPPROTO_TCP && p->proto != L7_IPPROTO_UDP)
 		return L7_EINVAL;
-	l7_wr16(v, sport);
-	l7_wr16(v + 2, dport);
+	l7_put_be16(v, sport);
+	l7_put_be16(v + 2, dport);
 	l4_write(p, frame, p->l4_off, v, 4);
 	p->sport = sport;
 	p->dport = dport;
@@ -297,7 +300,7 @@ int l7_pkt_set_seq(struct l7_pkt *p, uint8_t *frame, uint32_t seq)
 
 	if (rc)
 		return rc;
-	l7_wr32(v, seq);
+	l7_put_be32(v, seq);
 	l4_write(p, frame, p->l4_off + 4, v, 4);
 	p->tcp_seq = seq;
 	return 0;
@@ -310,7 +313,7 @@ int l7_pkt_set_ack(struct l7_pkt *p, uint8_t *frame, uint32_t ack)
 
 	if (rc)
 		return rc;
-	l7_wr32(v, ack);
+	l7_put_be32(v, ack);
 	l4_write(p, frame, p->l4_off + 8, v, 4);
 	p->tcp_ack = ack;
 	return 0;
@@ -325,9 +328,9 @@ int l7_pkt_set_flags(struct l7_pkt *p, uint8_t *frame, uint16_t flags)
 	if (rc)
 		return rc;
 	/* Keep the data offset and the reserved bits; replace the 9 flags. */
-	w = l7_rd16(frame + p->l4_off + 12);
+	w = l7_get_be16(frame + p->l4_off + 12);
 	w = (uint16_t)((w & ~0x1ffu) | (flags & 0x1ff));
-	l7_wr16(v, w);
+	l7_put_be16(v, w);
 	l4_write(p, frame, p->l4_off + 12, v, 2);
 	p->tcp_flags = (uint16_t)(flags & 0x1ff);
 	return 0;
@@ -340,7 +343,7 @@ int l7_pkt_set_window(struct l7_pkt *p, uint8_t *frame, uint16_t window)
 
 	if (rc)
 		return rc;
-	l7_wr16(v, window);
+	l7_put_be16(v, window);
 	l4_write(p, frame, p->l4_off + 14, v, 2);
 	p->tcp_window = window;
 	return 0;
@@ -456,10 +459,10 @@ int l7_pkt_tcp_set_opts(struct l7_pkt *p, uint8_t *frame, size_t frame_cap,
 	       new_thl - L7_TCP_HDR_MIN - opts_len);
 	th[12] = (uint8_t)((new_thl / 4) << 4 | (th[12] & 0x0f));
 	if (p->ip_version == 4) {
-		l7_wr16(ip + 2, (uint16_t)new_ip_len);
-		l7_wr16(ip + 10, l7_csum_ipv4_hdr(ip, p->l3_hdr_len));
+		l7_put_be16(ip + 2, (uint16_t)new_ip_len);
+		l7_put_be16(ip + 10, l7_csum_ipv4_hdr(ip, p->l3_hdr_len));
 	} else {
-		l7_wr16(ip + 4, (uint16_t)(new_ip_len - 40));
+		l7_put_be16(ip + 4, (uint16_t)(new_ip_len - 40));
 	}
 	rc = l7_pkt_parse(p, frame, new_caplen, p->linktype);
 	if (rc)
@@ -467,7 +470,7 @@ int l7_pkt_tcp_set_opts(struct l7_pkt *p, uint8_t *frame, size_t frame_cap,
 	rc = l7_csum_l4(p);
 	if (rc < 0)
 		return rc;
-	l7_wr16(frame + p->l4_off + 16, (uint16_t)rc);
+	l7_put_be16(frame + p->l4_off + 16, (uint16_t)rc);
 	return 0;
 }
 
@@ -514,13 +517,13 @@ int l7_pkt_fix_csums(struct l7_pkt *p, uint8_t *frame)
 	if (p->ip_version == 4) {
 		uint8_t *ip = frame + p->l3_off;
 
-		l7_wr16(ip + 10, l7_csum_ipv4_hdr(ip, p->l3_hdr_len));
+		l7_put_be16(ip + 10, l7_csum_ipv4_hdr(ip, p->l3_hdr_len));
 	}
 	if (p->flags & (L7_PKT_F_TSO | L7_PKT_F_FRAG))
 		return L7_EINVAL;
 	c = l7_csum_l4(p);
 	if (c < 0)
 		return L7_EINVAL;
-	l7_wr16(frame + p->l4_off + (p->proto == L7_IPPROTO_TCP ? 16 : 6), (uint16_t)c);
+	l7_put_be16(frame + p->l4_off + (p->proto == L7_IPPROTO_TCP ? 16 : 6), (uint16_t)c);
 	return 0;
 }

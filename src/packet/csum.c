@@ -9,8 +9,6 @@
  */
 #include "l7splice/packet.h"
 
-#include "bytes.h"
-
 static uint32_t fold32(uint64_t s)
 {
 	s = (s & 0xffffffffu) + (s >> 32);
@@ -67,8 +65,8 @@ uint32_t l7_csum_pseudo_v4(const struct l7_addr *src, const struct l7_addr *dst,
 {
 	uint64_t s = 0;
 
-	s += l7_rd16(src->b + 12) + l7_rd16(src->b + 14);
-	s += l7_rd16(dst->b + 12) + l7_rd16(dst->b + 14);
+	s += l7_get_be16(src->b + 12) + l7_get_be16(src->b + 14);
+	s += l7_get_be16(dst->b + 12) + l7_get_be16(dst->b + 14);
 	s += proto;
 	s += l4_len & 0xffff;
 	return fold32(s);
@@ -80,7 +78,7 @@ uint32_t l7_csum_pseudo_v6(const struct l7_addr *src, const struct l7_addr *dst,
 	uint64_t s = 0;
 
 	for (int i = 0; i < 16; i += 2)
-		s += l7_rd16(src->b + i) + l7_rd16(dst->b + i);
+		s += l7_get_be16(src->b + i) + l7_get_be16(dst->b + i);
 	s += l4_len >> 16;
 	s += l4_len & 0xffff;
 	s += proto;
@@ -92,7 +90,7 @@ uint16_t l7_csum_ipv4_hdr(const uint8_t *ip, size_t hlen)
 	uint32_t s = l7_csum_partial(ip, hlen, 0);
 
 	/* Take the stored checksum back out: s - c == s + ~c. */
-	s += (uint16_t)~l7_rd16(ip + 10);
+	s += (uint16_t)~l7_get_be16(ip + 10);
 	return l7_csum_fold(s);
 }
 
@@ -107,7 +105,7 @@ static uint32_t l4_sum(const struct l7_pkt *p, uint32_t l4_len, uint32_t csum_at
 	else
 		s = l7_csum_pseudo_v6(&p->src, &p->dst, p->proto, l4_len);
 	s = l7_csum_partial(l4, l4_len, s);
-	s += (uint16_t)~l7_rd16(l4 + csum_at);
+	s += (uint16_t)~l7_get_be16(l4 + csum_at);
 	return s;
 }
 
@@ -169,14 +167,33 @@ uint16_t l7_csum_update_bytes(uint16_t csum, const uint8_t *old_b,
 	uint64_t s = (uint16_t)~csum;
 
 	for (size_t i = 0; i + 1 < len; i += 2) {
-		s += (uint16_t)~l7_rd16(old_b + i);
-		s += l7_rd16(new_b + i);
+		s += (uint16_t)~l7_get_be16(old_b + i);
+		s += l7_get_be16(new_b + i);
 	}
 	if (len & 1) { /* a last odd byte is the high half of its word */
 		s += (uint16_t)~(old_b[len - 1] << 8);
 		s += (uint16_t)(new_b[len - 1] << 8);
 	}
 	return l7_csum_fold(fold32(s));
+}
+
+/* Widen the span to whole 16-bit words of the checksummed area, so a field
+ * at an odd offset (a TCP option) updates the right halves of its words. */
+void l7_csum_replace(uint8_t *base, size_t off, const uint8_t *val, size_t n,
+		     uint16_t *csum)
+{
+	while (n > 32) { /* keep each span within old[] */
+		l7_csum_replace(base, off, val, 32, csum);
+		off += 32;
+		val += 32;
+		n -= 32;
+	}
+	size_t start = off & ~(size_t)1;
+	size_t end = (off + n + 1) & ~(size_t)1;
+	uint8_t old[40];
+	memcpy(old, base + start, end - start);
+	memcpy(base + off, val, n);
+	*csum = l7_csum_update_bytes(*csum, old, base + start, end - start);
 }
 
 int l7_pkt_csum_verify(const struct l7_pkt *p)
@@ -193,7 +210,7 @@ int l7_pkt_csum_verify(const struct l7_pkt *p)
 	    (p->flags & (L7_PKT_F_TSO | L7_PKT_F_FRAG))) {
 		return res | L7_CSUM_L4_SKIPPED;
 	}
-	if (p->proto == L7_IPPROTO_UDP && l7_rd16(p->data + p->l4_off + 6) == 0) {
+	if (p->proto == L7_IPPROTO_UDP && l7_get_be16(p->data + p->l4_off + 6) == 0) {
 		if (p->ip_version == 4)
 			return res | L7_CSUM_L4_SKIPPED;
 		return res | L7_CSUM_L4_BAD; /* mandatory over IPv6 (RFC 8200 §8.1) */

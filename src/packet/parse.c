@@ -14,8 +14,6 @@
  */
 #include "l7splice/packet.h"
 
-#include "bytes.h"
-
 /* IPv6 extension headers with the generic (next, len*8+8) layout. */
 #define IPPROTO_MOBILITY 135
 #define IPPROTO_HIP 139
@@ -101,13 +99,13 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 			return L7_EMALFORMED;
 		if ((rc = need(p, hlen, cap_rem, len)) != 0)
 			return rc;
-		p->sport = l7_rd16(h);
-		p->dport = l7_rd16(h + 2);
-		p->tcp_seq = l7_rd32(h + 4);
-		p->tcp_ack = l7_rd32(h + 8);
-		p->tcp_flags = (uint16_t)(l7_rd16(h + 12) & 0x1ff);
-		p->tcp_window = l7_rd16(h + 14);
-		p->tcp_urg = l7_rd16(h + 18);
+		p->sport = l7_get_be16(h);
+		p->dport = l7_get_be16(h + 2);
+		p->tcp_seq = l7_get_be32(h + 4);
+		p->tcp_ack = l7_get_be32(h + 8);
+		p->tcp_flags = (uint16_t)(l7_get_be16(h + 12) & 0x1ff);
+		p->tcp_window = l7_get_be16(h + 14);
+		p->tcp_urg = l7_get_be16(h + 18);
 		p->tcp_hdr_len = (uint8_t)hlen;
 		break;
 	case L7_IPPROTO_UDP: {
@@ -115,15 +113,15 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 
 		if ((rc = need(p, 8, cap_rem, len)) != 0)
 			return rc;
-		ulen = l7_rd16(h + 4);
+		ulen = l7_get_be16(h + 4);
 		if (ulen == 0 && (p->flags & L7_PKT_F_TSO))
 			ulen = len; /* offloaded or jumbo: no usable length */
 		if (ulen < 8 || ulen > len)
 			return L7_EMALFORMED;
 		len = ulen;
 		hlen = 8;
-		p->sport = l7_rd16(h);
-		p->dport = l7_rd16(h + 2);
+		p->sport = l7_get_be16(h);
+		p->dport = l7_get_be16(h + 2);
 		break;
 	}
 	default:
@@ -142,7 +140,7 @@ static int parse_l4(struct l7_pkt *p, uint32_t l4, uint32_t cap_rem, uint32_t le
 	/* VXLAN (RFC 7348): the I flag says the VNI is valid. */
 	if (p->proto == L7_IPPROTO_UDP && p->dport == L7_VXLAN_PORT &&
 	    p->payload_caplen >= L7_VXLAN_HDR_LEN && (h[8] & 0x08)) {
-		p->vxlan_vni = l7_rd32(h + 12) >> 8;
+		p->vxlan_vni = l7_get_be32(h + 12) >> 8;
 		p->inner_off = p->payload_off + L7_VXLAN_HDR_LEN;
 		p->flags |= L7_PKT_F_VXLAN;
 	}
@@ -173,7 +171,7 @@ static int parse_ipv4(struct l7_pkt *p)
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	if (ihl < 20)
 		return L7_EMALFORMED;
-	tot = l7_rd16(ip + 2);
+	tot = l7_get_be16(ip + 2);
 	if (tot == 0) {
 		/* Captured before TSO/GSO split it: the NIC fills the length. */
 		tot = avail;
@@ -188,8 +186,8 @@ static int parse_ipv4(struct l7_pkt *p)
 
 	p->ip_version = 4;
 	p->tos = ip[1];
-	p->ip_id = l7_rd16(ip + 4);
-	frag = l7_rd16(ip + 6);
+	p->ip_id = l7_get_be16(ip + 4);
+	frag = l7_get_be16(ip + 6);
 	p->ttl = ip[8];
 	p->proto = ip[9];
 	p->l3_hdr_len = ihl;
@@ -221,7 +219,7 @@ static int parse_ipv6(struct l7_pkt *p)
 		return L7_ETRUNCATED;
 	if ((ip[0] >> 4) != 6)
 		return L7_EMALFORMED;
-	tot = l7_rd16(ip + 4);
+	tot = l7_get_be16(ip + 4);
 	if (tot == 0) {
 		/* TSO capture or a jumbogram (RFC 2675): trust the capture. */
 		tot = avail;
@@ -232,7 +230,7 @@ static int parse_ipv6(struct l7_pkt *p)
 			p->flags |= L7_PKT_F_PADDED;
 	}
 	p->ip_version = 6;
-	p->tos = (uint8_t)(l7_rd16(ip) >> 4);
+	p->tos = (uint8_t)(l7_get_be16(ip) >> 4);
 	p->ttl = ip[7];
 	p->ip_id = 0;
 	p->frag_off = 0;
@@ -270,11 +268,11 @@ static int parse_ipv6(struct l7_pkt *p)
 			return rc;
 		p->flags |= L7_PKT_F_V6EXT;
 		if (nh == L7_IPPROTO_FRAGMENT) {
-			uint16_t fw = l7_rd16(ip + off + 2);
+			uint16_t fw = l7_get_be16(ip + off + 2);
 
 			p->frag_off = (uint16_t)(fw & 0xfff8);
 			p->frag_more = (uint8_t)(fw & 1);
-			p->ip_id = l7_rd32(ip + off + 4);
+			p->ip_id = l7_get_be32(ip + off + 4);
 			if (p->frag_off == 0 && !p->frag_more) {
 				p->flags |= L7_PKT_F_ATOMIC; /* RFC 6946 */
 			} else {
@@ -307,10 +305,10 @@ static int parse_ethertype(struct l7_pkt *p, uint32_t off, uint16_t et)
 		if (p->caplen - off < 4)
 			return L7_ETRUNCATED;
 		if (p->n_vlans < L7_PKT_MAX_VLANS)
-			p->vlan_id[p->n_vlans] = (uint16_t)(l7_rd16(p->data + off) & 0x0fff);
+			p->vlan_id[p->n_vlans] = (uint16_t)(l7_get_be16(p->data + off) & 0x0fff);
 		if (p->n_vlans < UINT8_MAX)
 			p->n_vlans++;
-		et = l7_rd16(p->data + off + 2);
+		et = l7_get_be16(p->data + off + 2);
 		off += 4;
 		p->flags |= L7_PKT_F_VLAN;
 	}
@@ -349,12 +347,12 @@ static int parse_loop(struct l7_pkt *p, int big_endian)
 	if (p->caplen < 4)
 		return L7_ETRUNCATED;
 	if (big_endian) {
-		fam = l7_rd32(b);
+		fam = l7_get_be32(b);
 	} else {
 		/* DLT_NULL is in the capturing host's order; guess it. */
 		fam = (uint32_t)b[3] << 24 | (uint32_t)b[2] << 16 | (uint32_t)b[1] << 8 | b[0];
 		if (fam & 0xffff0000u)
-			fam = l7_rd32(b);
+			fam = l7_get_be32(b);
 	}
 	switch (fam) {
 	case BSD_AF_INET:
@@ -397,7 +395,7 @@ int l7_pkt_parse(struct l7_pkt *p, const uint8_t *frame, uint32_t caplen,
 
 		if (caplen < 14)
 			return L7_ETRUNCATED;
-		et = l7_rd16(frame + 12);
+		et = l7_get_be16(frame + 12);
 		if (et < 0x0600) { /* 802.3 length: LLC/SNAP, not IP */
 			p->l3_off = 14;
 			p->ethertype = 0;
@@ -417,11 +415,11 @@ int l7_pkt_parse(struct l7_pkt *p, const uint8_t *frame, uint32_t caplen,
 	case L7_LINKTYPE_LINUX_SLL:
 		if (caplen < 16)
 			return L7_ETRUNCATED;
-		return parse_ethertype(p, 16, l7_rd16(frame + 14));
+		return parse_ethertype(p, 16, l7_get_be16(frame + 14));
 	case L7_LINKTYPE_LINUX_SLL2:
 		if (caplen < 20)
 			return L7_ETRUNCATED;
-		return parse_ethertype(p, 20, l7_rd16(frame));
+		return parse_ethertype(p, 20, l7_get_be16(frame));
 	case L7_LINKTYPE_NULL:
 		return parse_loop(p, 0);
 	case L7_LINKTYPE_LOOP:

@@ -11,8 +11,6 @@
  */
 #include "l7splice/packet.h"
 
-#include "bytes.h"
-
 /* The one length a known kind must have, 0 = variable/unknown. */
 static int fixed_len(uint8_t kind)
 {
@@ -121,7 +119,7 @@ int l7_tcp_opts_parse(const uint8_t *opts, size_t len, struct l7_tcp_opts *out)
 	while ((rc = l7_tcpopt_next(&it, &o)) > 0) {
 		switch (o.kind) {
 		case L7_TCPOPT_MSS:
-			out->mss = l7_rd16(o.data);
+			out->mss = l7_get_be16(o.data);
 			out->has |= L7_TCPO_HAS_MSS;
 			break;
 		case L7_TCPOPT_WS:
@@ -134,14 +132,14 @@ int l7_tcp_opts_parse(const uint8_t *opts, size_t len, struct l7_tcp_opts *out)
 		case L7_TCPOPT_SACK:
 			out->n_sack = (uint8_t)((o.len - 2) / 8);
 			for (int i = 0; i < out->n_sack; i++) {
-				out->sack[i].left = l7_rd32(o.data + 8 * i);
-				out->sack[i].right = l7_rd32(o.data + 8 * i + 4);
+				out->sack[i].left = l7_get_be32(o.data + 8 * i);
+				out->sack[i].right = l7_get_be32(o.data + 8 * i + 4);
 			}
 			out->has |= L7_TCPO_HAS_SACK;
 			break;
 		case L7_TCPOPT_TS:
-			out->ts_val = l7_rd32(o.data);
-			out->ts_ecr = l7_rd32(o.data + 4);
+			out->ts_val = l7_get_be32(o.data);
+			out->ts_ecr = l7_get_be32(o.data + 4);
 			out->has |= L7_TCPO_HAS_TS;
 			break;
 		default:
@@ -157,7 +155,7 @@ int l7_tcpopt_get_mss(const uint8_t *opts, size_t len, uint16_t *mss)
 	int rc = l7_tcpopt_find(opts, len, L7_TCPOPT_MSS, &o);
 
 	if (rc == 1)
-		*mss = l7_rd16(o.data);
+		*mss = l7_get_be16(o.data);
 	return rc;
 }
 
@@ -184,8 +182,8 @@ int l7_tcpopt_get_ts(const uint8_t *opts, size_t len, uint32_t *ts_val, uint32_t
 	int rc = l7_tcpopt_find(opts, len, L7_TCPOPT_TS, &o);
 
 	if (rc == 1) {
-		*ts_val = l7_rd32(o.data);
-		*ts_ecr = l7_rd32(o.data + 4);
+		*ts_val = l7_get_be32(o.data);
+		*ts_ecr = l7_get_be32(o.data + 4);
 	}
 	return rc;
 }
@@ -200,8 +198,8 @@ int l7_tcpopt_get_sack(const uint8_t *opts, size_t len, struct l7_sack_block blo
 		return rc;
 	n = (o.len - 2) / 8;
 	for (int i = 0; i < n; i++) {
-		blocks[i].left = l7_rd32(o.data + 8 * i);
-		blocks[i].right = l7_rd32(o.data + 8 * i + 4);
+		blocks[i].left = l7_get_be32(o.data + 8 * i);
+		blocks[i].right = l7_get_be32(o.data + 8 * i + 4);
 	}
 	return n;
 }
@@ -216,7 +214,7 @@ int l7_tcp_opts_encode(const struct l7_tcp_opts *o, uint8_t *out, size_t cap)
 	if (o->has & L7_TCPO_HAS_MSS) {
 		buf[n++] = L7_TCPOPT_MSS;
 		buf[n++] = 4;
-		l7_wr16(buf + n, o->mss);
+		l7_put_be16(buf + n, o->mss);
 		n += 2;
 	}
 	if ((o->has & L7_TCPO_HAS_SACK_PERM) && (o->has & L7_TCPO_HAS_TS)) {
@@ -234,8 +232,8 @@ int l7_tcp_opts_encode(const struct l7_tcp_opts *o, uint8_t *out, size_t cap)
 	if (o->has & L7_TCPO_HAS_TS) {
 		buf[n++] = L7_TCPOPT_TS;
 		buf[n++] = 10;
-		l7_wr32(buf + n, o->ts_val);
-		l7_wr32(buf + n + 4, o->ts_ecr);
+		l7_put_be32(buf + n, o->ts_val);
+		l7_put_be32(buf + n + 4, o->ts_ecr);
 		n += 8;
 	}
 	if (o->has & L7_TCPO_HAS_WS) {
@@ -252,8 +250,8 @@ int l7_tcp_opts_encode(const struct l7_tcp_opts *o, uint8_t *out, size_t cap)
 		buf[n++] = L7_TCPOPT_SACK;
 		buf[n++] = (uint8_t)(2 + 8 * o->n_sack);
 		for (int i = 0; i < o->n_sack; i++) {
-			l7_wr32(buf + n, o->sack[i].left);
-			l7_wr32(buf + n + 4, o->sack[i].right);
+			l7_put_be32(buf + n, o->sack[i].left);
+			l7_put_be32(buf + n + 4, o->sack[i].right);
 			n += 8;
 		}
 	}

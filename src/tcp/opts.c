@@ -13,25 +13,6 @@
 
 #include "l7splice/tcp.h"
 
-void l7_csum_replace(uint8_t *base, size_t off, const uint8_t *val, size_t n,
-		     uint16_t *csum)
-{
-	/* Widen the span to whole 16-bit words of the checksummed area, so an
-	 * option at an odd offset updates the right halves of its words. */
-	while (n > 32) { /* keep each span within old[] */
-		l7_csum_replace(base, off, val, 32, csum);
-		off += 32;
-		val += 32;
-		n -= 32;
-	}
-	size_t start = off & ~(size_t)1;
-	size_t end = (off + n + 1) & ~(size_t)1;
-	uint8_t old[40];
-	memcpy(old, base + start, end - start);
-	memcpy(base + off, val, n);
-	*csum = l7_csum_update_bytes(*csum, old, base + start, end - start);
-}
-
 /* Write a 32-bit value at `off` (from the checksummed area's start) and
  * account its change in *acc. */
 static void put32_at(uint8_t *base, size_t off, uint32_t v, uint32_t *acc)
