@@ -97,6 +97,165 @@ static void compile_cond(const struct l7_pl_cond *in, struct pl_ccond *out)
 	}
 }
 
+/* ------------------------------------------------------------ chains */
+
+static unsigned popcount64(uint64_t v)
+{
+	unsigned n = 0;
+	for (; v; v &= v - 1)
+		n++;
+	return n;
+}
+
+/* The bits of v under mask m, packed to the right (a software pext). */
+static uint64_t gather_bits(uint64_t v, uint64_t m)
+{
+	uint64_t r = 0;
+	unsigned k = 0;
+	for (; m; m &= m - 1, k++)
+		if (v & m & -m)
+			r |= 1ull << k;
+	return r;
+}
+
+/* The inverse: spread the low bits of r over the set bits of m. */
+static uint64_t scatter_bits(uint64_t r, uint64_t m)
+{
+	uint64_t v = 0;
+	unsigned k = 0;
+	for (; m; m &= m - 1, k++)
+		if ((r >> k) & 1)
+			v |= m & -m;
+	return v;
+}
+
+static uint32_t chain_index(const struct pl_chain *ch, const uint64_t *x)
+{
+	uint32_t idx = 0;
+	for (unsigned f = 0; f < ch->n_fields; f++) {
+		uint64_t v = x[ch->field[f]] & ch->mask[f];
+		v = ch->contig[f] ? v >> ch->shift[f] : gather_bits(v, ch->mask[f]);
+		idx = (idx << ch->bits[f]) | (uint32_t)v;
+	}
+	return idx;
+}
+
+/* Add step i's tests to the chain's field list; 0 if it cannot join. */
+static int chain_take(const struct l7_pipeline *pl, struct pl_chain *ch, unsigned i)
+{
+	const struct pl_cstep *c = &pl->cstep[i];
+	struct pl_chain t = *ch;
+	for (unsigned k = 0; k < c->n_cond; k++) {
+		const struct pl_ccond *cd = &c->cond[k];
+		if (cd->kind != PL_CK_MASKED)
+			return 0;
+		uint64_t m = cd->mask & pl->fmask[cd->field];
+		if (!m)
+			continue; /* tests no bit: always true or always false */
+		unsigned f = 0;
+		while (f < t.n_fields && t.field[f] != cd->field)
+			f++;
+		if (f == t.n_fields) {
+			if (t.n_fields == PL_CHAIN_FIELDS)
+				return 0;
+			t.field[t.n_fields++] = cd->field;
+			t.mask[f] = 0;
+		}
+		t.mask[f] |= m;
+	}
+	unsigned bits = 0;
+	for (unsigned f = 0; f < t.n_fields; f++)
+		bits += popcount64(t.mask[f]);
+	if (bits > PL_CHAIN_BITS)
+		return 0;
+	*ch = t;
+	return 1;
+}
+
+/* The first step of [a, end) whose conditions hold for these field values. */
+static uint16_t chain_first(const struct l7_pipeline *pl, const struct pl_chain *ch, unsigned a,
+			    const uint64_t *val)
+{
+	for (unsigned i = a; i < ch->end; i++) {
+		const struct pl_cstep *c = &pl->cstep[i];
+		unsigned k = 0;
+		for (; k < c->n_cond; k++) {
+			const struct pl_ccond *cd = &c->cond[k];
+			uint64_t v = 0;
+			for (unsigned f = 0; f < ch->n_fields; f++)
+				if (ch->field[f] == cd->field)
+					v = val[f];
+			if (((v & cd->mask) == cd->value) == cd->neg)
+				break;
+		}
+		if (k == c->n_cond)
+			return (uint16_t)i;
+	}
+	return ch->end;
+}
+
+/* Find chains of at least three steps and build their tables. */
+static int build_chains(struct l7_pipeline *pl)
+{
+	pl->n_chains = 0;
+	for (unsigned i = 0; i < pl->n_steps; i++)
+		pl->cstep[i].chain = -1;
+	unsigned a = 0;
+	while (a < pl->n_steps) {
+		struct pl_chain ch;
+		memset(&ch, 0, sizeof(ch));
+		unsigned b = a;
+		/* the longest run of steps that can join, then cut it to the
+		 * longest prefix [a, b) whose taken steps all leave it: a step
+		 * jumping to m < b forces b = m (it stays inside, being < m) */
+		while (b < pl->n_steps && chain_take(pl, &ch, b))
+			b++;
+		for (;;) {
+			unsigned m = b;
+			for (unsigned i = a; i < b; i++)
+				if (pl->cstep[i].next < m)
+					m = pl->cstep[i].next;
+			if (m >= b)
+				break;
+			b = m;
+		}
+		if (b - a < 3 || pl->n_chains >= L7_PL_MAX_STEPS / 3) {
+			a++;
+			continue;
+		}
+		/* recompute the field list for exactly [a, b) */
+		memset(&ch, 0, sizeof(ch));
+		for (unsigned i = a; i < b; i++)
+			chain_take(pl, &ch, i);
+		ch.end = (uint16_t)b;
+		unsigned total = 0;
+		for (unsigned f = 0; f < ch.n_fields; f++) {
+			uint64_t m = ch.mask[f];
+			ch.bits[f] = (uint8_t)popcount64(m);
+			ch.shift[f] = (uint8_t)__builtin_ctzll(m);
+			ch.contig[f] = ((m >> ch.shift[f]) & ((m >> ch.shift[f]) + 1)) == 0;
+			total += ch.bits[f];
+		}
+		ch.table = malloc(sizeof(uint16_t) << total);
+		if (!ch.table)
+			return L7_ENOMEM;
+		for (uint32_t idx = 0; idx < (1u << total); idx++) {
+			uint64_t val[PL_CHAIN_FIELDS];
+			unsigned used = 0;
+			for (unsigned f = ch.n_fields; f-- > 0;) {
+				uint64_t r = (idx >> used) & ((1u << ch.bits[f]) - 1);
+				val[f] = scatter_bits(r, ch.mask[f]);
+				used += ch.bits[f];
+			}
+			ch.table[idx] = chain_first(pl, &ch, a, val);
+		}
+		pl->cstep[a].chain = (int16_t)pl->n_chains;
+		pl->chains[pl->n_chains++] = ch;
+		a = b;
+	}
+	return 0;
+}
+
 /* Compile actions and steps for the packet path (called by compile). */
 int pl_exec_prepare(struct l7_pipeline *pl)
 {
@@ -154,6 +313,11 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 				j++;
 		c->fail_next = (uint16_t)j;
 	}
+	for (unsigned i = 0; i < pl->n_chains; i++)
+		free(pl->chains[i].table);
+	int rc = build_chains(pl);
+	if (rc < 0)
+		return rc;
 	/* big exact tables are the ones worth prefetching in a burst */
 	for (unsigned i = 0; i < pl->n_tables; i++)
 		pl->table[i].big = pl->table[i].ct != NULL;
@@ -585,13 +749,22 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 	unsigned n = pl->n_steps;
 	while (i < n) {
 		const struct pl_cstep *s = &pl->cstep[i];
-		if (!cond_holds(x, ps, &s->cond[0])) {
+		if (s->chain >= 0) {
+			/* a decision table picks the taken step of the chain */
+			const struct pl_chain *ch = &pl->chains[s->chain];
+			unsigned t = ch->table[chain_index(ch, x)];
+			if (t >= ch->end) {
+				i = t;
+				continue;
+			}
+			s = &pl->cstep[t];
+			i = t;
+		} else if (!cond_holds(x, ps, &s->cond[0])) {
 			/* the following steps whose first test is the same
 			 * would fail it too: skip them at once */
 			i = s->fail_next;
 			continue;
-		}
-		if (s->n_cond > 1) {
+		} else if (s->n_cond > 1) {
 			unsigned c = 1;
 			while (c < s->n_cond && cond_holds(x, ps, &s->cond[c]))
 				c++;

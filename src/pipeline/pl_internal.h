@@ -85,6 +85,7 @@ struct pl_cstep {
 	int16_t table, action;
 	uint16_t next;       /* step index after a taken step (n_steps = end) */
 	uint16_t fail_next;  /* step index when cond[0] fails */
+	int16_t chain;       /* decision table starting here, -1 none */
 	struct pl_ccond cond[L7_PL_MAX_COND];
 	uint64_t params[L7_PL_MAX_PARAMS];
 };
@@ -195,6 +196,26 @@ struct pl_step {
 	int16_t first_stage, last_stage;
 };
 
+/*
+ * An if / else-if chain of steps [start, end) compiled into a decision
+ * table: every condition in it is a masked test on a few bits, and every
+ * taken step leaves the chain, so the first step whose conditions hold is a
+ * function of those bits alone. The bits are gathered field by field into
+ * an index; table[index] is that step, or `end` when none holds.
+ */
+#define PL_CHAIN_FIELDS 8
+#define PL_CHAIN_BITS 10
+struct pl_chain {
+	uint16_t end;
+	uint8_t n_fields;
+	uint16_t field[PL_CHAIN_FIELDS];
+	uint64_t mask[PL_CHAIN_FIELDS];  /* bits tested, within the field */
+	uint8_t shift[PL_CHAIN_FIELDS];  /* contiguous masks: (x >> shift) */
+	uint8_t bits[PL_CHAIN_FIELDS];
+	uint8_t contig[PL_CHAIN_FIELDS];
+	uint16_t *table;
+};
+
 /* A queued channel item (table request or register clear). */
 struct pl_pending {
 	struct l7_pl_req req;
@@ -250,6 +271,8 @@ struct l7_pipeline {
 	uint64_t fmask[L7_PL_MAX_FIELDS];
 	unsigned n_consts;
 	struct pl_cstep cstep[L7_PL_MAX_STEPS];
+	struct pl_chain chains[L7_PL_MAX_STEPS / 3];
+	unsigned n_chains;
 	int burst_ok;                  /* no state shared between packets */
 	void *burst;                   /* L7_PL_MAX_BURST contexts (exec.c) */
 	struct l7_pl_stats st;

@@ -121,6 +121,8 @@ void l7_pipeline_destroy(struct l7_pipeline *pl)
 		free(pl->sketch[i].top);
 	free(pl->used);
 	free(pl->burst);
+	for (unsigned i = 0; i < pl->n_chains; i++)
+		free(pl->chains[i].table);
 	free(pl->pend);
 	free(pl->cpu);
 	free(pl->ev);

@@ -628,6 +628,70 @@ static void recirculation_is_bounded(void **state)
 	l7_pipeline_destroy(pl);
 }
 
+/* An if / else-if chain (compiled into a decision table) picks the first
+ * branch whose conditions hold, for every combination of the tested bits,
+ * including a non-contiguous mask. */
+static void if_else_chain_picks_the_first_true_branch(void **state)
+{
+	(void)state;
+	struct l7_pipeline *pl = mk(NULL);
+	int fa = l7_pipeline_field_add(pl, "a", 4), fb = l7_pipeline_field_add(pl, "b", 3);
+	int out = l7_pipeline_field_add(pl, "out", 9);
+	const struct l7_pl_prim load[] = {
+		l7_pl_p_alu(L7_PL_OP_AND, fa, l7_pl_fld(L7_PL_F_TCP_WINDOW), l7_pl_imm(0xf)),
+		l7_pl_p_alu(L7_PL_OP_AND, fb, l7_pl_fld(L7_PL_F_L4_SPORT), l7_pl_imm(0x7)),
+	};
+	static const uint8_t b9[] = { 9 };
+	const struct l7_pl_prim setout[] = { l7_pl_p_set(out, l7_pl_param(0)) };
+	const struct l7_pl_prim fwd[] = { l7_pl_p_forward(l7_pl_fld(out)) };
+	int a_load = l7_pipeline_action_add(pl, "load", 0, NULL, load, 2);
+	int a_set = l7_pipeline_action_add(pl, "setout", 1, b9, setout, 1);
+	int a_fwd = l7_pipeline_action_add(pl, "fwd", 0, NULL, fwd, 1);
+	step(pl, -1, a_load); /* step 0 */
+	struct { unsigned n; struct l7_pl_cond c[2]; } br[4] = {
+		{ 1, { { L7_PL_CMP_EQ, (int16_t)fb, 3 } } },
+		{ 2, { { L7_PL_CMP_ANY, (int16_t)fa, 0x9 }, { L7_PL_CMP_EQ, (int16_t)fb, 2 } } },
+		{ 2, { { L7_PL_CMP_NE, (int16_t)fb, 5 }, { L7_PL_CMP_NONE, (int16_t)fa, 0x1 } } },
+		{ 0, { { 0, 0, 0 } } },
+	};
+	for (int k = 0; k < 4; k++) {
+		struct l7_pl_step s;
+		memset(&s, 0, sizeof(s));
+		s.n_cond = br[k].n;
+		memcpy(s.cond, br[k].c, sizeof(br[k].c));
+		s.table = -1;
+		s.action = a_set;
+		s.params[0] = (uint64_t)(k + 1);
+		s.goto_step = 5;
+		assert_int_equal(l7_pipeline_step_add(pl, &s), k + 1);
+	}
+	step(pl, -1, a_fwd); /* step 5 */
+	compile_ok(pl);
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	for (unsigned a = 0; a < 16; a++)
+		for (unsigned b = 0; b < 8; b++) {
+			struct l7_tcp_build tb;
+			memset(&tb, 0, sizeof(tb));
+			tb.linktype = L7_LINKTYPE_ETHERNET;
+			tb.ip_version = 4;
+			tb.ttl = 64;
+			tb.src = l7_addr_from_v4(1);
+			tb.dst = l7_addr_from_v4(2);
+			tb.sport = (uint16_t)(0x100 | b);
+			tb.dport = 80;
+			tb.flags = L7_TCP_ACK;
+			tb.window = (uint16_t)(0x40 | a);
+			size_t len;
+			assert_int_equal(l7_pkt_build_tcp(buf, sizeof(buf), &tb, &len), 0);
+			assert_int_equal(l7_pipeline_process(pl, buf, (uint32_t)len, sizeof(buf), 0, 0,
+							     &r), 0);
+			unsigned want = b == 3 ? 1 : ((a & 9) && b == 2) ? 2 : (b != 5 && !(a & 1)) ? 3 : 4;
+			assert_int_equal(r.egress_port, want);
+		}
+	l7_pipeline_destroy(pl);
+}
+
 /* ------------------------------------------------------------ registers */
 
 static void one_rmw_per_register_per_pass(void **state)
@@ -1320,6 +1384,7 @@ int main(void)
 		cmocka_unit_test(hash_units_give_catalogue_check_values),
 		cmocka_unit_test(drop_cpu_recirculate_and_default_action),
 		cmocka_unit_test(recirculation_is_bounded),
+		cmocka_unit_test(if_else_chain_picks_the_first_true_branch),
 		cmocka_unit_test(one_rmw_per_register_per_pass),
 		cmocka_unit_test(register_ops_and_recirculated_pass_gets_a_new_access),
 		cmocka_unit_test(compile_fits_with_exact_usage),
