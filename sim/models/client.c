@@ -148,6 +148,35 @@ static void c_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *ds
 	l7sim_wl_read(cc->cli->wl, cc->wconn, 0, off, dst, len);
 }
 
+/* Bytes of d that differ from the workload's server stream at rx_bytes
+ * (bytes beyond the stream all count). memcmp first: the common case is
+ * equality. */
+static uint64_t mismatches(struct l7sim_client *c, const struct l7sim_cli_conn *cc,
+			   const uint8_t *d, uint32_t len)
+{
+	const struct l7sim_wl_conn *w = wc(cc);
+	uint64_t have = w->s2c_len > cc->rx_bytes ? w->s2c_len - cc->rx_bytes : 0;
+	uint32_t n = have < len ? (uint32_t)have : len;
+	uint64_t bad = len - n;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = n - done;
+		const uint8_t *ref;
+		if (w->s2c) {
+			ref = w->s2c + cc->rx_bytes + done;
+		} else {
+			if (k > sizeof(c->scratch))
+				k = (uint32_t)sizeof(c->scratch);
+			l7sim_wl_read(c->wl, cc->wconn, 1, cc->rx_bytes + done, c->scratch, k);
+			ref = c->scratch;
+		}
+		if (memcmp(d + done, ref, k) != 0)
+			for (uint32_t i = 0; i < k; i++)
+				bad += d[done + i] != ref[i];
+		done += k;
+	}
+	return bad;
+}
+
 static void c_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_t len,
 		   l7_time_ns now)
 {
@@ -155,14 +184,8 @@ static void c_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_
 	struct l7sim_client *c = cc->cli;
 	const struct l7sim_wl_conn *w = wc(cc);
 	(void)user;
-	if (c->cfg.verify) {
-		l7sim_wl_read(c->wl, cc->wconn, 1, cc->rx_bytes, c->scratch,
-			      len <= sizeof(c->scratch) ? len : (uint32_t)sizeof(c->scratch));
-		uint32_t n = len <= sizeof(c->scratch) ? len : (uint32_t)sizeof(c->scratch);
-		for (uint32_t i = 0; i < n; i++)
-			if (cc->rx_bytes + i >= w->s2c_len || d[i] != c->scratch[i])
-				c->st.resp_mismatch_bytes++;
-	}
+	if (c->cfg.verify)
+		c->st.resp_mismatch_bytes += mismatches(c, cc, d, len);
 	if (cc->resp_done < cc->next_send && cc->rx_bytes <= w->resp[cc->resp_done].off)
 		cc->first_ns = now;
 	cc->rx_bytes += len;

@@ -113,7 +113,8 @@ static void retire_started(struct l7sim_link *l, l7_time_ns now)
 		if (w->start_ns > now)
 			break;
 		l->backlog_bytes -= w->len;
-		l->wait_head = (l->wait_head + 1) % l->wait_cap;
+		if (++l->wait_head == l->wait_cap)
+			l->wait_head = 0;
 		l->wait_n--;
 	}
 }
@@ -143,7 +144,9 @@ static void enqueue(struct l7sim_link *l, struct l7sim_pkt *p, l7_time_ns now, i
 					l7sim_pkt_free(l->pool, p);
 					return;
 				}
-				uint32_t slot = (l->wait_head + l->wait_n) % l->wait_cap;
+				uint32_t slot = l->wait_head + l->wait_n;
+				if (slot >= l->wait_cap)
+					slot -= l->wait_cap;
 				l->wait[slot].start_ns = start;
 				l->wait[slot].len = p->len;
 				l->wait_n++;
@@ -154,7 +157,7 @@ static void enqueue(struct l7sim_link *l, struct l7sim_pkt *p, l7_time_ns now, i
 		}
 		uint64_t num = (uint64_t)p->len * 8u * 1000000000u + l->carry;
 		uint64_t ser = num / l->cfg.bandwidth_bps;
-		l->carry = num % l->cfg.bandwidth_bps;
+		l->carry = num - ser * l->cfg.bandwidth_bps;
 		end = start + ser;
 		l->busy_until_ns = end;
 		l->st.busy_ns += ser;

@@ -80,6 +80,7 @@ struct bed_opts {
 	double speedup;
 	struct l7sim_pcap_tap *tap;
 	struct syn_rec *syn_tap;
+	const struct l7sim_workload *srv_wl; /* the server's workload, if not wl */
 };
 
 static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct bed_opts *o)
@@ -106,7 +107,8 @@ static void bed_run(struct bed *b, const struct l7sim_workload *wl, const struct
 	sc.service_fixed_ns = o->service_ns;
 	sc.service_ns_per_kib = 100;
 	sc.max_conns = 1024; /* small pools: 80+ beds per run, also under ASan */
-	assert_int_equal(l7sim_server_init(&b->srv, &sc, b->eng, &b->pool, &b->tcp, &b->s2c.in, wl), 0);
+	assert_int_equal(l7sim_server_init(&b->srv, &sc, b->eng, &b->pool, &b->tcp, &b->s2c.in,
+					   o->srv_wl ? o->srv_wl : wl), 0);
 	struct l7sim_client_config cc;
 	l7sim_client_config_defaults(&cc);
 	cc.multiply = o->multiply ? o->multiply : 1;
@@ -262,6 +264,38 @@ static void smoke_replay_delivers_captured_bytes(void **state)
 	assert_int_equal(b->lat.first_sent_ns, 1000000000ULL + 70183000ULL);
 	bed_fini(b);
 	free(b);
+	l7sim_wl_free(&wl);
+}
+
+/* The client's check can fail: a server whose copy of the response differs
+ * in 3 bytes makes the client count exactly 3 mismatching bytes. */
+static void replay_detects_wrong_bytes(void **state)
+{
+	(void)state;
+	char p[1024], err[512];
+	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
+	struct l7sim_workload wl;
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, NULL, err, sizeof(err)), 0);
+	struct l7sim_workload bad = wl;
+	bad.conns = malloc(sizeof(*bad.conns));
+	uint8_t *s2c = malloc(wl.conns[0].s2c_len);
+	assert_non_null(bad.conns);
+	assert_non_null(s2c);
+	bad.conns[0] = wl.conns[0];
+	memcpy(s2c, wl.conns[0].s2c, wl.conns[0].s2c_len);
+	s2c[0] ^= 1;
+	s2c[1500] ^= 0x80;
+	s2c[5006] ^= 0xff;
+	bad.conns[0].s2c = s2c;
+	struct bed *b = calloc(1, sizeof(*b));
+	struct bed_opts o = { .service_ns = 1000, .srv_wl = &bad };
+	bed_run(b, &wl, &o);
+	assert_int_equal(b->cli.st.resp_bytes, 5007);
+	assert_int_equal(b->cli.st.resp_mismatch_bytes, 3);
+	bed_fini(b);
+	free(b);
+	free(s2c);
+	free(bad.conns);
 	l7sim_wl_free(&wl);
 }
 
@@ -499,6 +533,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(smoke_import_exact),
 		cmocka_unit_test(smoke_replay_delivers_captured_bytes),
+		cmocka_unit_test(replay_detects_wrong_bytes),
 		cmocka_unit_test(replay_all_captures),
 		cmocka_unit_test(malformed_captures),
 		cmocka_unit_test(closed_loop_and_workers),
