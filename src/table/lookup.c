@@ -88,6 +88,9 @@ lookup_impl(struct l7_table *t, struct tb_shape g, const uint64_t *kw, uint64_t 
 	uint64_t b1 = h & t->bucket_mask;
 	uint16_t tag = tb_tag(h);
 	uint64_t b2 = tb_alt(t, b1, tag);
+	/* start the secondary header's miss now, in parallel with the primary's:
+	 * at high load a third of the keys live there, and misses need both */
+	__builtin_prefetch(&t->buckets[b2], 0, 3);
 	bool hit_done = false; /* a hit was linearized; only its refresh is left */
 	uint64_t vtmp[TB_VALUE_WORDS_MAX];
 	uint64_t *vdst = value_out ? vtmp : NULL; /* caller's buffer only on a hit */
