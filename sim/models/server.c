@@ -226,6 +226,10 @@ static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 		return;
 	}
 	struct l7sim_tcpep *ep = l7sim_tcp_demux_find(&s->demux, &v);
+	if (ep && l7sim_tcpep_syn_reuses(ep, &v)) {
+		l7sim_tcpep_forget(ep); /* its CLOSED event frees it */
+		ep = NULL;
+	}
 	if (ep) {
 		l7sim_tcpep_input(ep, p, &v);
 		return;

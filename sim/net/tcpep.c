@@ -932,6 +932,18 @@ int l7sim_tcpep_shutdown(struct l7sim_tcpep *ep)
 	return 0;
 }
 
+int l7sim_tcpep_syn_reuses(const struct l7sim_tcpep *ep, const struct l7_pkt *v)
+{
+	return ep->state == L7SIM_TCP_TIME_WAIT &&
+	       (v->tcp_flags & (L7_TCP_SYN | L7_TCP_ACK | L7_TCP_RST)) == L7_TCP_SYN &&
+	       l7_seq_after(v->tcp_seq, ep->rcv_nxt);
+}
+
+void l7sim_tcpep_forget(struct l7sim_tcpep *ep)
+{
+	finish(ep);
+}
+
 void l7sim_tcpep_abort(struct l7sim_tcpep *ep)
 {
 	if (ep->flags & F_DONE)

@@ -216,6 +216,16 @@ int l7sim_tcpep_shutdown(struct l7sim_tcpep *ep);
  * this endpoint's callbacks. */
 void l7sim_tcpep_abort(struct l7sim_tcpep *ep);
 
+/*
+ * TIME_WAIT reuse (as RFC 6191 / Linux accept it): 1 if segment v is a SYN
+ * without ACK whose sequence number is after everything this endpoint in
+ * TIME_WAIT received, i.e. a new connection on the same tuple. The owner
+ * then calls l7sim_tcpep_forget() and accepts v as a new connection.
+ */
+int l7sim_tcpep_syn_reuses(const struct l7sim_tcpep *ep, const struct l7_pkt *v);
+/* Close now without sending anything (CLOSED event follows at once). */
+void l7sim_tcpep_forget(struct l7sim_tcpep *ep);
+
 static inline uint64_t l7sim_tcpep_acked_bytes(const struct l7sim_tcpep *ep)
 {
 	return ep->una_off < ep->end_off ? ep->una_off : ep->end_off;

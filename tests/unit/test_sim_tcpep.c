@@ -46,6 +46,8 @@ struct host {
 	int established, peer_fin, closed, reset, aborted;
 	l7_time_ns closed_ns, aborted_ns;
 	int rx_states_seen;           /* bitmask of states while receiving data */
+	int reused;                   /* TIME_WAIT endpoints replaced by a new SYN */
+	l7_time_ns est_ns;
 };
 
 static void h_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *dst, uint32_t len)
@@ -73,7 +75,8 @@ static void h_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 	struct host *h = user;
 	switch (ev) {
 	case L7SIM_TCP_EV_ESTABLISHED:
-		h->established = 1;
+		h->established++;
+		h->est_ns = now;
 		if (h->send_bytes)
 			assert_int_equal(l7sim_tcpep_write(ep, h->send_bytes), 0);
 		if (h->shut_after_send)
@@ -116,6 +119,12 @@ static void h_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 	}
 	if (!h->has_ep) {
 		l7sim_pkt_free(h->env.pool, p);
+		return;
+	}
+	if (h->is_server && l7sim_tcpep_syn_reuses(&h->ep, &v)) {
+		l7sim_tcpep_forget(&h->ep);
+		h->reused++;
+		assert_int_equal(l7sim_tcpep_accept(&h->ep, &h->env, h, p, &v), 0);
 		return;
 	}
 	l7sim_tcpep_input(&h->ep, p, &v);
@@ -513,6 +522,41 @@ static void half_close(void **state)
 	free(x);
 }
 
+/* The server closes first and sits in TIME_WAIT; the client opens the same
+ * tuple again at once with a later ISN: accepted without waiting. */
+static void time_wait_reuse(void **state)
+{
+	(void)state;
+	struct pair *x = calloc(1, sizeof(*x));
+	struct pair_opts po = { .seed = 13, .isn = 1000 };
+	pair_setup(x, &po);
+	x->b.send_bytes = 3000;
+	x->b.shut_after_send = 1;
+	x->a.reply_on_fin = 10;
+	pair_connect(x);
+	l7sim_engine_run(x->eng, 1000000000ULL + 100000000ULL, 0);
+	assert_int_equal(x->a.rx_bytes, 3000);
+	assert_true(x->a.closed);
+	assert_int_equal(x->b.ep.state, L7SIM_TCP_TIME_WAIT);
+	/* again, same tuple */
+	x->a.closed = x->b.closed = 0;
+	x->a.rx_bytes = 0;
+	x->b.rx_bytes = 0;
+	x->a.env.fixed_isn = 500000;
+	l7_time_ns t = l7sim_engine_now(x->eng);
+	pair_connect(x);
+	l7sim_engine_run(x->eng, UINT64_MAX, 0);
+	assert_int_equal(x->b.reused, 1);
+	assert_int_equal(x->a.established, 2);
+	assert_true(x->a.est_ns - t < 1000000); /* one RTT, not an RTO */
+	assert_int_equal(x->a.rx_bytes, 3000);
+	assert_int_equal(x->b.rx_bytes, 10);
+	assert_int_equal(x->b.rx_bad, 0);
+	assert_true(x->a.closed && x->b.closed);
+	pair_teardown(x);
+	free(x);
+}
+
 /* ------------------------------------------------------------ tshark */
 
 static void tshark_clean_lossy_capture(void **state)
@@ -601,6 +645,7 @@ int main(void)
 		cmocka_unit_test(rto_backoff_syn_then_abort),
 		cmocka_unit_test(rto_backoff_data),
 		cmocka_unit_test(half_close),
+		cmocka_unit_test(time_wait_reuse),
 		cmocka_unit_test(tshark_clean_lossy_capture),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
