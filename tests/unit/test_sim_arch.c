@@ -1,0 +1,314 @@
+/*
+ * test_sim_arch.c — the architecture framework (registry, runner) and the
+ * software L7 load balancer end to end on closed-loop workloads:
+ *  - saturated throughput is exactly what the front-end CPU model allows:
+ *    1 core and C ns per request head gives 1e9 / C requests/s (within
+ *    1 %), and a per-byte cost bounds relayed bytes/s the same way;
+ *  - every response byte reaches the clients intact (the client model
+ *    compares them with the workload);
+ *  - the real router decides: a configuration whose routes match nothing
+ *    resets every connection and completes no request;
+ *  - determinism: the same workload, configuration and seed give
+ *    byte-identical JSON summaries and CSV series; another seed (with
+ *    loss) gives different ones;
+ *  - unimplemented architectures are refused with a clear error.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arch/arch.h"
+#include "arch/runner.h"
+#include "config.h"
+#include "models/workload.h"
+#include "report/json.h"
+
+/*
+ * A closed-loop workload with both streams stored (so relaying costs a
+ * memcpy, not generation): conns connections of reqs keep-alive GETs, each
+ * answered by a Content-Length response of `size` body bytes; request k
+ * waits for responses 0..k-1.
+ */
+static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size)
+{
+	memset(wl, 0, sizeof(*wl));
+	wl->conns = calloc(conns, sizeof(*wl->conns));
+	assert_non_null(wl->conns);
+	wl->n_conns = conns;
+	for (uint32_t i = 0; i < conns; i++) {
+		struct l7sim_wl_conn *w = &wl->conns[i];
+		struct l7_addr ca = l7_addr_from_v4(0x0a010000u + i + 1);
+		struct l7_addr sa = l7_addr_from_v4(0x0a000001u);
+		char req[128], head[128];
+		int rl = snprintf(req, sizeof(req), "GET /obj/%u HTTP/1.1\r\nHost: vip\r\n\r\n", size);
+		int hl = snprintf(head, sizeof(head),
+				  "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", size);
+		l7_flow_key_make(&w->key, &ca, (uint16_t)(20000 + i), &sa, 80, L7_IPPROTO_TCP);
+		w->start_ns = (l7_time_ns)i * 100;
+		w->flags = L7SIM_WL_HTTP_FRAMED;
+		w->n_req = reqs;
+		w->req = calloc(reqs, sizeof(*w->req));
+		w->resp = calloc(reqs, sizeof(*w->resp));
+		w->c2s_len = (uint64_t)reqs * (uint64_t)rl;
+		w->s2c_len = (uint64_t)reqs * ((uint64_t)hl + size);
+		w->c2s = malloc(w->c2s_len);
+		w->s2c = malloc(w->s2c_len);
+		assert_true(w->req && w->resp && w->c2s && w->s2c);
+		for (uint32_t k = 0; k < reqs; k++) {
+			uint64_t so = (uint64_t)k * ((uint64_t)hl + size);
+			w->req[k].off = (uint64_t)k * (uint64_t)rl;
+			w->req[k].len = (uint64_t)rl;
+			w->req[k].wait_resp = k;
+			w->resp[k].off = so;
+			w->resp[k].len = (uint64_t)hl + size;
+			memcpy(w->c2s + w->req[k].off, req, (size_t)rl);
+			memcpy(w->s2c + so, head, (size_t)hl);
+			for (uint32_t b = 0; b < size; b++)
+				w->s2c[so + (uint64_t)hl + b] = (uint8_t)('a' + (i + k + b) % 26);
+		}
+		wl->bytes_held += w->c2s_len + w->s2c_len;
+	}
+	wl->duration_ns = (l7_time_ns)conns * 100;
+	return 0;
+}
+
+/* Only the cost under test: everything else free and instant. */
+static void bare_config(struct l7sim_config *c)
+{
+	char err[128];
+	l7sim_config_defaults(c);
+	const char *kv[][2] = {
+		{ "frontend.cores", "1" }, { "frontend.relay_pkt_ns", "0" },
+		{ "frontend.relay_byte_ns", "0" }, { "frontend.parse_route_ns", "0" },
+		{ "frontend.conn_setup_ns", "0" }, { "frontend.teardown_ns", "0" },
+		{ "backend.service_fixed_ns", "0" }, { "net.client.bandwidth_gbps", "0" },
+		{ "net.server.bandwidth_gbps", "0" }, { "net.client.delay_ns", "1000" },
+		{ "net.server.delay_ns", "1000" }, { "sim.packets", "8192" },
+		{ "sim.max_events", "65536" },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_int_equal(l7sim_config_set(c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+}
+
+static int counter(const struct l7sim_run_out *o, const char *name)
+{
+	int i = l7sim_counters_find(&o->counters, name);
+	assert_true(i >= 0);
+	return (int)o->counters.v[i];
+}
+
+static void run_software(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
+			 struct l7sim_run_out *out)
+{
+	char err[256] = "";
+	int rc = l7sim_run(cfg, wl, l7sim_arch_find("software"), NULL, out, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "run: %s\n", err);
+	assert_int_equal(rc, 0);
+}
+
+static void cpu_bound_per_request(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[128];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 32, 100, 200), 0);
+	bare_config(&cfg);
+	const uint64_t cost_ns = 20000;
+	assert_int_equal(l7sim_config_set(&cfg, "frontend.parse_route_ns", "20000", err,
+					  sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 3200);
+	assert_int_equal(counter(&out, "requests_parsed"), 3200);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_done"), 32);
+	double want = 1e9 / (double)cost_ns;
+	double got = l7sim_summary_rps(&out.summary);
+	assert_true(got <= want * 1.0001);
+	assert_true(got > want * 0.99);
+	assert_true(out.summary.frontend_cpu_util > 0.99);
+	assert_true(out.summary.frontend_cpu_util <= 1.0);
+	/* latency: 32 requests queue for one core, so about 32 x C each */
+	uint64_t p50 = l7sim_hist_percentile(out.summary.latency, 50);
+	assert_true(p50 > 31 * cost_ns && p50 < 33 * cost_ns);
+	l7sim_run_out_fini(&out);
+	l7sim_wl_free(&wl);
+}
+
+static void cpu_bound_per_byte(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[128];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 32, 20, 100000), 0);
+	bare_config(&cfg);
+	/* 2 ns per byte: 500 MB/s of relayed payload at most */
+	assert_int_equal(l7sim_config_set(&cfg, "frontend.relay_byte_ns", "2", err, sizeof(err)),
+			 0);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 640);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	double bytes_per_s = (double)out.summary.total_bytes * 1e9 /
+			     (double)out.summary.duration_ns;
+	assert_true(bytes_per_s <= 5e8 * 1.0001);
+	assert_true(bytes_per_s > 5e8 * 0.97);
+	l7sim_run_out_fini(&out);
+	l7sim_wl_free(&wl);
+}
+
+static void router_decides(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[256];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 4, 3, 100), 0);
+	bare_config(&cfg);
+	/* only /api/ is routed; the workload asks for /obj/... */
+	assert_int_equal(l7sim_config_load_string(&cfg,
+		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		" \"routes\": [{\"match\": {\"prefix\": \"/api/\"}, \"route\": {\"cluster\": \"c\"}}]}],"
+		" \"clusters\": [{\"name\": \"c\", \"endpoints\": [{\"address\": \"10.9.0.1\","
+		" \"port\": 81}]}]}}", "cfg.json", err, sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 0);
+	assert_int_equal(counter(&out, "requests_parsed"), 4);
+	assert_int_equal(counter(&out, "no_route"), 4);
+	assert_int_equal(counter(&out, "conns_reset"), 4);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+
+	/* the same with /obj/ routed: everything completes */
+	bare_config(&cfg);
+	assert_int_equal(l7sim_config_load_string(&cfg,
+		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		" \"routes\": [{\"match\": {\"prefix\": \"/obj/\"}, \"route\": {\"cluster\": \"c\"}}]}],"
+		" \"clusters\": [{\"name\": \"c\", \"endpoints\": [{\"address\": \"10.9.0.1\","
+		" \"port\": 81}]}]}}", "cfg.json", err, sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 12);
+	assert_int_equal(counter(&out, "no_route"), 0);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+
+	/* an endpoint the simulator cannot place is a configuration error */
+	bare_config(&cfg);
+	assert_int_equal(l7sim_config_load_string(&cfg,
+		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		" \"routes\": [{\"match\": {\"prefix\": \"/\"}, \"route\": {\"cluster\": \"c\"}}]}],"
+		" \"clusters\": [{\"name\": \"c\", \"endpoints\": [{\"address\": \"backend.local\","
+		" \"port\": 81}]}]}}", "cfg.json", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_run(&cfg, &wl, l7sim_arch_find("software"), NULL, &out, err,
+				   sizeof(err)), L7_ECONFIG);
+	assert_string_equal(err, "router: endpoint \"backend.local\" is not an IP address");
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
+/* The JSON summary and the CSV series of one run, as text. */
+static char *run_text(const struct l7sim_config *cfg, const struct l7sim_workload *wl)
+{
+	struct l7sim_run_out out;
+	char *buf = NULL;
+	size_t len = 0;
+	run_software(cfg, wl, &out);
+	FILE *f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	json_t *j = l7sim_summary_json(&out.summary);
+	assert_non_null(j);
+	assert_int_equal(l7sim_json_write(j, f), 0);
+	assert_int_equal(l7sim_series_write_csv(&out.series, f), 0);
+	json_decref(j);
+	fclose(f);
+	l7sim_run_out_fini(&out);
+	return buf;
+}
+
+static void deterministic(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	char err[128];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 20, 5, 30000), 0);
+	l7sim_config_defaults(&cfg);
+	/* loss and several cores exercise the RNG streams and RSS */
+	assert_int_equal(l7sim_config_set(&cfg, "net.client.loss", "0.02", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(&cfg, "frontend.cores", "4", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(&cfg, "tcp.rto_min_ns", "1000000", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(&cfg, "sim.packets", "8192", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(&cfg, "output.bin_ns", "1000000", err, sizeof(err)), 0);
+	char *a = run_text(&cfg, &wl);
+	char *b = run_text(&cfg, &wl);
+	assert_string_equal(a, b);
+	assert_non_null(strstr(a, "\"requests\": 100,"));
+	assert_int_equal(l7sim_config_set(&cfg, "seed", "2", err, sizeof(err)), 0);
+	char *c = run_text(&cfg, &wl);
+	assert_string_not_equal(a, c);
+	free(a);
+	free(b);
+	free(c);
+	l7sim_wl_free(&wl);
+}
+
+static void registry(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[256];
+	(void)state;
+	assert_true(l7sim_arch_count() >= 3);
+	assert_string_equal(l7sim_arch_at(0)->name, "software");
+	assert_non_null(l7sim_arch_find("software")->create);
+	assert_non_null(l7sim_arch_find("miresga"));
+	assert_non_null(l7sim_arch_find("switch-only"));
+	assert_null(l7sim_arch_find("nope"));
+	assert_null(l7sim_arch_at(l7sim_arch_count()));
+	const struct l7sim_arch *m = l7sim_arch_find("miresga");
+	if (!m->create) {
+		assert_int_equal(make_wl(&wl, 1, 1, 100), 0);
+		l7sim_config_defaults(&cfg);
+		assert_int_equal(l7sim_run(&cfg, &wl, m, NULL, &out, err, sizeof(err)),
+				 L7_EUNSUPPORTED);
+		assert_string_equal(err, "architecture 'miresga' is not implemented yet");
+		l7sim_wl_free(&wl);
+	}
+	/* the built-in routes name backend.count endpoints */
+	char buf[4096];
+	l7sim_config_defaults(&cfg);
+	assert_int_equal(l7sim_config_set(&cfg, "backend.count", "300", err, sizeof(err)), 0);
+	struct l7_router *r;
+	assert_int_equal(l7sim_build_router(&cfg, &r, err, sizeof(err)), 0);
+	assert_int_equal(l7_cluster_endpoint_count(l7_router_cluster(r, "backends")), 300);
+	struct l7_endpoint_info e;
+	assert_int_equal(l7_cluster_endpoint_at(l7_router_cluster(r, "backends"), 299, &e), 0);
+	assert_string_equal(e.address, "10.2.1.44");
+	l7_router_destroy(r);
+	assert_int_equal(l7sim_default_routes(&cfg, buf, 64), L7_ENOSPC);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(cpu_bound_per_request),
+		cmocka_unit_test(cpu_bound_per_byte),
+		cmocka_unit_test(router_decides),
+		cmocka_unit_test(deterministic),
+		cmocka_unit_test(registry),
+	};
+	if (getenv("TEST_FILTER"))
+		cmocka_set_test_filter(getenv("TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
