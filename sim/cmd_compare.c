@@ -78,7 +78,7 @@ int l7sim_cmd_compare(int argc, char **argv)
 	if (!rc && cli.json_path)
 		rc = l7sim_cli_write_json(&cli, &cli.cfg, po, n);
 	if (!rc && cli.csv_path)
-		rc = l7sim_cli_write_csv(&cli, po, n);
+		rc = l7sim_cli_write_csv(&cli, po, n, 1);
 	if (!rc && cli.plot_dir)
 		rc = l7sim_cli_write_plots(&cli, po, n);
 done:

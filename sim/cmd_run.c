@@ -274,7 +274,8 @@ static int csv_one(FILE *f, const struct l7sim_run_out *o, int prefix, int heade
 	return ferror(f) ? L7_EIO : 0;
 }
 
-int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n)
+int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n,
+			int with_arch)
 {
 	FILE *f = fopen(cli->csv_path, "w");
 	if (!f) {
@@ -283,7 +284,7 @@ int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const
 	}
 	int rc = 0;
 	for (int i = 0; i < n && !rc; i++)
-		rc = csv_one(f, outs[i], n > 1, i == 0);
+		rc = csv_one(f, outs[i], with_arch, i == 0);
 	if (fclose(f) != 0)
 		rc = L7_EIO;
 	if (rc < 0) {
@@ -414,7 +415,7 @@ int l7sim_cmd_run(int argc, char **argv)
 	if (!rc && cli.json_path)
 		rc = l7sim_cli_write_json(&cli, &cli.cfg, outs, 1);
 	if (!rc && cli.csv_path)
-		rc = l7sim_cli_write_csv(&cli, outs, 1);
+		rc = l7sim_cli_write_csv(&cli, outs, 1, 0);
 	if (!rc && cli.plot_dir)
 		rc = l7sim_cli_write_plots(&cli, outs, 1);
 	l7sim_run_out_fini(&out);

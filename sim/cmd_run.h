@@ -53,9 +53,10 @@ int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cf
  * 0 or 1 (message printed). */
 int l7sim_cli_write_json(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
 			 struct l7sim_run_out *const *outs, int n);
-/* --csv: the time series of one run, or of several with an "arch" column
- * first. 0 or 1. */
-int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n);
+/* --csv: the time series of the runs, with an "arch" column first when
+ * with_arch is set (compare). 0 or 1. */
+int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n,
+			int with_arch);
 /* Plots into cli->plot_dir (created if missing), rendered to SVG when
  * gnuplot is installed. 0 or 1. */
 int l7sim_cli_write_plots(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs,

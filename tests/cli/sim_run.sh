@@ -1,0 +1,155 @@
+#!/bin/sh
+# sim_run.sh — `l7sim run`, `compare` and `sweep` from the command line:
+# exit statuses (0 ok, 1 runtime failure, 2 bad input or usage) with one
+# exact stderr line per error; byte-identical stdout, --json and --csv on
+# reruns; `l7sim TRACE` is `l7sim run TRACE`; what a replay delivers is the
+# captured traffic (no client byte mismatch, every request answered);
+# --pcap-out captures pass tshark's TCP analysis (skipped without tshark);
+# --plot writes gnuplot scripts (and SVG when gnuplot is installed).
+set -u
+: "${L7SIM:?L7SIM not set}"
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+err() { echo "FAIL: $*"; fail=1; }
+
+# expect STATUS LINE CMD...: exit STATUS, stderr exactly LINE (one line).
+expect() {
+	want_rc=$1 want_err=$2
+	shift 2
+	"$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -ne "$want_rc" ] || [ "$(cat "$tmp/err")" != "$want_err" ]; then
+		err "$*: want exit $want_rc and '$want_err'; got exit $rc and '$(cat "$tmp/err")'"
+	fi
+}
+
+t="$tmp/t.pcap"
+"$L7SIM" gen -o "$t" --seed 3 --connections 12 --requests-per-conn 3 \
+	--mix 1k:3,30k:1 >/dev/null || { echo "FAIL: gen"; exit 1; }
+
+# ---------------------------------------------------------------- run
+"$L7SIM" run "$t" -q --json "$tmp/a.json" --csv "$tmp/a.csv" >"$tmp/a.txt" 2>"$tmp/a.err" ||
+	err "run exit $?: $(cat "$tmp/a.err")"
+[ -s "$tmp/a.err" ] && err "run wrote to stderr: $(cat "$tmp/a.err")"
+head -1 "$tmp/a.txt" | grep -q '^arch  *req/s  *Gbit/s  *p50 us  *p99 us  *p99.9 us  *FE cpu  *fast %  *drops$' ||
+	err "table header: $(head -1 "$tmp/a.txt")"
+[ "$(wc -l <"$tmp/a.txt")" -eq 2 ] || err "table: want 2 lines"
+grep -q '^software ' "$tmp/a.txt" || err "table: no software row"
+for want in '"arch": "software",' '"requests": 36,' '"client_resp_mismatch_bytes": 0' \
+	    '"client_conns_done": 12,' '"requests_parsed": 36,' '"http_errors": 0,' \
+	    '"fast_path_bytes": 0,' '"trace": "'"$t"'",' '"cores": 8,'; do
+	grep -qF "$want" "$tmp/a.json" || err "json: missing $want"
+done
+head -1 "$tmp/a.csv" | grep -qx 'time_s,requests,goodput_bps,fe_busy_cores,fast_path_bytes,table_entries,insert_backlog,drops' ||
+	err "csv header: $(head -1 "$tmp/a.csv")"
+# the CSV's requests column sums to the requests completed
+[ "$(awk -F, 'NR > 1 { s += $2 } END { print s }' "$tmp/a.csv")" = 36 ] || err "csv: requests sum"
+
+# determinism: the same input, configuration and seed give the same bytes
+"$L7SIM" run "$t" -q --json "$tmp/b.json" --csv "$tmp/b.csv" >"$tmp/b.txt" || err "rerun"
+cmp -s "$tmp/a.json" "$tmp/b.json" || err "rerun: JSON differs"
+cmp -s "$tmp/a.csv" "$tmp/b.csv" || err "rerun: CSV differs"
+cmp -s "$tmp/a.txt" "$tmp/b.txt" || err "rerun: table differs"
+# `l7sim TRACE` is `l7sim run TRACE`
+"$L7SIM" "$t" -q >"$tmp/c.txt" || err "implicit run"
+cmp -s "$tmp/a.txt" "$tmp/c.txt" || err "implicit run: table differs"
+# flags reach the configuration
+"$L7SIM" run "$t" -q --seed 9 --clients x2 --speedup 2 --set frontend.cores=3 \
+	--json "$tmp/d.json" >/dev/null || err "run with flags"
+for want in '"seed": 9,' '"clients": 2,' '"speedup": 2.0,' '"cores": 3,' '"requests": 72,'; do
+	grep -qF "$want" "$tmp/d.json" || err "flags: missing $want"
+done
+
+# ---------------------------------------------------------------- errors
+printf '{"frontend": {"corse": 2}}' >"$tmp/bad1.json"
+printf '{"frontend": {"cores": 0}}' >"$tmp/bad2.json"
+printf '{"net": {"client": {"loss": 2}}}' >"$tmp/bad3.json"
+printf '{"seed": 1,' >"$tmp/bad4.json"
+printf 'not a pcap at all, just text\n' >"$tmp/bad.pcap"
+expect 2 "l7sim: $tmp/bad1.json: frontend.corse: unknown key" "$L7SIM" run "$t" -c "$tmp/bad1.json"
+expect 2 "l7sim: $tmp/bad2.json: frontend.cores: expected a positive integer (at most 4096)" \
+	"$L7SIM" run "$t" -c "$tmp/bad2.json"
+expect 2 "l7sim: $tmp/bad3.json: net.client.loss: expected a number in 0..1" \
+	"$L7SIM" run "$t" -c "$tmp/bad3.json"
+expect 2 "l7sim: $tmp/bad4.json:1:11: string or '}' expected near end of file" \
+	"$L7SIM" run "$t" -c "$tmp/bad4.json"
+expect 2 "l7sim: $tmp/none.json: cannot open: No such file or directory" \
+	"$L7SIM" run "$t" -c "$tmp/none.json"
+expect 2 "l7sim: --set: frontend.cores: expected a positive integer (at most 4096)" \
+	"$L7SIM" run "$t" --set frontend.cores=0
+expect 2 "l7sim: --set: expected KEY=VALUE, not 'frontend.cores'" \
+	"$L7SIM" run "$t" --set frontend.cores
+expect 2 "l7sim: --speedup: workload.speedup: expected a number in 1e-06..1e+09" \
+	"$L7SIM" run "$t" --speedup fast
+expect 2 "l7sim: --clients: workload.clients: expected a positive integer (at most 1000000)" \
+	"$L7SIM" run "$t" --clients x0
+expect 2 "l7sim: run: arch: unknown architecture 'nope' (l7sim compare --list)" \
+	"$L7SIM" run "$t" --arch nope
+expect 2 "l7sim: run: a TRACE (pcap file) is required" "$L7SIM" run -q
+expect 2 "l7sim: run: unexpected argument 'extra'" "$L7SIM" run "$t" extra
+"$L7SIM" run "$tmp/missing.pcap" -q >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^l7sim: $tmp/missing.pcap: " "$tmp/err" && [ "$(wc -l <"$tmp/err")" -eq 1 ] ||
+	err "missing trace: $(cat "$tmp/err")"
+"$L7SIM" run "$tmp/bad.pcap" -q >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q "^l7sim: $tmp/bad.pcap: " "$tmp/err" && [ "$(wc -l <"$tmp/err")" -eq 1 ] ||
+	err "not a pcap: $(cat "$tmp/err")"
+"$L7SIM" run "$t" --bogus >/dev/null 2>&1
+[ $? -eq 2 ] || err "unknown option: want exit 2"
+"$L7SIM" run --help >"$tmp/help" 2>&1 && grep -q '^usage: l7sim \[run\] TRACE' "$tmp/help" ||
+	err "run --help"
+# an output that cannot be written is a runtime failure (exit 1)
+"$L7SIM" run "$t" -q --json "$tmp/no/such/dir/x.json" >/dev/null 2>"$tmp/err"
+[ $? -eq 1 ] && grep -q "^l7sim: $tmp/no/such/dir/x.json: cannot write: " "$tmp/err" ||
+	err "unwritable --json: $(cat "$tmp/err")"
+
+# ---------------------------------------------------------------- compare
+"$L7SIM" compare "$t" -q --json "$tmp/cmp.json" --csv "$tmp/cmp.csv" --plot "$tmp/plots" \
+	>"$tmp/cmp.txt" 2>"$tmp/cmp.err" || err "compare exit $?: $(cat "$tmp/cmp.err")"
+grep -q '^software ' "$tmp/cmp.txt" || err "compare: no software row"
+rows=$(($(wc -l <"$tmp/cmp.txt") - 1))
+[ "$(grep -c '"duration_s": ' "$tmp/cmp.json")" -eq "$rows" ] || err "compare: JSON results != table rows"
+head -1 "$tmp/cmp.csv" | grep -q '^arch,time_s,requests,' || err "compare csv header"
+for f in software-goodput.gp software-goodput.dat software-frontend-cpu.gp; do
+	[ -s "$tmp/plots/$f" ] || err "compare: no plots/$f"
+done
+if [ "$rows" -gt 1 ]; then
+	[ -s "$tmp/plots/compare-throughput.gp" ] || err "compare: no throughput bars"
+fi
+if command -v gnuplot >/dev/null 2>&1; then
+	grep -q '<svg' "$tmp/plots/software-goodput.svg" 2>/dev/null || err "compare: SVG not rendered"
+fi
+"$L7SIM" compare --list | grep -q '^software ' || err "compare --list"
+
+# ---------------------------------------------------------------- sweep
+"$L7SIM" sweep "$t" -q --set frontend.cores=1,2,4 --set backend.count=2 \
+	--plot "$tmp/sw" >"$tmp/sweep.csv" 2>"$tmp/sweep.err" || err "sweep exit $?: $(cat "$tmp/sweep.err")"
+[ "$(head -1 "$tmp/sweep.csv")" = "key,value,arch,requests,throughput_rps,throughput_gbps,p50_ns,p90_ns,p99_ns,p99_9_ns,frontend_cpu_util,fast_path_share,drops" ] ||
+	err "sweep header: $(head -1 "$tmp/sweep.csv")"
+[ "$(wc -l <"$tmp/sweep.csv")" -eq 4 ] || err "sweep: want 3 rows"
+[ "$(cut -d, -f1-4 "$tmp/sweep.csv" | tail -3 | tr '\n' ' ')" = \
+  "frontend.cores,1,software,36 frontend.cores,2,software,36 frontend.cores,4,software,36 " ] ||
+	err "sweep rows: $(cut -d, -f1-4 "$tmp/sweep.csv" | tr '\n' ' ')"
+[ -s "$tmp/sw/sweep-throughput.gp" ] || err "sweep: no plot"
+expect 2 "l7sim: --set: frontend.cores: expected a positive integer (at most 4096)" \
+	"$L7SIM" sweep "$t" -q --set frontend.cores=1,0
+[ -s "$tmp/out" ] && err "sweep with a bad value wrote output"
+expect 2 "l7sim: sweep: needs --set KEY=V1,V2,... (the values to sweep)" "$L7SIM" sweep "$t" -q
+expect 2 "l7sim: sweep: only one --set may list values" \
+	"$L7SIM" sweep "$t" -q --set frontend.cores=1,2 --set seed=1,2
+
+# ---------------------------------------------------------------- --pcap-out
+"$L7SIM" run "$t" -q --pcap-out "$tmp/pc" >/dev/null || err "run --pcap-out"
+for side in client backend; do
+	f="$tmp/pc/software-$side.pcap"
+	[ -s "$f" ] || { err "no $f"; continue; }
+	if command -v tshark >/dev/null 2>&1; then
+		n=$(tshark -r "$f" -Y 'tcp.analysis.flags && !tcp.analysis.window_update' 2>/dev/null | wc -l)
+		[ "$n" -eq 0 ] || err "$side capture: $n frames flagged by tshark's TCP analysis"
+		[ "$(tshark -r "$f" -Y 'http.request' 2>/dev/null | wc -l)" -eq 36 ] ||
+			err "$side capture: want 36 HTTP requests"
+	fi
+done
+command -v tshark >/dev/null 2>&1 || echo "sim_run.sh: tshark not installed, capture analysis skipped"
+
+exit $fail
