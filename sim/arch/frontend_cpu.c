@@ -74,6 +74,11 @@ static void start(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core, struct l
 	cpu->process(cpu->ctx, p, &v);
 	cpu->cur = NULL;
 	uint64_t ns = cpu->charge_ns;
+	l7_time_ns now = l7sim_engine_now(cpu->eng);
+	if (cpu->st.packets_in == 1)
+		cpu->st.first_start_ns = now;
+	if (now + ns > cpu->st.last_end_ns)
+		cpu->st.last_end_ns = now + ns;
 	core->busy_ns += ns;
 	core->served++;
 	cpu->st.busy_ns += ns;
@@ -216,4 +221,12 @@ double l7sim_fe_cpu_util(const struct l7sim_fe_cpu *cpu, uint64_t duration_ns)
 	if (!duration_ns)
 		return 0;
 	return (double)cpu->st.busy_ns / ((double)cpu->cfg.cores * (double)duration_ns);
+}
+
+double l7sim_fe_cpu_util_active(const struct l7sim_fe_cpu *cpu)
+{
+	uint64_t span = cpu->st.last_end_ns - cpu->st.first_start_ns;
+	if (!cpu->st.packets_in || !span)
+		return 0;
+	return (double)cpu->st.busy_ns / ((double)cpu->cfg.cores * (double)span);
 }

@@ -72,6 +72,8 @@ struct l7sim_fe_cpu_stats {
 	uint64_t packets_in, packets_out, bytes_in;
 	uint64_t queue_drops, parse_drops;
 	uint64_t busy_ns;           /* summed over cores */
+	l7_time_ns first_start_ns;  /* first service began */
+	l7_time_ns last_end_ns;     /* latest service end */
 };
 
 struct l7sim_fe_cpu {
@@ -113,7 +115,14 @@ void l7sim_fe_cpu_emit(struct l7sim_fe_cpu *cpu, uint32_t out, struct l7sim_pkt 
 /* The core a parsed packet goes to. */
 uint32_t l7sim_fe_cpu_core_of(const struct l7sim_fe_cpu *cpu, const struct l7_pkt *v);
 
-/* Busy time / (cores * duration_ns), 0 when duration is 0. */
+/* Busy time / (cores * active span), where the span runs from the first
+ * service's start to the last one's end: the average utilisation while the
+ * front-end had work, connection setup and teardown included (the request
+ * window of the summary's duration would leave those out and could exceed
+ * 100 %). 0 before any service. */
+double l7sim_fe_cpu_util_active(const struct l7sim_fe_cpu *cpu);
+/* Busy time / (cores * duration_ns), 0 when duration is 0 (can exceed 1
+ * when work falls outside the duration window). */
 double l7sim_fe_cpu_util(const struct l7sim_fe_cpu *cpu, uint64_t duration_ns);
 
 #endif

@@ -704,7 +704,7 @@ static void sw_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	for (uint32_t i = 0; i < s->cpu.cfg.cores; i++)
 		if (s->cpu.core[i].qlen_peak > qpeak)
 			qpeak = s->cpu.core[i].qlen_peak;
-	out->frontend_cpu_util = l7sim_fe_cpu_util(&s->cpu, out->duration_ns);
+	out->frontend_cpu_util = l7sim_fe_cpu_util_active(&s->cpu);
 	out->fast_path_bytes = 0;
 	out->total_bytes = s->st.bytes_c2s + s->st.bytes_s2c;
 	out->drops += s->cpu.st.queue_drops + s->cpu.st.parse_drops + link_drops;
