@@ -209,6 +209,11 @@ put_impl(struct l7_table *t, const uint64_t *kw, const uint64_t *vw,
 	uint32_t depth = 0;
 	struct move moves[L7_TABLE_DEPTH_MAX];
 
+	/* both headers' misses in parallel, before the (serialising) lock
+	 * swaps would take them one after the other */
+	__builtin_prefetch(&t->buckets[b1], 1, 3);
+	__builtin_prefetch(&t->buckets[b2], 1, 3);
+
 	for (uint32_t attempt = 0; attempt < TB_PUT_ATTEMPTS; attempt++) {
 		lock2(t, b1, b2, conc);
 		uint64_t b = b1;
