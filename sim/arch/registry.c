@@ -12,20 +12,12 @@
 #include <string.h>
 
 #include "arch/arch.h"
-
-static const struct l7sim_arch not_yet_miresga = {
-	"miresga", "switch answers SYNs, front-end routes, agents translate, elephants offloaded",
-	NULL, NULL, NULL
-};
-static const struct l7sim_arch not_yet_switch_only = {
-	"switch-only", "every connection spliced in the switch: insertion rate and table size bind",
-	NULL, NULL, NULL
-};
+#include "arch/miresga.h"
 
 static const struct l7sim_arch *const archs[] = {
 	&l7sim_arch_software,
-	&not_yet_miresga,
-	&not_yet_switch_only,
+	&l7sim_arch_miresga,
+	&l7sim_arch_switch_only,
 };
 
 size_t l7sim_arch_count(void)
