@@ -1,10 +1,13 @@
 #!/bin/sh
 # demo.sh L7SIM — the main job on the built-in default (see README).
 #
-# Until the simulator runs (issue 3 onwards), the demo is the trace path:
-# generate the built-in synthetic HTTP/1.1 trace with `l7sim gen` (fixed
-# seed, so the file is the same on every machine) into demo-out/, then
-# summarise it with `l7sim inspect` (text and JSON). The pcap opens in
+# Generate the built-in synthetic HTTP/1.1 trace with `l7sim gen` (fixed
+# seed, so the file is the same on every machine) into demo-out/, summarise
+# it with `l7sim inspect`, then replay it through every implemented
+# load-balancer architecture with `l7sim compare` (same trace, same seed):
+# the table goes to the terminal, the summary to demo-out/compare.json, the
+# time series to demo-out/compare.csv, and the plots (gnuplot scripts and
+# data, SVG when gnuplot is installed) to demo-out/plots/. The pcap opens in
 # Wireshark as is.
 set -e
 l7sim=${1:?usage: demo.sh L7SIM}
@@ -14,4 +17,9 @@ mkdir -p "$out"
 "$l7sim" gen -o "$out/synthetic.pcap" --seed 1 --connections 50 --requests-per-conn 5
 "$l7sim" inspect --top 5 "$out/synthetic.pcap"
 "$l7sim" inspect --json "$out/synthetic.pcap" >"$out/synthetic.inspect.json"
-echo "demo: wrote $out/synthetic.pcap and $out/synthetic.inspect.json"
+echo
+"$l7sim" compare "$out/synthetic.pcap" --json "$out/compare.json" --csv "$out/compare.csv" \
+	--plot "$out/plots"
+echo
+echo "demo: wrote $out/synthetic.pcap, $out/synthetic.inspect.json, $out/compare.json,"
+echo "      $out/compare.csv and the plots in $out/plots/ ($(ls "$out/plots" | grep -c '\.svg$') SVG)"

@@ -331,6 +331,15 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 		a->report(p.state, &w, s);
 	if ((rc = copy_counters(&out->counters, s->extra, &out->cli)) < 0)
 		goto fail_rc;
+	/* the architecture's histogram dies with it: keep a copy */
+	if (s->insert_delay) {
+		const struct l7sim_hist *h = s->insert_delay;
+		s->insert_delay = NULL;
+		if ((rc = l7sim_hist_init(&out->insert_delay, h->sub_bits)) < 0 ||
+		    (rc = l7sim_hist_merge(&out->insert_delay, h)) < 0)
+			goto fail_rc;
+		s->insert_delay = &out->insert_delay;
+	}
 	s->extra = &out->counters;
 	if ((rc = close_taps(&p, err, errlen)) < 0)
 		goto fail;
@@ -348,6 +357,8 @@ fail:
 void l7sim_run_out_fini(struct l7sim_run_out *out)
 {
 	l7sim_latency_hist_fini(&out->lat);
+	if (out->insert_delay.counts)
+		l7sim_hist_fini(&out->insert_delay);
 	l7sim_series_fini(&out->series);
 	if (out->counters.names)
 		l7sim_counters_fini(&out->counters);

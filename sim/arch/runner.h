@@ -31,9 +31,10 @@ struct l7sim_run_opts {
 struct l7sim_run_out {
 	char arch[L7SIM_ARCH_NAME_MAX];
 	struct l7sim_latency_hist lat;
+	struct l7sim_hist insert_delay;   /* copy of the architecture's, if any */
 	struct l7sim_series series;       /* enum l7sim_std_col */
 	struct l7sim_counters counters;   /* the architecture's, then the clients' */
-	struct l7sim_summary summary;     /* points into lat and counters */
+	struct l7sim_summary summary;     /* points into lat, insert_delay, counters */
 	struct l7sim_engine_stats eng;
 	struct l7sim_client_stats cli;
 	l7_time_ns end_ns;                /* simulated time when the run stopped */
