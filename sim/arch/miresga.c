@@ -814,7 +814,8 @@ static void check_response(struct mrg_fe *fe, struct mrg_mconn *c, const struct 
 	c->check_resp = 0;
 	if (!v->payload_len || v->payload_caplen < v->payload_len)
 		return;
-	l7_http_parser_init(&hp, L7_HTTP_LENIENT_ALL, 65535);
+	/* the method only matters for HEAD / CONNECT, which never offload */
+	l7_http_parser_init_response(&hp, L7_HTTP_LENIENT_ALL, 65535, L7_HTTP_GET);
 	if (l7_http_parse_response(&hp, &resp, v->data + v->payload_off, v->payload_len) != 0)
 		return;
 	fe->m->st.resp_heads++;
@@ -1326,7 +1327,8 @@ static const char *const ctr_names[] = {
 	"entry_adds", "entry_deletes", "table_full", "channel_full", "apply_errors", "aged",
 	"held_packets", "fe_relayed_xlated", "fe_s2c_bytes", "agent_s2c", "agent_c2s",
 	"agent_no_record", "agent_full", "agent_bad", "switch_drops", "cpu_queue_drops",
-	"splice_resplices", "splice_dropped_state",
+	"splice_resplices", "splice_dropped_state", "server_retrans_bytes", "server_rto_fires",
+	"response_heads_checked",
 };
 
 void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -1335,6 +1337,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	(void)w;
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
+	uint64_t rtx = 0, rto = 0;
 	double util = 0;
 	for (uint32_t i = 0; i < m->n_fe; i++) {
 		struct mrg_fe *fe = &m->fe[i];
@@ -1359,6 +1362,8 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		a_nr += g->no_record;
 		a_full += g->full;
 		a_bad += g->bad;
+		rtx += g->srv.env.st.retrans_bytes;
+		rto += g->srv.env.st.rto_fires;
 	}
 	uint64_t sw_drops = m->st.parse_drops + m->st.pl_drops + m->st.no_port;
 	out->frontend_cpu_util = util;
@@ -1380,6 +1385,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		m->st.syn_answered, heads, nr, kept, m->st.offloaded, m->st.adds, m->st.dels,
 		m->st.table_full, m->st.chan_full, m->st.apply_errors, m->st.aged, m->st.held_pkts,
 		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, sw_drops, cpu_drops, resp, dstate,
+		rtx, rto, m->st.resp_heads,
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
 		m->ctr.v[i] = v[i];
