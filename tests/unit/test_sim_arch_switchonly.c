@@ -1,0 +1,162 @@
+/*
+ * test_sim_arch_switchonly.c — the switch-only architecture (every
+ * connection's splice state in the switch; its data waits for the entry):
+ *  - byte-exact delivery, one entry added and deleted per connection, and
+ *    data really held until the entry was visible;
+ *  - throughput bound by the insertion rate: with a channel of R entries/s
+ *    (no batch cost) and N connections of one small request each, every
+ *    connection's add must be applied before its response can flow, and
+ *    the channel applies at most one entry per 1/R, so the N adds span at
+ *    least (N - 1)/R: completion rate <= R * N / (N - 1). Deletes share the
+ *    channel, so in steady state the rate approaches R / 2; the test
+ *    checks it is at least 0.4 R (the bound, not something else, binds);
+ *  - Miresga on the same workload, whose small objects are not offloaded,
+ *    is not bound by the channel and completes several times faster.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "arch/arch.h"
+#include "arch/miresga.h"
+#include "arch/runner.h"
+#include "config.h"
+#include "models/client.h"
+
+static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size)
+{
+	uint32_t sizes[1] = { size }, weights[1] = { 1 };
+	struct l7sim_closed_loop_config c;
+	memset(&c, 0, sizeof(c));
+	c.seed = 9;
+	c.n_conns = conns;
+	c.n_req = reqs;
+	c.n_sizes = 1;
+	c.sizes = sizes;
+	c.weights = weights;
+	c.stagger_ns = 100;
+	c.server_addr = l7_addr_from_v4(0x0a000001u);
+	c.server_port = 80;
+	return l7sim_wl_closed_loop(wl, &c);
+}
+
+static void base_config(struct l7sim_config *c)
+{
+	char err[256];
+	l7sim_config_defaults(c);
+	const char *kv[][2] = {
+		{ "sim.packets", "32768" }, { "sim.max_events", "262144" },
+		{ "frontend.max_conns", "2048" }, { "frontend.cores", "8" },
+		{ "backend.count", "4" },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_int_equal(l7sim_config_set(c, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+}
+
+static uint64_t counter(const struct l7sim_run_out *o, const char *name)
+{
+	int i = l7sim_counters_find(&o->counters, name);
+	assert_true(i >= 0);
+	return o->counters.v[i];
+}
+
+static void run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
+		const char *arch, struct l7sim_run_out *out)
+{
+	char err[256] = "";
+	int rc = l7sim_run(cfg, wl, l7sim_arch_find(arch), NULL, out, err, sizeof(err));
+	if (rc)
+		fprintf(stderr, "run: %s\n", err);
+	assert_int_equal(rc, 0);
+}
+
+static uint64_t resp_bytes(const struct l7sim_workload *wl)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < wl->n_conns; i++)
+		n += wl->conns[i].s2c_len;
+	return n;
+}
+
+static void exact_and_held(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	(void)state;
+	assert_int_equal(make_wl(&wl, 16, 3, 30000), 0);
+	base_config(&cfg);
+	run(&cfg, &wl, "switch-only", &out);
+	assert_int_equal(out.summary.requests, 48);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_done"), 16);
+	assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+	assert_int_equal(counter(&out, "offloaded"), 16);
+	assert_int_equal(counter(&out, "entry_adds"), 16);
+	assert_int_equal(counter(&out, "entry_deletes"), 16);
+	assert_true(counter(&out, "held_packets") >= 16);
+	/* the data waited, so nothing of the responses went the slow way
+	 * except what the agent could not yet translate: here none */
+	assert_int_equal(out.summary.fast_path_bytes + counter(&out, "fe_s2c_bytes"),
+			 resp_bytes(&wl) + counter(&out, "server_retrans_bytes"));
+	assert_true(out.summary.fast_path_bytes > resp_bytes(&wl) / 2);
+	assert_true(out.summary.insert_delay->count == 16);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
+static void insertion_rate_binds(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out so, mr;
+	struct l7sim_miresga_params prm;
+	const uint32_t n = 300;
+	const double rate = 20000.0; /* entries/s: 50 us per entry */
+	(void)state;
+	assert_int_equal(make_wl(&wl, n, 1, 1000), 0);
+	base_config(&cfg);
+	l7sim_miresga_params_default(&prm, &cfg);
+	prm.ctl_entries_per_s = rate;
+	prm.ctl_batch_fixed_ns = 0;
+	l7sim_miresga_override = &prm;
+	run(&cfg, &wl, "switch-only", &so);
+	run(&cfg, &wl, "miresga", &mr);
+	l7sim_miresga_override = NULL;
+	assert_int_equal(so.summary.requests, n);
+	assert_int_equal(mr.summary.requests, n);
+	assert_int_equal(counter(&so, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&mr, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&so, "entry_adds"), n);
+	double conn_rate = (double)n * 1e9 / (double)so.summary.duration_ns;
+	assert_true(conn_rate <= rate * n / (n - 1) * 1.0001);
+	assert_true(conn_rate >= 0.4 * rate);
+	assert_true(so.summary.insert_backlog_peak > 40);
+	double mr_rate = (double)n * 1e9 / (double)mr.summary.duration_ns;
+	if (getenv("MRG_DUMP"))
+		fprintf(stderr, "switch-only %.0f conn/s (R = %.0f), miresga %.0f conn/s, "
+			"backlog peak %llu\n", conn_rate, rate, mr_rate,
+			(unsigned long long)so.summary.insert_backlog_peak);
+	assert_true(mr_rate > 3 * conn_rate);
+	assert_int_equal(counter(&mr, "entry_adds"), 0);
+	l7sim_run_out_fini(&so);
+	l7sim_run_out_fini(&mr);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(exact_and_held),
+		cmocka_unit_test(insertion_rate_binds),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
