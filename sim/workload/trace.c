@@ -266,18 +266,26 @@ static int frame_responses(const uint8_t *buf, uint64_t len, const struct cut *r
 	return 0;
 }
 
-/* Global burst index of byte `off` of direction dir. */
+/* Global burst index of byte `off` of direction dir. Bursts alternate
+ * direction by construction, so those of one direction sit at every other
+ * index with ascending offsets: binary search over them. */
 static uint32_t burst_of(const struct builder *b, int dir, uint64_t off)
 {
-	uint32_t found = 0;
-	for (uint32_t i = 0; i < b->nb; i++) {
-		if (b->b[i].dir != dir)
-			continue;
-		if (b->b[i].off > off)
-			break;
-		found = i;
+	if (b->nb == 0)
+		return 0;
+	uint32_t first = b->b[0].dir == dir ? 0 : 1;
+	if (first >= b->nb)
+		return 0;
+	uint32_t n = (b->nb - first + 1) / 2; /* bursts of this direction */
+	uint32_t lo = 0, hi = n;              /* answer in [lo, hi) */
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (b->b[first + 2 * mid].off <= off)
+			lo = mid;
+		else
+			hi = mid;
 	}
-	return found;
+	return first + 2 * lo;
 }
 
 static int alloc_msgs(struct l7sim_wl_conn *w, uint32_t n)

@@ -200,6 +200,25 @@ static void smoke_import_exact(void **state)
 	assert_int_equal(st.requests, reqs);
 	l7sim_wl_free(&wl);
 
+	/* real pipelining (tshark: 8 GETs in frame 4 before any response):
+	 * those requests do not wait; waits never decrease */
+	pcap_path(p, sizeof(p), "ka_suricata_http-protocol-nodup.pcap");
+	assert_int_equal(l7sim_trace_load(&wl, p, NULL, &st, err, sizeof(err)), 0);
+	assert_int_equal(wl.n_conns, 1);
+	assert_int_equal(wl.conns[0].n_req, 40);
+	for (uint32_t k = 0; k < 7; k++) {
+		assert_int_equal(wl.conns[0].req[k].wait_resp, 0);
+		assert_int_equal(wl.conns[0].req[k].t_ns, 54872000);
+	}
+	for (uint32_t k = 1; k < 40; k++) {
+		assert_true(wl.conns[0].req[k].wait_resp <= k);
+		assert_true(wl.conns[0].req[k].wait_resp >= wl.conns[0].req[k - 1].wait_resp);
+		assert_int_equal(wl.conns[0].resp[k].off,
+				 wl.conns[0].resp[k - 1].off + wl.conns[0].resp[k - 1].len);
+	}
+	assert_int_equal(wl.conns[0].resp[39].off + wl.conns[0].resp[39].len, wl.conns[0].s2c_len);
+	l7sim_wl_free(&wl);
+
 	/* errors are one line naming the file */
 	assert_int_equal(l7sim_trace_load(&wl, "/nonexistent.pcap", NULL, NULL, err, sizeof(err)),
 			 L7_EIO);
