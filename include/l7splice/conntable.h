@@ -5,6 +5,9 @@
  * path). Used by the front-end, the agent and, in single-threaded mode, the
  * switch model's exact-match tables.
  *
+ * Pointers: a NULL table, key, value (when value_bytes > 0) or cursor is
+ * L7_EINVAL (batch: 0 hits); output pointers documented "may be NULL" may.
+ *
  * Invariants:
  *  - key size, value size and capacity are fixed at create time; all memory
  *    comes from one allocation in l7_table_create(); no operation allocates.

@@ -160,6 +160,8 @@ void l7_table_destroy(struct l7_table *t)
 
 void l7_table_clear(struct l7_table *t)
 {
+	if (!t)
+		return;
 	memset(t->buckets, 0, t->nbuckets * sizeof(struct tb_bucket));
 	memset(t->slots, 0, t->nbuckets * t->spb * t->slot_words * 8u);
 	t->count = 0;
@@ -174,8 +176,12 @@ static uint64_t rd(const uint64_t *p, bool conc)
 
 void l7_table_stats(const struct l7_table *t, struct l7_table_stats *out)
 {
-	bool c = t->conc;
+	if (!out)
+		return;
 	memset(out, 0, sizeof(*out));
+	if (!t)
+		return;
+	bool c = t->conc;
 	out->entries = rd(&t->count, c);
 	out->capacity = t->capacity;
 	out->slots = t->nbuckets * t->spb;
@@ -222,6 +228,8 @@ uint32_t l7_table_value_bytes(const struct l7_table *t)
 int l7_table_next(struct l7_table *t, uint64_t *cursor, void *key_out,
                   void *value_out, l7_time_ns *expire_ns_out)
 {
+	if (!t || !cursor)
+		return L7_EINVAL;
 	uint64_t nslots = t->nbuckets * t->spb;
 	bool c = t->conc;
 	uint64_t kw[TB_KEY_WORDS_MAX];

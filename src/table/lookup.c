@@ -169,6 +169,8 @@ static inline bool is_16_8(const struct l7_table *t)
 int l7_table_lookup(struct l7_table *t, const void *key, void *value_out,
                     l7_time_ns now_ns)
 {
+	if (!t || !key)
+		return L7_EINVAL;
 	if (t->conc) {
 		if (is_16_8(t))
 			return t->spb == 8 ? lookup_key(t, SHAPE_16_8(8), key, value_out, now_ns, true)
@@ -260,10 +262,18 @@ unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
                                unsigned n, void *values_out,
                                uint64_t *hit_mask, l7_time_ns now_ns)
 {
-	if (n > L7_TABLE_BATCH_MAX) {
+	uint64_t ignored;
+	if (!hit_mask)
+		hit_mask = &ignored;
+	if (!t || !keys || n > L7_TABLE_BATCH_MAX) {
 		*hit_mask = 0;
 		return 0;
 	}
+	for (unsigned i = 0; i < n; i++)
+		if (!keys[i]) {
+			*hit_mask = 0;
+			return 0;
+		}
 	if (t->conc) {
 		if (is_16_8(t) && t->spb == 8)
 			return batch_impl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, now_ns, true);

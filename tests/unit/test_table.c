@@ -456,6 +456,15 @@ static void basic_operations(void **state)
 		assert_int_equal(got[0], 0x77);
 		assert_int_equal(l7_table_insert(NULL, k, v, 0), L7_EINVAL);
 		assert_int_equal(l7_table_insert(t, k, NULL, 0), L7_EINVAL);
+		assert_int_equal(l7_table_lookup(t, NULL, got, 0), L7_EINVAL);
+		assert_int_equal(l7_table_lookup(NULL, k, got, 0), L7_EINVAL);
+		assert_int_equal(l7_table_delete(t, NULL, NULL), L7_EINVAL);
+		assert_int_equal(l7_table_update(t, NULL, v, 0), L7_EINVAL);
+		assert_int_equal(l7_table_next(t, NULL, NULL, NULL, NULL), L7_EINVAL);
+		const void *nullkeys[2] = { k, NULL };
+		uint64_t hm = 7;
+		assert_int_equal(l7_table_lookup_batch(t, nullkeys, 2, NULL, &hm, 0), 0);
+		assert_int_equal(hm, 0);
 		struct l7_table_stats st;
 		l7_table_stats(t, &st);
 		assert_int_equal(st.inserts, 2);
