@@ -129,9 +129,15 @@ static uint64_t scatter_bits(uint64_t r, uint64_t m)
 	return v;
 }
 
-static uint32_t chain_index(const struct pl_chain *ch, const uint64_t *x)
+static inline uint32_t chain_index(const struct pl_chain *ch, const uint64_t *x)
 {
 	uint32_t idx = 0;
+	if (ch->all_contig) {
+		/* the same index as below, each field's bits placed at once */
+		for (unsigned f = 0; f < ch->n_fields; f++)
+			idx |= (uint32_t)((x[ch->field[f]] >> ch->shift[f]) & ch->low[f]) << ch->oshift[f];
+		return idx;
+	}
 	for (unsigned f = 0; f < ch->n_fields; f++) {
 		uint64_t v = x[ch->field[f]] & ch->mask[f];
 		v = ch->contig[f] ? v >> ch->shift[f] : gather_bits(v, ch->mask[f]);
@@ -229,12 +235,20 @@ static int build_chains(struct l7_pipeline *pl)
 			chain_take(pl, &ch, i);
 		ch.end = (uint16_t)b;
 		unsigned total = 0;
+		ch.all_contig = 1;
 		for (unsigned f = 0; f < ch.n_fields; f++) {
 			uint64_t m = ch.mask[f];
 			ch.bits[f] = (uint8_t)popcount64(m);
 			ch.shift[f] = (uint8_t)__builtin_ctzll(m);
 			ch.contig[f] = ((m >> ch.shift[f]) & ((m >> ch.shift[f]) + 1)) == 0;
+			ch.low[f] = m >> ch.shift[f];
+			ch.all_contig &= ch.contig[f];
 			total += ch.bits[f];
+		}
+		/* field 0 takes the most significant bits of the index */
+		for (unsigned f = ch.n_fields, used = 0; f-- > 0;) {
+			ch.oshift[f] = (uint8_t)used;
+			used += ch.bits[f];
 		}
 		ch.table = malloc(sizeof(uint16_t) << total);
 		if (!ch.table)
@@ -303,6 +317,14 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 		if (c->next > pl->n_steps)
 			c->next = (uint16_t)pl->n_steps;
 		memcpy(c->params, s->params, sizeof(c->params));
+		if (s->table >= 0) {
+			const struct pl_table *t = &pl->table[s->table];
+			c->key_n = (uint8_t)t->def.n_keys;
+			for (unsigned k = 0; k < t->def.n_keys; k++) {
+				c->key_field[k] = (uint16_t)t->def.key_field[k];
+				c->key_shift[k] = t->key_shift[k];
+			}
+		}
 	}
 	for (unsigned i = 0; i < pl->n_steps; i++) {
 		struct pl_cstep *c = &pl->cstep[i];
@@ -558,9 +580,18 @@ static uint64_t do_hash(const struct l7_pipeline *pl, const struct pl_uop *u)
 		}
 		return v;
 	}
+	if (u->alg == L7_PL_HASH_CRC8) {
+		/* pl_crc8 over the packed bytes, fed straight from the fields */
+		uint32_t c = 0;
+		for (unsigned i = 0; i < u->n_src; i++) {
+			uint64_t v = pl->phv[u->src[i]];
+			for (unsigned k = u->src_bytes[i]; k-- > 0;)
+				c = pl->crc8[(c ^ (uint8_t)(v >> (8 * k))) & 0xff];
+		}
+		return c;
+	}
 	size_t n = pack_src(pl, u, buf);
 	switch (u->alg) {
-	case L7_PL_HASH_CRC8: return pl_crc8(pl, buf, n);
 	case L7_PL_HASH_CRC16: return pl_crc16(pl, buf, n);
 	case L7_PL_HASH_CRC32: return pl_crc32_row(pl, 0, buf, n);
 	default: return pl_keyed64(u->key, buf, n);
@@ -657,8 +688,9 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 {
 	const struct pl_action *a = &pl->action[aid];
 	uint64_t *x = pl->phv;
-	for (unsigned k = 0; k < a->n_params; k++)
-		x[PL_R_PARAM + k] = params[k];
+	/* every parameter array holds L7_PL_MAX_PARAMS values, and an action
+	 * reads only its own n_params (checked at declaration): one fixed copy */
+	memcpy(&x[PL_R_PARAM], params, sizeof(uint64_t) * L7_PL_MAX_PARAMS);
 	if (a->all_set) {
 		for (unsigned i = 0; i < a->n_prims; i++) {
 			const struct pl_uop *u = &a->uop[i];
@@ -729,11 +761,20 @@ static void apply_found(struct l7_pipeline *pl, struct pass *ps, int tid, uint32
 		run_action(pl, ps, t->def.default_action, t->def.default_params, now_ns, res);
 }
 
-static inline uint64_t table_key(const struct l7_pipeline *pl, const struct pl_table *t)
+/* The key of the table step s applies: fields concatenated, first field in
+ * the most significant bits (the common one- and two-field keys unrolled). */
+static inline uint64_t table_key(const struct l7_pipeline *pl, const struct pl_cstep *s)
 {
+	const uint64_t *x = pl->phv;
+	switch (s->key_n) {
+	case 0: return 0;
+	case 1: return x[s->key_field[0]] << s->key_shift[0];
+	case 2: return x[s->key_field[0]] << s->key_shift[0] | x[s->key_field[1]] << s->key_shift[1];
+	default: break;
+	}
 	uint64_t key = 0;
-	for (unsigned k = 0; k < t->def.n_keys; k++)
-		key |= pl->phv[t->def.key_field[k]] << t->key_shift[k];
+	for (unsigned k = 0; k < s->key_n; k++)
+		key |= x[s->key_field[k]] << s->key_shift[k];
 	return key;
 }
 
@@ -777,7 +818,7 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 			if (stop_big && pl->table[s->table].big)
 				return i;
 			const struct pl_table *t = &pl->table[s->table];
-			apply_found(pl, ps, s->table, pl_table_lookup(t, table_key(pl, t)), now_ns, res);
+			apply_found(pl, ps, s->table, pl_table_lookup_inl(t, table_key(pl, s)), now_ns, res);
 		} else if (s->action >= 0) {
 			run_action(pl, ps, s->action, s->params, now_ns, res);
 		}
@@ -923,7 +964,7 @@ int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
 			pass_begin(pl, &c->ps, frames[base + k], lens[base + k], ports[base + k], r);
 			c->step = run_steps_from(pl, &c->ps, 0, 1, now_ns, r);
 			if (c->step < pl->n_steps)
-				c->key = table_key(pl, &pl->table[pl->cstep[c->step].table]);
+				c->key = table_key(pl, &pl->cstep[c->step]);
 			memcpy(c->phv, pl->phv, phv_bytes);
 		}
 		/* one batched lookup per big table among the paused packets (the

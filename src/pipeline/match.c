@@ -110,6 +110,11 @@ int pl_table_alloc(struct pl_table *t)
 	uint32_t ng = t->kind == PL_EXACT ? 1 : (t->kind == PL_LPM ? 65 : cap);
 	t->grp = calloc(ng, sizeof(*t->grp));
 	t->grp_order = malloc(sizeof(uint32_t) * ng);
+	if (t->kind == PL_EXACT && t->key_bits <= PL_DIRECT_BITS) {
+		t->direct = calloc((size_t)1 << t->key_bits, sizeof(uint32_t));
+		if (!t->direct)
+			return L7_ENOMEM;
+	}
 	return (t->slot && t->grp && t->grp_order) ? 0 : L7_ENOMEM;
 }
 
@@ -120,6 +125,7 @@ void pl_table_free(struct pl_table *t)
 	free(t->ec);
 	free(t->free_list);
 	pl_free_big(t->slot);
+	free(t->direct);
 	free(t->grp);
 	free(t->grp_order);
 	free(t->rlo);
@@ -303,6 +309,8 @@ int pl_table_insert(struct pl_table *t, const struct pl_entry *ne,
 		t->slot[s].mkey = e->key;
 		t->slot[s].group = g;
 		t->slot[s].head = idx + 1;
+		if (t->direct)
+			t->direct[e->key] = idx + 1;
 	} else {
 		/* keep the chain sorted: best first */
 		uint32_t *link = &t->slot[s].head;
@@ -340,6 +348,8 @@ int pl_table_remove(struct pl_table *t, uint32_t idx)
 		uint32_t g = e->group;
 		uint32_t s = slot_find(t, e->key, g);
 		if (t->slot[s].head - 1 == idx) {
+			if (t->direct)
+				t->direct[e->key] = e->next + 1; /* exact: next is PL_NIL */
 			if (e->next == PL_NIL)
 				slot_delete(t, s);
 			else
@@ -383,40 +393,29 @@ void pl_exact_lookup_batch(const struct pl_table *t, const uint64_t *keys, unsig
 		idx_out[i] = (hit >> i) & 1 ? val[i] : PL_NIL;
 }
 
-uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
+/* Range tables: the first entry (by priority) whose bounds hold. */
+static uint32_t range_lookup(const struct pl_table *t, uint64_t key)
 {
-	if (t->kind == PL_RANGE) {
-		unsigned nk = t->def.n_keys;
-		uint64_t v[L7_PL_MAX_KEY_FIELDS];
-		for (unsigned f = 0; f < nk; f++)
-			v[f] = t->key_width[f] == 64 ? key
-			       : (key >> t->key_shift[f]) & ((1ull << t->key_width[f]) - 1);
-		for (uint32_t k = 0; k < t->n_rorder; k++) {
-			uint32_t i = t->rorder[k];
-			unsigned f = 0;
-			while (f < nk && v[f] >= t->rlo[i][f] && v[f] <= t->rhi[i][f])
-				f++;
-			if (f == nk)
-				return i;
-		}
-		return PL_NIL;
+	unsigned nk = t->def.n_keys;
+	uint64_t v[L7_PL_MAX_KEY_FIELDS];
+	for (unsigned f = 0; f < nk; f++)
+		v[f] = t->key_width[f] == 64 ? key
+		       : (key >> t->key_shift[f]) & ((1ull << t->key_width[f]) - 1);
+	for (uint32_t k = 0; k < t->n_rorder; k++) {
+		uint32_t i = t->rorder[k];
+		unsigned f = 0;
+		while (f < nk && v[f] >= t->rlo[i][f] && v[f] <= t->rhi[i][f])
+			f++;
+		if (f == nk)
+			return i;
 	}
-	if (t->ct) {
-		uint32_t idx;
-		return l7_table_lookup(t->ct, &key, &idx, 0) == 0 ? idx : PL_NIL;
-	}
-	if (t->kind == PL_EXACT) {
-		/* one group (every key bit), number 0: a single probe sequence */
-		if (t->n_order == 0)
-			return PL_NIL;
-		for (uint32_t i = slot_hash(key, 0) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
-			const struct pl_slot *sl = &t->slot[i];
-			if (sl->head == 0)
-				return PL_NIL;
-			if (sl->mkey == key)
-				return sl->head - 1;
-		}
-	}
+	return PL_NIL;
+}
+
+/* LPM and ternary: tuple-space search over the groups (kept out of line so
+ * the exact-match paths stay a short leaf without its stack frame). */
+__attribute__((noinline)) static uint32_t tss_lookup(const struct pl_table *t, uint64_t key)
+{
 	/* first compute and prefetch every group's home slot, so the probes
 	 * (independent of each other) overlap their cache misses */
 	enum { PF = 64 };
@@ -448,9 +447,34 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 			i = (i + 1) & t->slot_mask;
 		}
 		if (best != PL_NIL && t->kind != PL_TERNARY)
-			break; /* exact: one group; LPM: longest prefix found first */
+			break; /* LPM: longest prefix found first */
 	}
 	return best;
+}
+
+uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
+{
+	if (t->direct)
+		return t->direct[key] - 1; /* 0 (empty) becomes PL_NIL */
+	if (t->ct) {
+		uint32_t idx;
+		return l7_table_lookup(t->ct, &key, &idx, 0) == 0 ? idx : PL_NIL;
+	}
+	if (t->kind == PL_EXACT) {
+		/* one group (every key bit), number 0: a single probe sequence */
+		if (t->n_order == 0)
+			return PL_NIL;
+		for (uint32_t i = slot_hash(key, 0) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+			const struct pl_slot *sl = &t->slot[i];
+			if (sl->head == 0)
+				return PL_NIL;
+			if (sl->mkey == key)
+				return sl->head - 1;
+		}
+	}
+	if (t->kind == PL_RANGE)
+		return range_lookup(t, key);
+	return tss_lookup(t, key);
 }
 
 void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals)

@@ -20,6 +20,7 @@ struct l7_table;
 
 #define PL_NIL 0xffffffffu
 #define PL_CT_MIN 16384u /* exact tables this big live in a conntable */
+#define PL_DIRECT_BITS 16 /* exact tables with keys this narrow: direct index */
 #define PL_OP_CLEAR 100 /* internal channel op: register clear */
 
 /* Bit set over field ids, for dependency analysis. */
@@ -86,6 +87,9 @@ struct pl_cstep {
 	uint16_t next;       /* step index after a taken step (n_steps = end) */
 	uint16_t fail_next;  /* step index when cond[0] fails */
 	int16_t chain;       /* decision table starting here, -1 none */
+	uint8_t key_n;       /* the applied table's key, resolved at compile */
+	uint16_t key_field[L7_PL_MAX_KEY_FIELDS];
+	uint8_t key_shift[L7_PL_MAX_KEY_FIELDS];
 	struct pl_ccond cond[L7_PL_MAX_COND];
 	uint64_t params[L7_PL_MAX_PARAMS];
 };
@@ -146,6 +150,7 @@ struct pl_table {
 	uint32_t seq;
 	struct pl_slot *slot;
 	uint32_t slot_mask;
+	uint32_t *direct;             /* small-key EXACT: key -> entry index + 1 */
 	struct pl_group *grp;
 	uint32_t n_grp;
 	uint32_t *grp_order;          /* active groups, max_prio descending */
@@ -213,6 +218,9 @@ struct pl_chain {
 	uint8_t shift[PL_CHAIN_FIELDS];  /* contiguous masks: (x >> shift) */
 	uint8_t bits[PL_CHAIN_FIELDS];
 	uint8_t contig[PL_CHAIN_FIELDS];
+	uint8_t all_contig;              /* every mask contiguous: the fast index */
+	uint8_t oshift[PL_CHAIN_FIELDS]; /* where field f's bits go in the index */
+	uint64_t low[PL_CHAIN_FIELDS];   /* (1 << bits) - 1 */
 	uint16_t *table;
 };
 
@@ -316,6 +324,11 @@ void pl_exact_lookup_batch(const struct pl_table *t, const uint64_t *keys, unsig
 			   uint32_t *idx_out);
 /* Best matching entry index for a packet key, PL_NIL on a miss. */
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key);
+/* pl_table_lookup with the direct-indexed case inline (the packet path). */
+static inline uint32_t pl_table_lookup_inl(const struct pl_table *t, uint64_t key)
+{
+	return t->direct ? t->direct[key] - 1 : pl_table_lookup(t, key);
+}
 void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals);
 
 /* prog.c */
