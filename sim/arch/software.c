@@ -159,11 +159,18 @@ static void ev_kill(struct l7sim_engine *e, void *obj, uint64_t arg)
 	(void)e;
 	(void)arg;
 	k->killing = 0;
-	if (k->b_state == B_CONNECTING || k->b_state == B_EST)
-		l7sim_tcpep_abort(&k->b);
-	if (!k->c_closed)
-		l7sim_tcpep_abort(&k->c);
-	conn_maybe_free(k);
+	/* each abort reports CLOSED at once, and the last CLOSED frees k:
+	 * touch k only while a leg is still open */
+	int b_open = k->b_state == B_CONNECTING || k->b_state == B_EST;
+	if (!k->c_closed) {
+		if (b_open)
+			l7sim_tcpep_abort(&k->b);
+		l7sim_tcpep_abort(&k->c);   /* frees k */
+	} else if (b_open) {
+		l7sim_tcpep_abort(&k->b);   /* frees k */
+	} else {
+		conn_maybe_free(k);
+	}
 }
 
 static int srv_of_pick(const struct sw *s, const struct l7_endpoint_pick *p)

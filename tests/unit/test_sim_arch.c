@@ -35,7 +35,8 @@
  * answered by a Content-Length response of `size` body bytes; request k
  * waits for responses 0..k-1.
  */
-static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size)
+static int make_wl_bad(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size,
+		       uint32_t bad)
 {
 	memset(wl, 0, sizeof(*wl));
 	wl->conns = calloc(conns, sizeof(*wl->conns));
@@ -46,11 +47,12 @@ static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uin
 		struct l7_addr ca = l7_addr_from_v4(0x0a010000u + i + 1);
 		struct l7_addr sa = l7_addr_from_v4(0x0a000001u);
 		char req[128], head[128];
-		int rl = snprintf(req, sizeof(req), "GET /obj/%u HTTP/1.1\r\nHost: vip\r\n\r\n", size);
+		int rl = snprintf(req, sizeof(req), "GET /%s/%u HTTP/1.1\r\nHost: vip\r\n\r\n",
+				  i < bad ? "bad" : "obj", size);
 		int hl = snprintf(head, sizeof(head),
 				  "HTTP/1.1 200 OK\r\nContent-Length: %u\r\n\r\n", size);
 		l7_flow_key_make(&w->key, &ca, (uint16_t)(20000 + i), &sa, 80, L7_IPPROTO_TCP);
-		w->start_ns = (l7_time_ns)i * 100;
+		w->start_ns = (l7_time_ns)i * 100 + (i < bad ? 0 : 1000000);
 		w->flags = L7SIM_WL_HTTP_FRAMED;
 		w->n_req = reqs;
 		w->req = calloc(reqs, sizeof(*w->req));
@@ -74,8 +76,13 @@ static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uin
 		}
 		wl->bytes_held += w->c2s_len + w->s2c_len;
 	}
-	wl->duration_ns = (l7_time_ns)conns * 100;
+	wl->duration_ns = (l7_time_ns)conns * 100 + 1000000;
 	return 0;
+}
+
+static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size)
+{
+	return make_wl_bad(wl, conns, reqs, size, 0);
 }
 
 /* Only the cost under test: everything else free and instant. */
@@ -186,6 +193,7 @@ static void router_decides(void **state)
 	assert_int_equal(counter(&out, "requests_parsed"), 4);
 	assert_int_equal(counter(&out, "no_route"), 4);
 	assert_int_equal(counter(&out, "conns_reset"), 4);
+	assert_int_equal(counter(&out, "client_resets"), 4);
 	l7sim_run_out_fini(&out);
 	l7sim_config_fini(&cfg);
 
@@ -200,6 +208,21 @@ static void router_decides(void **state)
 	assert_int_equal(out.summary.requests, 12);
 	assert_int_equal(counter(&out, "no_route"), 0);
 	l7sim_run_out_fini(&out);
+
+	/* 6 connections reset for /bad/, then 10 concurrent good ones: a reset
+	 * connection must give its slot back exactly once, or two good ones
+	 * would share one */
+	struct l7sim_workload wl2;
+	assert_int_equal(make_wl_bad(&wl2, 16, 3, 100, 6), 0);
+	run_software(&cfg, &wl2, &out);
+	assert_int_equal(counter(&out, "conns"), 16);
+	assert_int_equal(counter(&out, "conns_reset"), 6);
+	assert_int_equal(counter(&out, "conns_refused"), 0);
+	assert_int_equal(out.summary.requests, 30);
+	assert_int_equal(counter(&out, "client_conns_done"), 16);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	l7sim_run_out_fini(&out);
+	l7sim_wl_free(&wl2);
 	l7sim_config_fini(&cfg);
 
 	/* an endpoint the simulator cannot place is a configuration error */
