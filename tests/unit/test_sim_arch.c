@@ -1,6 +1,7 @@
 /*
  * test_sim_arch.c — the architecture framework (registry, runner) and the
  * software L7 load balancer end to end on closed-loop workloads:
+ *  - a core's queue limit drops packets (counted) and TCP recovers;
  *  - saturated throughput is exactly what the front-end CPU model allows:
  *    1 core and C ns per request head gives 1e9 / C requests/s (within
  *    1 %), and a per-byte cost bounds relayed bytes/s the same way;
@@ -173,6 +174,37 @@ static void cpu_bound_per_byte(void **state)
 	l7sim_wl_free(&wl);
 }
 
+static void cpu_queue_limit(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[128];
+	(void)state;
+	/* 16 connections burst 100 KB responses into one slow core with room
+	 * for 8 waiting packets: the core's queue overflows, the drops are
+	 * counted, and TCP still delivers every byte */
+	assert_int_equal(make_wl(&wl, 16, 2, 100000), 0);
+	bare_config(&cfg);
+	const char *kv[][2] = {
+		{ "frontend.queue_packets", "8" }, { "frontend.relay_pkt_ns", "10000" },
+		{ "tcp.rto_min_ns", "5000000" },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_int_equal(l7sim_config_set(&cfg, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	int drops = counter(&out, "cpu_queue_drops");
+	assert_true(drops > 0);
+	assert_int_equal(counter(&out, "cpu_queue_peak"), 8);
+	/* links are infinitely fast and lossless: every drop is the CPU's */
+	assert_int_equal(out.summary.drops, (uint64_t)drops);
+	assert_int_equal(out.summary.requests, 32);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_done"), 16);
+	l7sim_run_out_fini(&out);
+	l7sim_wl_free(&wl);
+}
+
 static void router_decides(void **state)
 {
 	struct l7sim_workload wl;
@@ -327,6 +359,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cpu_bound_per_request),
 		cmocka_unit_test(cpu_bound_per_byte),
+		cmocka_unit_test(cpu_queue_limit),
 		cmocka_unit_test(router_decides),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(registry),
