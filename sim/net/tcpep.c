@@ -318,11 +318,11 @@ static void send_syn(struct l7sim_tcpep *ep)
 	send_seg(ep, ep->iss, fl, 0, 0);
 }
 
-/* Send the segment at offset off again (data and/or FIN). */
-static void retransmit(struct l7sim_tcpep *ep, uint64_t off)
+/* Send at most maxlen bytes at offset off again (data and/or FIN). */
+static void retransmit_n(struct l7sim_tcpep *ep, uint64_t off, uint64_t maxlen)
 {
 	uint64_t lim = min64(ep->max_off, ep->end_off);
-	uint32_t len = off < lim ? (uint32_t)min64(lim - off, ep->smss) : 0;
+	uint32_t len = off < lim ? (uint32_t)min64(min64(lim - off, ep->smss), maxlen) : 0;
 	int fin = (ep->flags & F_FIN_Q) && off + len == ep->end_off && ep->max_off > ep->end_off;
 	if (!len && !fin)
 		return;
@@ -331,6 +331,93 @@ static void retransmit(struct l7sim_tcpep *ep, uint64_t off)
 	send_seg(ep, seq_of(ep, off), (uint16_t)(L7_TCP_ACK | (fin ? L7_TCP_FIN : 0) |
 						 (len && off + len == ep->end_off ? L7_TCP_PSH : 0)),
 		 off, len);
+}
+
+static void retransmit(struct l7sim_tcpep *ep, uint64_t off)
+{
+	retransmit_n(ep, off, UINT64_MAX);
+}
+
+/* ------------------------------------------------------------ SACK */
+
+/* Offset of a sequence number inside [snd_una, snd_max]. */
+static uint64_t off_of(const struct l7sim_tcpep *ep, uint32_t seq)
+{
+	return ep->una_off + (uint32_t)(seq - seq_of(ep, ep->una_off));
+}
+
+/* Fold the peer's SACK blocks into the scoreboard: ranges inside
+ * (snd_una, snd_max], sorted by sequence, merged, the lowest 3 kept (they
+ * matter first for recovery); ranges at or below snd_una are dropped. */
+static void sb_update(struct l7sim_tcpep *ep, const struct l7_tcp_opts *o)
+{
+	const uint32_t una = seq_of(ep, ep->una_off), max = seq_of(ep, ep->max_off);
+	struct l7_sack_block all[3 + 4];
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < ep->n_sacked; i++)
+		all[n++] = ep->sacked[i];
+	if (o && (o->has & L7_TCPO_HAS_SACK))
+		for (uint32_t i = 0; i < o->n_sack && i < 4; i++)
+			all[n++] = o->sack[i];
+	uint32_t k = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		struct l7_sack_block b = all[i];
+		if (!l7_seq_before(b.left, b.right) || !l7_seq_between(b.left, una, max) ||
+		    !l7_seq_between(b.right, una, max) || !l7_seq_after(b.right, una))
+			continue;
+		all[k++] = b;
+	}
+	/* insertion sort by left edge (k <= 7) */
+	for (uint32_t i = 1; i < k; i++) {
+		struct l7_sack_block b = all[i];
+		uint32_t j = i;
+		while (j > 0 && l7_seq_before(b.left, all[j - 1].left)) {
+			all[j] = all[j - 1];
+			j--;
+		}
+		all[j] = b;
+	}
+	ep->n_sacked = 0;
+	for (uint32_t i = 0; i < k; i++) {
+		struct l7_sack_block b = all[i];
+		if (ep->n_sacked &&
+		    !l7_seq_after(b.left, ep->sacked[ep->n_sacked - 1].right)) {
+			ep->sacked[ep->n_sacked - 1].right =
+				l7_seq_max(ep->sacked[ep->n_sacked - 1].right, b.right);
+		} else if (ep->n_sacked < 3) {
+			ep->sacked[ep->n_sacked++] = b;
+		}
+	}
+}
+
+/* The first hole at or after offset `from` that lies below the highest
+ * SACKed byte: 1 and [*off, *off + *len), or 0. */
+static int next_hole(const struct l7sim_tcpep *ep, uint64_t from, uint64_t *off, uint64_t *len)
+{
+	uint64_t at = from > ep->una_off ? from : ep->una_off;
+	for (uint32_t i = 0; i < ep->n_sacked; i++) {
+		uint64_t l = off_of(ep, ep->sacked[i].left), r = off_of(ep, ep->sacked[i].right);
+		if (at < l) {
+			*off = at;
+			*len = l - at;
+			return 1;
+		}
+		if (at < r)
+			at = r;
+	}
+	return 0;
+}
+
+/* Retransmit the next hole the scoreboard shows (one segment). */
+static void sack_rexmit_one(struct l7sim_tcpep *ep)
+{
+	uint64_t off, len;
+	if (!(ep->flags & F_SACK) || !ep->env->cfg->sack_recovery ||
+	    !next_hole(ep, ep->rxt_off, &off, &len))
+		return;
+	retransmit_n(ep, off, len);
+	ep->rxt_off = off + min64(len, ep->smss);
+	ep->env->st.sack_rexmits++;
 }
 
 static int can_send_data(const struct l7sim_tcpep *ep)
@@ -595,7 +682,8 @@ static void drain(struct l7sim_tcpep *ep)
 }
 
 /* 1 if the segment must be dropped (acks something never sent). */
-static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t len)
+static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t len,
+		       const struct l7_tcp_opts *o)
 {
 	struct l7sim_tcp_env *env = ep->env;
 	const uint32_t snd_una = seq_of(ep, ep->una_off), snd_max = seq_of(ep, ep->max_off);
@@ -615,6 +703,8 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		ep->dupacks = 0;
 		ep->retries = 0;
 		ep->backoff = 0;
+		if (ep->flags & F_SACK)
+			sb_update(ep, o);
 		if ((ep->flags & F_RTT) && ack_off >= ep->rtt_off) {
 			ep->flags &= (uint8_t)~F_RTT;
 			rtt_sample(ep, now - ep->rtt_t0);
@@ -626,7 +716,13 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 				ep->flags &= (uint8_t)~F_RECOV;
 			} else {
 				env->st.partial_acks++;
-				retransmit(ep, ep->una_off);
+				if (!(ep->flags & F_SACK) || !env->cfg->sack_recovery ||
+				    ep->una_off >= ep->rxt_off) {
+					retransmit(ep, ep->una_off);
+					ep->rxt_off = ep->una_off + ep->smss;
+				} else {
+					sack_rexmit_one(ep);
+				}
 				ep->cwnd = (ep->cwnd > acked ? ep->cwnd - (uint32_t)acked : 0) + ep->smss;
 			}
 		} else if (ep->cwnd < ep->ssthresh) {
@@ -661,8 +757,11 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		    ep->una_off != ep->max_off) {
 			env->st.dupacks_in++;
 			ep->dupacks++;
+			if (ep->flags & F_SACK)
+				sb_update(ep, o);
 			if (ep->flags & F_RECOV) {
 				ep->cwnd += ep->smss;
+				sack_rexmit_one(ep);
 			} else if (ep->dupacks == 3 && ep->una_off >= ep->recover_off) {
 				uint64_t flight = ep->max_off - ep->una_off;
 				uint64_t half = flight / 2;
@@ -673,6 +772,7 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 				ep->cwnd = ep->ssthresh + 3u * ep->smss;
 				env->st.fast_retrans++;
 				retransmit(ep, ep->una_off);
+				ep->rxt_off = ep->una_off + ep->smss;
 				ep->rto_at = now + rto_now(ep);
 			}
 		}
@@ -812,7 +912,7 @@ void l7sim_tcpep_input(struct l7sim_tcpep *ep, struct l7sim_pkt *p, const struct
 	}
 	if ((ep->flags & F_TS) && (o.has & L7_TCPO_HAS_TS) && !l7_seq_after(v->tcp_seq, ep->rcv_nxt))
 		ep->ts_recent = o.ts_val;
-	if (process_ack(ep, v, v->payload_caplen)) {
+	if (process_ack(ep, v, v->payload_caplen, &o)) {
 		if (!(ep->flags & F_DONE)) {
 			l7sim_pkt_free(env->pool, p);
 			rearm(ep);
@@ -869,6 +969,7 @@ static void on_rto(struct l7sim_tcpep *ep)
 	ep->flags &= (uint8_t)~(F_RECOV | F_RTT);
 	ep->recover_off = ep->max_off;
 	ep->dupacks = 0;
+	ep->n_sacked = 0; /* go-back-N: forget what the peer said it holds */
 	ep->nxt_off = ep->una_off;
 	ep->rto_at = 0;
 	output(ep);

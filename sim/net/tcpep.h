@@ -14,7 +14,10 @@
  * delack_ns; immediate on out-of-order data and when a hole fills); the
  * peer's window with scaling; RTO per RFC 6298 (Karn's algorithm, one timed
  * segment per window, exponential backoff, min/max clamps); fast retransmit
- * on the third duplicate ACK and NewReno fast recovery (RFC 6582); Reno
+ * on the third duplicate ACK and NewReno fast recovery (RFC 6582) which,
+ * with sack_recovery and SACK negotiated, retransmits the holes the peer's
+ * SACK blocks reveal (one segment per incoming ACK, in the spirit of
+ * RFC 6675); Reno
  * slow start / congestion avoidance (RFC 5681, byte counting capped at
  * 2 SMSS per ACK); out-of-order segments kept (zero copy: the packet buffer
  * itself is held) and reported in SACK blocks (RFC 2018); FIN and RST both
@@ -22,9 +25,9 @@
  *
  * Simplified (docs/models.md): the receive buffer is drained as soon as
  * bytes arrive in order, so the advertised window is a constant
- * rcv_buf_bytes (no zero-window, no persist timer); the sender does not
- * use the peer's SACK blocks for recovery (NewReno only) and sends no new
- * data during fast recovery; no PAWS, no Nagle (TCP_NODELAY behaviour),
+ * rcv_buf_bytes (no zero-window, no persist timer); the SACK scoreboard
+ * keeps the lowest 3 ranges, no RFC 6675 pipe estimate (one hole per ACK)
+ * and no new data is sent during fast recovery; no PAWS, no Nagle (TCP_NODELAY behaviour),
  * no ECN, no urgent data; the RTO timer is the simulation's timing wheel
  * (fires within one wheel tick after the deadline).
  *
@@ -32,7 +35,7 @@
  * (tcp.h). Internally the send side keeps 64-bit stream offsets (SYN and
  * FIN excluded), which never wrap, and derives sequence numbers from them.
  *
- * Memory: sizeof(struct l7sim_tcpep) (about 300 bytes, see
+ * Memory: sizeof(struct l7sim_tcpep) (320 bytes on x86-64, see
  * l7sim_tcpep_size()) per connection; payload is held only for out-of-order
  * segments (their packet buffers) — nothing for the send side.
  */
@@ -83,6 +86,9 @@ struct l7sim_tcp_cfg {
 	uint8_t delack;            /* delayed ACKs [1] */
 	uint8_t ack_every;         /* ACK at least every N segments [2] */
 	uint8_t max_retries;       /* RTOs in a row before abort [12] */
+	uint8_t sack_recovery;     /* retransmit SACK-revealed holes in fast
+				    * recovery [0: NewReno only; tshark labels
+				    * such retransmissions "Out-Of-Order"] */
 	uint32_t rcv_buf_bytes;    /* receive buffer = advertised window [1 MiB] */
 	uint32_t init_cwnd_segs;   /* initial window, RFC 6928 [10] */
 	uint64_t rto_init_ns;      /* RFC 6298 initial RTO [1 s] */
@@ -116,6 +122,7 @@ struct l7sim_tcp_stats {
 	uint64_t data_bytes_out;     /* payload bytes sent, retransmissions included */
 	uint64_t retrans_segs, retrans_bytes;
 	uint64_t rto_fires, syn_retrans, fast_retrans, partial_acks;
+	uint64_t sack_rexmits;       /* holes retransmitted from the scoreboard */
 	uint64_t dupacks_in;
 	uint64_t ooo_segs_in;        /* held out of order */
 	uint64_t old_segs_in;        /* only already-received bytes */
@@ -157,6 +164,8 @@ struct l7sim_tcpep {
 	uint64_t conn_id;            /* stamped into every segment's metadata */
 	/* send side, as stream offsets (SYN excluded; FIN = end_off) */
 	uint64_t una_off, nxt_off, max_off, end_off, rtt_off, recover_off;
+	uint64_t rxt_off;            /* SACK recovery: next offset to consider */
+	struct l7_sack_block sacked[3]; /* scoreboard: peer's SACKed ranges, sorted */
 	l7_time_ns rtt_t0, rto_at, delack_at, tw_at;
 	uint64_t srtt_ns, rttvar_ns, rto_ns;
 	uint64_t rcv_bytes;          /* bytes delivered in order */
@@ -164,6 +173,7 @@ struct l7sim_tcpep {
 	uint32_t ts_recent, ts_off, ooo_bytes, ca_acc, last_ooo_seq;
 	uint16_t lport, rport, peer_mss, smss, my_mss;
 	uint8_t state, snd_ws, rcv_ws, my_ws, flags, dupacks, retries, unacked_segs, backoff;
+	uint8_t n_sacked;
 };
 
 /* Bytes of per-connection state (for the memory budget). */
