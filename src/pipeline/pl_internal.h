@@ -121,6 +121,13 @@ struct pl_group {
 	uint32_t n;
 };
 
+/* grp_order's groups with what a lookup reads of them, in probe order. */
+struct pl_gord {
+	uint64_t mask;
+	uint32_t g;
+	int32_t max_prio;
+};
+
 struct pl_slot {
 	uint64_t mkey;
 	uint32_t group;
@@ -154,6 +161,7 @@ struct pl_table {
 	struct pl_group *grp;
 	uint32_t n_grp;
 	uint32_t *grp_order;          /* active groups, max_prio descending */
+	struct pl_gord *gord;         /* the same, packed for lookups */
 	uint32_t n_order;
 	uint64_t (*rlo)[L7_PL_MAX_KEY_FIELDS]; /* RANGE: per entry bounds */
 	uint64_t (*rhi)[L7_PL_MAX_KEY_FIELDS];
