@@ -305,6 +305,22 @@ static int walk(struct l7sim_config *c, const json_t *obj, const char *prefix, c
 	return 0;
 }
 
+/* Keys come from the user's JSON and may hold any byte: escape control
+ * bytes (as \xNN) so that an error is always exactly one printable line. */
+static void one_line(char *err, size_t errlen)
+{
+	char tmp[1024];
+	size_t n = 0;
+	for (const unsigned char *p = (const unsigned char *)err; *p && n + 5 < sizeof(tmp); p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			n += (size_t)snprintf(tmp + n, sizeof(tmp) - n, "\\x%02x", *p);
+		else
+			tmp[n++] = (char)*p;
+	}
+	tmp[n] = 0;
+	snprintf(err, errlen, "%s", tmp);
+}
+
 static int load_json(struct l7sim_config *c, const json_t *root, const char *name, char *err,
 		     size_t errlen)
 {
@@ -325,6 +341,7 @@ static int load_json(struct l7sim_config *c, const json_t *root, const char *nam
 			snprintf(err, errlen, "%s: %s: %s", name, path, why);
 		else
 			snprintf(err, errlen, "%s: %s", name, path);
+		one_line(err, errlen);
 		l7sim_config_fini(&tmp);
 		return rc;
 	}
@@ -340,6 +357,7 @@ int l7sim_config_load_string(struct l7sim_config *c, const char *text, const cha
 	json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &je);
 	if (!root) {
 		snprintf(err, errlen, "%s:%d:%d: %s", name, je.line, je.column, je.text);
+		one_line(err, errlen);
 		return L7_ECONFIG;
 	}
 	int rc = load_json(c, root, name, err, errlen);
@@ -363,6 +381,7 @@ int l7sim_config_load_file(struct l7sim_config *c, const char *path, char *err, 
 			snprintf(err, errlen, "%s: read error", path);
 		else
 			snprintf(err, errlen, "%s:%d:%d: %s", path, je.line, je.column, je.text);
+		one_line(err, errlen);
 		return rd_err ? L7_EIO : L7_ECONFIG;
 	}
 	int rc = load_json(c, root, path, err, errlen);
@@ -379,12 +398,14 @@ int l7sim_config_set(struct l7sim_config *c, const char *key, const char *value,
 		snprintf(err, errlen, "%s: %s", key,
 			 !strcmp(key, "router") ? "cannot be set from the command line" :
 			 is_section(key) ? "is a section, not a key" : "unknown key");
+		one_line(err, errlen);
 		return L7_ECONFIG;
 	}
 	struct l7sim_config tmp = *c;
 	int rc = set_text(&tmp, k, value, why, sizeof(why));
 	if (rc < 0) {
 		snprintf(err, errlen, "%s: %s", key, why);
+		one_line(err, errlen);
 		return rc;
 	}
 	*c = tmp;

@@ -124,6 +124,8 @@ static void load_errors(void **state)
 		     " \"routs\": []}]}}",
 		     "cfg.json: router.virtual_hosts[0].routs: unknown key");
 	expect_error("{\"router\": 1}", "cfg.json: router: expected an object");
+	/* a key with control bytes still gives one printable line */
+	expect_error("{\"front\\nd\": 1}", "cfg.json: front\\x0ad: unknown key");
 }
 
 static void router_kept(void **state)
