@@ -78,7 +78,10 @@ static void progress(const struct l7sim_engine *e, void *ctx)
 	struct l7sim_engine_stats s;
 	char line[160];
 	l7sim_engine_get_stats(e, &s);
-	l7sim_progress_format(line, sizeof(line), &s, 0, p->end_ns, l7sim_wall_ns(), &p->st);
+	/* past the trace's end (responses and closes still running) there is
+	 * no meaningful percent or ETA: show the simulated time only */
+	l7sim_progress_format(line, sizeof(line), &s, 0, s.now_ns < p->end_ns ? p->end_ns : 0,
+			      l7sim_wall_ns(), &p->st);
 	fprintf(stderr, "\r%s: %s\033[K", p->arch, line);
 }
 
