@@ -382,6 +382,80 @@ static void exact_capacity_and_reuse(void **state)
 	exact_capacity_run(20000);
 }
 
+/* An exact table with a key of at most 16 bits is a direct index (key ->
+ * entry); under random adds, modifies and deletes its lookups, through the
+ * entry API and through packets, agree with a plain array of what is
+ * installed. */
+static void small_exact_direct_index_matches_a_reference(void **state)
+{
+	(void)state;
+	struct l7_pipeline *pl = mk(NULL);
+	static const uint8_t b9[] = { 9 };
+	const struct l7_pl_prim fwd[] = { l7_pl_p_forward(l7_pl_param(0)) };
+	int a = l7_pipeline_action_add(pl, "fwd", 1, b9, fwd, 1);
+	const int kf[] = { L7_PL_F_L4_DPORT };
+	const uint8_t kk[] = { L7_PL_MATCH_EXACT };
+	int t = tbl(pl, "by_port", 1, kf, kk, 64, a);
+	step(pl, t, -1);
+	compile_ok(pl);
+	enum { NPORT = 96 };
+	int ref[NPORT]; /* egress port installed for dport 1000 + i, -1 none */
+	for (unsigned i = 0; i < NPORT; i++)
+		ref[i] = -1;
+	unsigned installed = 0;
+	uint64_t seed = 7;
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	for (unsigned round = 0; round < 3000; round++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		unsigned i = (unsigned)(seed >> 33) % NPORT, op = (unsigned)(seed >> 20) % 3;
+		struct l7_pl_entry e;
+		memset(&e, 0, sizeof(e));
+		e.value[0] = 1000 + i;
+		e.action = a;
+		e.params[0] = 1 + (seed >> 40) % 500;
+		if (op == 0) {
+			int rc = l7_pipeline_entry_add(pl, t, &e, 0);
+			if (ref[i] >= 0) {
+				assert_int_equal(rc, L7_EEXIST);
+			} else if (installed == 64) {
+				assert_int_equal(rc, L7_EFULL);
+			} else {
+				assert_int_equal(rc, 0);
+				ref[i] = (int)e.params[0];
+				installed++;
+			}
+		} else if (op == 1) {
+			int rc = l7_pipeline_entry_modify(pl, t, &e);
+			assert_int_equal(rc, ref[i] >= 0 ? 0 : L7_ENOENT);
+			if (ref[i] >= 0)
+				ref[i] = (int)e.params[0];
+		} else {
+			int rc = l7_pipeline_entry_delete(pl, t, &e);
+			assert_int_equal(rc, ref[i] >= 0 ? 0 : L7_ENOENT);
+			if (ref[i] >= 0)
+				installed--;
+			ref[i] = -1;
+		}
+		/* check a few keys, including the one just changed */
+		for (unsigned k = 0; k < 3; k++) {
+			unsigned j = k == 0 ? i : (unsigned)(seed >> (10 + 7 * k)) % NPORT;
+			uint64_t kv[1] = { 1000 + j };
+			struct l7_pl_entry out;
+			int hit = l7_pipeline_entry_lookup(pl, t, kv, &out);
+			assert_int_equal(hit, ref[j] >= 0);
+			if (hit)
+				assert_int_equal(out.params[0], (uint64_t)ref[j]);
+			uint32_t len = frame(buf, 1, 2, 3, (uint16_t)(1000 + j), L7_TCP_ACK, NULL);
+			assert_int_equal(l7_pipeline_process(pl, buf, len, sizeof(buf), 0, 0, &r), 0);
+			assert_int_equal(r.dropped, ref[j] < 0);
+			if (ref[j] >= 0)
+				assert_int_equal(r.egress_port, ref[j]);
+		}
+	}
+	l7_pipeline_destroy(pl);
+}
+
 /* ------------------------------------------------------------ primitives */
 
 /* Observe metadata through a digest: advance past the CPU path and poll. */
@@ -1380,6 +1454,7 @@ int main(void)
 		cmocka_unit_test(ternary_matches_a_linear_reference),
 		cmocka_unit_test(ternary_many_masks_match_a_linear_reference),
 		cmocka_unit_test(exact_capacity_and_reuse),
+		cmocka_unit_test(small_exact_direct_index_matches_a_reference),
 		cmocka_unit_test(alu_primitives_and_header_rewrite),
 		cmocka_unit_test(hash_units_give_catalogue_check_values),
 		cmocka_unit_test(drop_cpu_recirculate_and_default_action),
