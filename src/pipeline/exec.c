@@ -297,10 +297,28 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 			for (unsigned j = 0; j < p->n_src && j < L7_PL_MAX_SRC; j++)
 				u->src_bytes[j] = (uint8_t)((pl->field[p->src[j]].width + 7u) / 8u);
 		}
+		/* SET and FORWARD only: every primitive is x[dst] = x[a] & dmask,
+		 * a FORWARD writing its port to PL_R_EGRESS, which the action
+		 * hands to the pass once at the end (the action cannot DROP, so
+		 * only the last FORWARD's port matters, as in sequence) */
 		a->all_set = 1;
-		for (unsigned k = 0; k < a->n_prims; k++)
-			if (a->uop[k].op != L7_PL_OP_SET)
+		a->fwd = 0;
+		for (unsigned k = 0; k < a->n_prims; k++) {
+			struct pl_uop *u = &a->uop[k];
+			if (u->op == L7_PL_OP_FORWARD)
+				a->fwd = 1;
+			else if (u->op != L7_PL_OP_SET || u->dst == PL_R_NONE)
 				a->all_set = 0;
+		}
+		for (unsigned k = 0; a->all_set && k < a->n_prims; k++) {
+			struct pl_uop *u = &a->uop[k];
+			if (u->op == L7_PL_OP_FORWARD) {
+				u->dst = PL_R_EGRESS;
+				u->dmask = 0x1ff;
+			} else {
+				u->dmask = pl->fmask[u->dst];
+			}
+		}
 	}
 	for (unsigned i = 0; i < pl->n_steps; i++) {
 		const struct l7_pl_step *s = &pl->step[i].s;
@@ -694,7 +712,12 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 	if (a->all_set) {
 		for (unsigned i = 0; i < a->n_prims; i++) {
 			const struct pl_uop *u = &a->uop[i];
-			x[u->dst] = x[u->a] & pl->fmask[u->dst];
+			x[u->dst] = x[u->a] & u->dmask;
+		}
+		if (a->fwd) {
+			ps->egress = (uint16_t)x[PL_R_EGRESS];
+			ps->egress_set = 1;
+			ps->drop = 0;
 		}
 		return;
 	}

@@ -43,6 +43,7 @@ struct pl_field {
 #define PL_R_PARAM L7_PL_MAX_FIELDS
 #define PL_R_CONST (PL_R_PARAM + L7_PL_MAX_PARAMS)
 #define PL_MAX_CONSTS 1024
+#define PL_R_EGRESS (PL_R_CONST + PL_MAX_CONSTS) /* FORWARD's port in a SET-only action */
 #define PL_R_NONE 0xffff
 
 /* A primitive compiled against the operand space. */
@@ -53,6 +54,7 @@ struct pl_uop {
 	int16_t src[L7_PL_MAX_SRC];
 	uint8_t src_bytes[L7_PL_MAX_SRC]; /* bytes each source takes in a hash */
 	uint64_t key;        /* keyed hash */
+	uint64_t dmask;      /* width mask of dst (0x1ff for PL_R_EGRESS) */
 };
 
 struct pl_action {
@@ -60,7 +62,8 @@ struct pl_action {
 	uint8_t n_params;
 	uint8_t param_bits[L7_PL_MAX_PARAMS];
 	uint8_t n_prims;
-	uint8_t all_set;     /* only SET primitives: the tight loop */
+	uint8_t all_set;     /* only SET and FORWARD: the tight loop */
+	uint8_t fwd;         /* all_set with a FORWARD: its port is in PL_R_EGRESS */
 	struct l7_pl_prim prims[L7_PL_MAX_PRIMS];
 	struct pl_uop uop[L7_PL_MAX_PRIMS];
 };
@@ -283,7 +286,7 @@ struct l7_pipeline {
 	unsigned stages_used;
 	/* runtime */
 	uint64_t pass_id;
-	uint64_t phv[PL_R_CONST + PL_MAX_CONSTS]; /* operand space, see above */
+	uint64_t phv[PL_R_EGRESS + 1]; /* operand space, see above */
 	uint64_t fmask[L7_PL_MAX_FIELDS];
 	unsigned n_consts;
 	struct pl_cstep cstep[L7_PL_MAX_STEPS];
