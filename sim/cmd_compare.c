@@ -5,7 +5,9 @@
  * throughput and p99 latency next to each architecture's time series.
  *
  * Architectures registered but not implemented yet are named on stderr
- * and skipped, so the table says what was actually simulated.
+ * and skipped, so the table says what was actually simulated. An
+ * architecture that fails at run time is reported on stderr and left out;
+ * the others are still reported and the exit status is 1.
  */
 #include <stdio.h>
 #include <string.h>
@@ -40,7 +42,7 @@ int l7sim_cmd_compare(int argc, char **argv)
 	struct l7sim_run_out outs[16];
 	struct l7sim_run_out *po[16];
 	const struct l7sim_summary *sums[16];
-	int n = 0, rc;
+	int n = 0, rc, failed = 0;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--list")) {
@@ -67,8 +69,17 @@ int l7sim_cmd_compare(int argc, char **argv)
 					a->name);
 			continue;
 		}
-		if ((rc = l7sim_cli_run_one(&cli, &cli.cfg, &wl, a, &outs[n])) != 0)
+		int r = l7sim_cli_run_one(&cli, &cli.cfg, &wl, a, &outs[n]);
+		if (r == 2) {
+			rc = 2;
 			goto done;
+		}
+		if (r) {
+			/* a runtime failure of one architecture (its message is
+			 * printed): report the others, exit 1 at the end */
+			failed = 1;
+			continue;
+		}
 		po[n] = &outs[n];
 		sums[n] = &outs[n].summary;
 		n++;
@@ -81,6 +92,8 @@ int l7sim_cmd_compare(int argc, char **argv)
 		rc = l7sim_cli_write_csv(&cli, po, n, 1);
 	if (!rc && cli.plot_dir)
 		rc = l7sim_cli_write_plots(&cli, po, n);
+	if (!rc && failed)
+		rc = 1;
 done:
 	for (int i = 0; i < n; i++)
 		l7sim_run_out_fini(&outs[i]);

@@ -64,6 +64,12 @@ int l7sim_cmd_sweep(int argc, char **argv)
 		l7sim_cli_fini(&cli);
 		return rc == 0x100 ? 0 : rc;
 	}
+	if (cli.pcap_dir) {
+		/* every point would overwrite the same files */
+		fprintf(stderr, "l7sim: sweep: --pcap-out is for run and compare\n");
+		l7sim_cli_fini(&cli);
+		return 2;
+	}
 	for (int i = 0; i < cli.n_sets; i++) {
 		const char *eq = strchr(cli.sets[i], '=');
 		if (eq && strchr(eq, ',')) {
