@@ -270,6 +270,41 @@ static int build_chains(struct l7_pipeline *pl)
 	return 0;
 }
 
+/* The compact step records the packet path runs (struct pl_hop). */
+static void build_hops(struct l7_pipeline *pl)
+{
+	for (unsigned i = 0; i < pl->n_steps; i++) {
+		const struct pl_cstep *c = &pl->cstep[i];
+		struct pl_hop *h = &pl->hop[i];
+		memset(h, 0, sizeof(*h));
+		if (c->chain >= 0) {
+			h->test = PL_HT_CHAIN;
+			h->chain = c->chain;
+		} else if (c->n_cond == 1 && c->cond[0].kind == PL_CK_MASKED) {
+			h->test = PL_HT_MASKED;
+			h->field = c->cond[0].field;
+			h->mask = c->cond[0].mask;
+			h->value = c->cond[0].value;
+			h->neg = c->cond[0].neg;
+		} else {
+			h->test = PL_HT_SLOW;
+		}
+		h->next = c->next;
+		h->fail = c->fail_next;
+		if (c->table >= 0) {
+			h->body = pl->table[c->table].big ? PL_HB_BIG : PL_HB_TABLE;
+			h->obj = c->table;
+			h->key_n = c->key_n;
+			memcpy(h->key_field, c->key_field, sizeof(h->key_field));
+			memcpy(h->key_shift, c->key_shift, sizeof(h->key_shift));
+		} else if (c->action >= 0) {
+			h->body = PL_HB_ACTION;
+			h->obj = c->action;
+			h->params = c->params;
+		}
+	}
+}
+
 /* Compile actions and steps for the packet path (called by compile). */
 int pl_exec_prepare(struct l7_pipeline *pl)
 {
@@ -361,6 +396,7 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 	/* big exact tables are the ones worth prefetching in a burst */
 	for (unsigned i = 0; i < pl->n_tables; i++)
 		pl->table[i].big = pl->table[i].ct != NULL;
+	build_hops(pl);
 	pl->burst_ok = 1;
 	for (unsigned i = 0; i < pl->n_actions; i++)
 		for (unsigned k = 0; k < pl->action[i].n_prims; k++) {
@@ -785,20 +821,19 @@ static inline __attribute__((always_inline)) void apply_found(struct l7_pipeline
 		run_action(pl, ps, t->def.default_action, t->def.default_params, now_ns, res);
 }
 
-/* The key of the table step s applies: fields concatenated, first field in
+/* The key of the table a step applies: fields concatenated, first field in
  * the most significant bits (the common one- and two-field keys unrolled). */
-static inline uint64_t table_key(const struct l7_pipeline *pl, const struct pl_cstep *s)
+static inline uint64_t hop_key(const uint64_t *x, const struct pl_hop *h)
 {
-	const uint64_t *x = pl->phv;
-	switch (s->key_n) {
+	switch (h->key_n) {
 	case 0: return 0;
-	case 1: return x[s->key_field[0]] << s->key_shift[0];
-	case 2: return x[s->key_field[0]] << s->key_shift[0] | x[s->key_field[1]] << s->key_shift[1];
+	case 1: return x[h->key_field[0]] << h->key_shift[0];
+	case 2: return x[h->key_field[0]] << h->key_shift[0] | x[h->key_field[1]] << h->key_shift[1];
 	default: break;
 	}
 	uint64_t key = 0;
-	for (unsigned k = 0; k < s->key_n; k++)
-		key |= x[s->key_field[k]] << s->key_shift[k];
+	for (unsigned k = 0; k < h->key_n; k++)
+		key |= x[h->key_field[k]] << h->key_shift[k];
 	return key;
 }
 
@@ -813,23 +848,28 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 	const uint64_t *x = pl->phv;
 	unsigned n = pl->n_steps;
 	while (i < n) {
-		const struct pl_cstep *s = &pl->cstep[i];
-		if (s->chain >= 0) {
-			/* a decision table picks the taken step of the chain */
-			const struct pl_chain *ch = &pl->chains[s->chain];
-			unsigned t = ch->table[chain_index(ch, x)];
-			if (t >= ch->end) {
-				i = t;
+		const struct pl_hop *h = &pl->hop[i];
+		if (h->test == PL_HT_MASKED) {
+			if (((x[h->field] & h->mask) == h->value) == h->neg) {
+				/* the following steps whose first test is the same
+				 * would fail it too: skip them at once */
+				i = h->fail;
 				continue;
 			}
-			s = &pl->cstep[t];
+		} else if (h->test == PL_HT_CHAIN) {
+			/* a decision table picks the taken step of the chain */
+			const struct pl_chain *ch = &pl->chains[h->chain];
+			unsigned t = ch->table[chain_index(ch, x)];
 			i = t;
-		} else if (!cond_holds(x, ps, &s->cond[0])) {
-			/* the following steps whose first test is the same
-			 * would fail it too: skip them at once */
-			i = s->fail_next;
-			continue;
-		} else if (s->n_cond > 1) {
+			if (t >= ch->end)
+				continue;
+			h = &pl->hop[t];
+		} else {
+			const struct pl_cstep *s = &pl->cstep[i];
+			if (!cond_holds(x, ps, &s->cond[0])) {
+				i = s->fail_next;
+				continue;
+			}
 			unsigned c = 1;
 			while (c < s->n_cond && cond_holds(x, ps, &s->cond[c]))
 				c++;
@@ -838,15 +878,22 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 				continue;
 			}
 		}
-		if (s->table >= 0) {
-			if (stop_big && pl->table[s->table].big)
+		switch (h->body) {
+		case PL_HB_BIG:
+			if (stop_big)
 				return i;
-			const struct pl_table *t = &pl->table[s->table];
-			apply_found(pl, ps, s->table, pl_table_lookup_inl(t, table_key(pl, s)), now_ns, res);
-		} else if (s->action >= 0) {
-			run_action(pl, ps, s->action, s->params, now_ns, res);
+			/* fall through */
+		case PL_HB_TABLE:
+			apply_found(pl, ps, h->obj, pl_table_lookup_inl(&pl->table[h->obj], hop_key(x, h)),
+				    now_ns, res);
+			break;
+		case PL_HB_ACTION:
+			run_action(pl, ps, h->obj, h->params, now_ns, res);
+			break;
+		default:
+			break;
 		}
-		i = s->next;
+		i = h->next;
 	}
 	return n;
 }
@@ -988,7 +1035,7 @@ int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
 			pass_begin(pl, &c->ps, frames[base + k], lens[base + k], ports[base + k], r);
 			c->step = run_steps_from(pl, &c->ps, 0, 1, now_ns, r);
 			if (c->step < pl->n_steps)
-				c->key = table_key(pl, &pl->cstep[c->step]);
+				c->key = hop_key(pl->phv, &pl->hop[c->step]);
 			memcpy(c->phv, pl->phv, phv_bytes);
 		}
 		/* one batched lookup per big table among the paused packets (the

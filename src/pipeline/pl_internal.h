@@ -23,6 +23,29 @@ struct l7_table;
 #define PL_DIRECT_BITS 16 /* exact tables with keys this narrow: direct index */
 #define PL_OP_CLEAR 100 /* internal channel op: register clear */
 
+/*
+ * A step as the packet path reads it (compiled from pl_cstep): one compact
+ * record with the common test (a single masked condition, or a decision
+ * table) and the body (which table, with its key layout, or which action)
+ * resolved, so a step visit is one test and one dispatch. Steps with
+ * several conditions or non-masked ones take the general path (PL_HT_SLOW,
+ * which reads the full pl_cstep).
+ */
+enum { PL_HT_MASKED = 0, PL_HT_CHAIN, PL_HT_SLOW };
+enum { PL_HB_NONE = 0, PL_HB_TABLE, PL_HB_BIG, PL_HB_ACTION };
+struct pl_hop {
+	uint8_t test, body, neg, key_n;
+	uint16_t field;      /* PL_HT_MASKED: ((x[field] & mask) == value) != neg */
+	uint16_t next;       /* step after a taken step */
+	uint16_t fail;       /* step after a failed test */
+	int16_t obj;         /* table or action of the body */
+	int16_t chain;       /* PL_HT_CHAIN: its decision table */
+	uint8_t key_shift[4];
+	uint16_t key_field[4];
+	uint64_t mask, value;
+	const uint64_t *params; /* PL_HB_ACTION: the step's parameters */
+};
+
 /* Bit set over field ids, for dependency analysis. */
 struct pl_fset {
 	uint64_t w[L7_PL_MAX_FIELDS / 64];
@@ -290,6 +313,7 @@ struct l7_pipeline {
 	uint64_t fmask[L7_PL_MAX_FIELDS];
 	unsigned n_consts;
 	struct pl_cstep cstep[L7_PL_MAX_STEPS];
+	struct pl_hop hop[L7_PL_MAX_STEPS];
 	struct pl_chain chains[L7_PL_MAX_STEPS / 3];
 	unsigned n_chains;
 	int burst_ok;                  /* no state shared between packets */
