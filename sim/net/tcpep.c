@@ -703,7 +703,7 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		ep->dupacks = 0;
 		ep->retries = 0;
 		ep->backoff = 0;
-		if (ep->flags & F_SACK)
+		if ((ep->flags & F_SACK) && env->cfg->sack_recovery)
 			sb_update(ep, o);
 		if ((ep->flags & F_RTT) && ack_off >= ep->rtt_off) {
 			ep->flags &= (uint8_t)~F_RTT;
@@ -757,7 +757,7 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		    ep->una_off != ep->max_off) {
 			env->st.dupacks_in++;
 			ep->dupacks++;
-			if (ep->flags & F_SACK)
+			if ((ep->flags & F_SACK) && env->cfg->sack_recovery)
 				sb_update(ep, o);
 			if (ep->flags & F_RECOV) {
 				ep->cwnd += ep->smss;
