@@ -33,8 +33,6 @@
 
 #define HEADCAP 2048  /* response-head window per connection */
 #define MAX_OUT 16    /* requests routed whose responses are not complete */
-#define PORT_LO 1024u
-#define PORT_HI 65535u
 
 struct out_req {
 	uint64_t stream_off;
@@ -71,7 +69,11 @@ struct lb_conn {
 	uint32_t start;      /* first byte of the current response */
 	uint32_t end;        /* one past its last byte, when end_known */
 	uint32_t max_end;    /* highest sequence end seen going out */
-	uint32_t contig;     /* bytes present from start */
+	uint32_t wbase;      /* sequence number of hbuf[0]: the current
+			      * response's start until its head is parsed,
+			      * then its end (collecting the next head while
+			      * the body flows: responses may share segments) */
+	uint32_t contig;     /* bytes present from wbase */
 	uint8_t hbuf[HEADCAP];
 	uint8_t hmap[HEADCAP];
 };
@@ -84,11 +86,11 @@ static int seq_before(uint32_t a, uint32_t b)
 int lb_init(struct lb *lb)
 {
 	lb->conns = calloc(lb->max_conns, sizeof(*lb->conns));
-	lb->port_owner = calloc(PORT_HI + 1, sizeof(*lb->port_owner));
+	lb->port_owner = calloc(65536, sizeof(*lb->port_owner));
 	lb->resume_q = calloc(lb->max_conns, sizeof(*lb->resume_q));
 	if (!lb->conns || !lb->port_owner || !lb->resume_q)
 		return L7_ENOMEM;
-	lb->next_port = PORT_LO + (uint32_t)(lb->seed % (PORT_HI - PORT_LO));
+	lb->next_port = lb->port_lo;
 	l7_route_rng_seed(&lb->rng, lb->seed);
 	return 0;
 }
@@ -131,13 +133,15 @@ static void conn_clear(struct lb *lb, uint32_t id)
 }
 
 /* A SNAT port no live leg uses: cycle through the range (a port comes back
- * only after the whole range, long after any TIME-WAIT on the back-end). */
+ * only after the whole range, long after any TIME-WAIT on the back-end;
+ * a back-end that closes first keeps its TIME-WAIT for 60 s on Linux, so a
+ * new process should not start where the last one did: --ports). */
 static uint16_t alloc_port(struct lb *lb, uint32_t id)
 {
-	for (uint32_t tries = 0; tries <= PORT_HI - PORT_LO; tries++) {
+	for (uint32_t tries = 0; tries <= lb->port_hi - lb->port_lo; tries++) {
 		uint32_t p = lb->next_port++;
-		if (lb->next_port > PORT_HI)
-			lb->next_port = PORT_LO;
+		if (lb->next_port > lb->port_hi)
+			lb->next_port = lb->port_lo;
 		uint32_t o = lb->port_owner[p];
 		if (o && l7_splice_conn_state(lb->eng, o - 1) != L7_SPLICE_FREE)
 			continue;
@@ -187,6 +191,7 @@ static void track_reset(struct lb_conn *c, uint32_t start)
 {
 	c->start_known = 1;
 	c->start = start;
+	c->wbase = start;
 	c->max_end = start;
 	c->head_done = 0;
 	c->end_known = 0;
@@ -194,10 +199,9 @@ static void track_reset(struct lb_conn *c, uint32_t start)
 	memset(c->hmap, 0, sizeof(c->hmap));
 }
 
-/* Move the window start forward by n bytes, keeping what lies beyond. */
-static void track_advance(struct lb_conn *c, uint32_t n)
+/* Move the window forward by n bytes, keeping what lies beyond. */
+static void window_shift(struct lb_conn *c, uint32_t n)
 {
-	uint32_t max_end = c->max_end;
 	if (n < HEADCAP) {
 		memmove(c->hbuf, c->hbuf + n, HEADCAP - n);
 		memmove(c->hmap, c->hmap + n, HEADCAP - n);
@@ -205,10 +209,7 @@ static void track_advance(struct lb_conn *c, uint32_t n)
 	} else {
 		memset(c->hmap, 0, sizeof(c->hmap));
 	}
-	c->start += n;
-	c->max_end = seq_before(max_end, c->start) ? c->start : max_end;
-	c->head_done = 0;
-	c->end_known = 0;
+	c->wbase += n;
 	c->contig = 0;
 	while (c->contig < HEADCAP && c->hmap[c->contig])
 		c->contig++;
@@ -242,7 +243,8 @@ static void track_check(struct lb *lb, uint32_t id)
 				return;
 			}
 			if (resp.status >= 100 && resp.status < 200 && resp.status != 101) {
-				track_advance(c, resp.head.head_bytes); /* interim */
+				window_shift(c, resp.head.head_bytes); /* interim */
+				c->start += resp.head.head_bytes;
 				continue;
 			}
 			if (resp.head.upgrade) {
@@ -260,6 +262,7 @@ static void track_check(struct lb *lb, uint32_t id)
 			}
 			c->head_done = 1;
 			c->end_known = 1;
+			window_shift(c, c->end - c->wbase);
 		}
 		if (seq_before(c->max_end, c->end))
 			return;
@@ -267,7 +270,9 @@ static void track_check(struct lb *lb, uint32_t id)
 		memmove(&c->out[0], &c->out[1], (size_t)(c->n_out - 1) * sizeof(c->out[0]));
 		c->n_out--;
 		lb->responses++;
-		track_advance(c, c->end - c->start);
+		c->start = c->end;
+		c->head_done = 0;
+		c->end_known = 0;
 	}
 	if (c->n_out == 0 || c->n_out < MAX_OUT)
 		queue_resume(lb, id);
@@ -287,19 +292,18 @@ void lb_saw_to_client(struct lb *lb, uint32_t id, const uint8_t *frame, uint32_t
 	uint32_t seq = p.tcp_seq, end = p.tcp_seq + p.payload_len;
 	if (seq_before(c->max_end, end))
 		c->max_end = end;
-	if (!c->head_done) {
-		/* copy the part that falls inside the head window */
-		const uint8_t *pl = l7_pkt_payload(&p);
-		for (uint32_t i = 0; i < p.payload_caplen; i++) {
-			uint32_t off = seq + i - c->start;
-			if (off >= HEADCAP)
-				continue; /* before start (wraps) or beyond */
-			c->hbuf[off] = pl[i];
-			c->hmap[off] = 1;
-		}
-		while (c->contig < HEADCAP && c->hmap[c->contig])
-			c->contig++;
+	/* copy the part that falls inside the head window */
+	const uint8_t *pl = l7_pkt_payload(&p);
+	uint32_t first = seq_before(seq, c->wbase) ? c->wbase - seq : 0;
+	for (uint32_t i = first; i < p.payload_caplen; i++) {
+		uint32_t off = seq + i - c->wbase;
+		if (off >= HEADCAP)
+			break;
+		c->hbuf[off] = pl[i];
+		c->hmap[off] = 1;
 	}
+	while (c->contig < HEADCAP && c->hmap[c->contig])
+		c->contig++;
 	track_check(lb, id);
 }
 
@@ -466,8 +470,11 @@ enum l7_splice_verdict lb_route(void *user, const struct l7_splice_head *h,
 	}
 	int same = h->has_backend && memcmp(&h->backend, &c->be, sizeof(c->be)) == 0 &&
 		   h->backend_port == c->be_port;
-	/* Another back-end: only once every earlier response is complete. */
-	if ((!same && h->has_backend && c->n_out > 0) || c->n_out >= MAX_OUT) {
+	/* Another back-end: only once every earlier response is complete.
+	 * Asked again for a head already routed (the engine waits for the
+	 * client's ACKs), its own entry is the last one and does not count. */
+	unsigned earlier = c->n_out - (fresh ? 0u : 1u);
+	if ((!same && h->has_backend && earlier > 0) || (fresh && c->n_out >= MAX_OUT)) {
 		if (!c->waiting)
 			lb->waits++;
 		c->waiting = 1;

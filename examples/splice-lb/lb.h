@@ -36,6 +36,7 @@ struct lb {
 	/* SNAT ports: owner connection id + 1 of each port's current leg */
 	uint32_t *port_owner;
 	uint32_t next_port;
+	uint32_t port_lo, port_hi; /* SNAT port range */
 	/* deferred l7_splice_resume() calls */
 	uint32_t *resume_q;
 	uint32_t n_resume;

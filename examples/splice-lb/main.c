@@ -45,7 +45,7 @@ static const char usage_text[] =
 "    splice-lb --vip ADDR[:PORT] --snat ADDR --config ROUTES.json [--tun NAME]\n"
 "              [--seed N] [--loss-c2s PCT] [--loss-s2c PCT] [--dup PCT]\n"
 "              [--reorder PCT] [--pcap FILE] [--max-conns N] [--idle-sec N]\n"
-"              [--linger-ms N] [--stats]\n"
+"              [--linger-ms N] [--ports LO-HI] [--stats]\n"
 "\n"
 "DESCRIPTION\n"
 "    Reads raw IPv4 packets from the TUN device NAME (default l7tun; create it\n"
@@ -75,6 +75,9 @@ static const char usage_text[] =
 "    --max-conns N       engine connection pool (default 4096)\n"
 "    --idle-sec N        idle timeout of a connection (default 300)\n"
 "    --linger-ms N       how long a closed connection lingers (default 2000)\n"
+"    --ports LO-HI       SNAT source ports, used in turn (default 1024-65535);\n"
+"                        give successive runs disjoint ranges: a back-end\n"
+"                        that closed first holds TIME-WAIT on a port pair\n"
 "    --stats             print a summary on exit (SIGINT, SIGTERM)\n"
 "    --help              this text\n"
 "\n"
@@ -395,6 +398,7 @@ static void parse_args(int argc, char **argv)
 		{ "max-conns", required_argument, 0, 'm' },
 		{ "idle-sec", required_argument, 0, 'i' },
 		{ "linger-ms", required_argument, 0, 'g' },
+		{ "ports", required_argument, 0, 'P' },
 		{ "stats", no_argument, 0, 'S' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
@@ -404,6 +408,8 @@ static void parse_args(int argc, char **argv)
 	A.lb.seed = 1;
 	A.lb.vip_port = 80;
 	A.lb.max_conns = 4096;
+	A.lb.port_lo = 1024;
+	A.lb.port_hi = 65535;
 	A.idle_sec = 300;
 	A.linger_ms = 2000;
 	opterr = 0;
@@ -435,6 +441,16 @@ static void parse_args(int argc, char **argv)
 		case 'm': A.lb.max_conns = (uint32_t)parse_u64("--max-conns", optarg, 1, 1u << 20); break;
 		case 'i': A.idle_sec = parse_u64("--idle-sec", optarg, 1, 86400); break;
 		case 'g': A.linger_ms = parse_u64("--linger-ms", optarg, 1, 600000); break;
+		case 'P': {
+			unsigned lo, hi;
+			char tail;
+			if (sscanf(optarg, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1 || hi > 65535 ||
+			    lo > hi)
+				die(2, "--ports: expected LO-HI within 1..65535, got \"%s\"", optarg);
+			A.lb.port_lo = lo;
+			A.lb.port_hi = hi;
+			break;
+		}
 		case 'S': A.stats = 1; break;
 		case 'h': fputs(usage_text, stdout); exit(0);
 		default:

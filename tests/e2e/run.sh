@@ -14,6 +14,8 @@
 #                    (default 2000)
 #   E2E_MATRIX       variants to run (default "default nosack nots nows")
 #   E2E_LOSS / E2E_REORDER / E2E_DUP  impairments in % (default 1 / 1 / 0)
+#   E2E_LB_OPTS      extra splice-lb options (e.g. --pcap /tmp/lb.pcap)
+#   E2E_LB_PCAP=1    splice-lb writes $T/lb-<run>.pcap (all it reads and writes)
 #   E2E_KEEP=1       keep the temp dir (logs, captures) after the run
 # Exit: 0 all checks passed, 1 a check failed, 77 skipped (no namespaces).
 set -u
@@ -109,7 +111,7 @@ topo_up() {
 	done
 	# the balancer's TUN: the VIP and the SNAT address live behind it
 	ip -n $NS_LB tuntap add dev l7tun mode tun || return 1
-	ip -n $NS_LB link set l7tun up
+	ip -n $NS_LB link set l7tun txqueuelen 10000 up
 	ip -n $NS_LB route add $VIP/32 dev l7tun
 	ip -n $NS_LB route add $SNAT/32 dev l7tun
 	ip netns exec $NS_LB sysctl -qw net.ipv4.conf.l7tun.rp_filter=0
@@ -201,7 +203,8 @@ wait_for() {
 lb_start() { # name, extra options...
 	name=$1; shift
 	ip netns exec $NS_LB "$LB_BIN" --vip $VIP:80 --snat $SNAT --config "$T/routes.json" \
-		--tun l7tun --seed 7 --idle-sec 20 --linger-ms 1000 --stats "$@" \
+		--tun l7tun --seed 7 --idle-sec 20 --linger-ms 1000 --stats ${E2E_LB_OPTS:-} \
+		$([ "${E2E_LB_PCAP:-0}" = 1 ] && echo --pcap "$T/lb-$name.pcap") "$@" \
 		> "$T/lb-$name.out" 2> "$T/lb-$name.err" &
 	LB_PID=$!
 	LB_NAME=$name
@@ -277,14 +280,22 @@ analyse() {
 		END { printf "retrans=%d fast_retrans=%d spurious=%d dup_ack=%d out_of_order=%d lost_segment=%d ack_unseen=%d reused_ports=%d zero_window=%d keep_alive=%d\n",
 		      rt, frt, srt, dack, ooo, lost, acklost, reused, zw, ka }' > "$f.flags"
 	pk=$(timeout 60 tshark -r "$f" -T fields -e frame.number 2>/dev/null | wc -l)
-	rst=$(timeout 60 tshark -r "$f" -Y 'tcp.flags.reset == 1' -T fields -e frame.number 2>/dev/null | wc -l)
+	# RSTs: "late" when the stream had already seen a FIN (closing legs:
+	# see docs/e2e.md, old-leg close), "hard" otherwise (a failure)
+	set -- $(timeout 60 tshark -r "$f" -Y 'tcp.flags.reset == 1 || tcp.flags.fin == 1' \
+		-T fields -e tcp.stream -e tcp.flags.reset -E separator=, 2>/dev/null | awk -F, '
+		$2 == 1 || $2 == "True" { if ($1 in fin) late++; else hard++; next }
+		{ fin[$1] = 1 }
+		END { print hard + 0, late + 0 }')
+	rst=$1; late=$2
 	fl=$(cat "$f.flags")
-	say "  capture $label: packets=$pk rst=$rst $fl"
+	say "  capture $label: packets=$pk rst=$rst rst_after_fin=$late $fl"
 	au=$(field "$fl" ack_unseen)
 	ru=$(field "$fl" reused_ports)
 	[ "${au:-1}" = 0 ] || fail "$label: $au ACKs for segments never captured"
 	[ "${ru:-1}" = 0 ] || fail "$label: $ru SYNs reusing a live port pair"
-	[ "$rst" = 0 ] || fail "$label: $rst RST segments"
+	[ "$rst" = 0 ] || fail "$label: $rst RST segments on streams without a FIN"
+	LATE_RST=$((LATE_RST + late))
 	RETRANS=$((RETRANS + $(field "$fl" retrans) + $(field "$fl" fast_retrans)))
 }
 
@@ -340,6 +351,17 @@ check_sequence() { # label
 	SEQ_BYTES=$((SEQ_BYTES + 2 * (16777216 + 1048576 + 65536 + 1024 + 1)))
 }
 
+# pipelining: all heads in one write, routes alternate, so the balancer must
+# wait for each response before re-splicing (ROUTE_WAIT + resume)
+check_pipeline() { # label
+	plabel=$1
+	r=$(ip netns exec $NS_C timeout 120 python3 "$here/pipeline.py" $VIP "$T/files" \
+		/a/f1m /b/f64k /c/f0 /a/f1k /b/f1 /c/f64k /rr/f1k /a/f16m /b/f1k 2>&1)
+	rc=$?
+	say "  $plabel: $(echo "$r" | tail -1)"
+	[ $rc = 0 ] || fail "$plabel pipeline: $(echo "$r" | tr '\n' ' ')"
+}
+
 # load: CONC parallel keep-alive clients, REQ requests in all
 check_load() { # label requests
 	label=$1; req=$2
@@ -374,7 +396,7 @@ set_variant() { # name
 }
 
 # ---------------------------------------------------------------- main
-RETRANS=0; LOAD_REQ=0; LOAD_FAILED=0; SEQ_BYTES=0
+RETRANS=0; LATE_RST=0; LOAD_REQ=0; LOAD_FAILED=0; SEQ_BYTES=0
 say "topology in namespaces l7e2e-$$-*, temp dir $T"
 topo_up || { fail "could not build the topology"; exit 1; }
 gen_fixtures || { fail "could not generate fixtures"; exit 1; }
@@ -388,12 +410,13 @@ done
 say "servers up ($NSERV x nginx), fixtures 0 B .. 16 MB"
 
 # 1. smoke: no impairment, one keep-alive sequence across all back-ends
-lb_start clean || exit 1
+lb_start clean --ports 20000-39999 || exit 1
 CAP_PIDS=""
 cap_start $NS_C c0 "$T/clean-client.pcap"
 cap_start $(ns_s 1) s0 "$T/clean-s1.pcap"
 sleep 0.5
 check_sequence clean
+check_pipeline clean
 cap_stop
 analyse "$T/clean-client.pcap" clean-client
 analyse "$T/clean-s1.pcap" clean-server1
@@ -402,7 +425,7 @@ lb_stop
 cat "$T/lb-clean.out" | sed 's/^/e2e:   /'
 
 # 2. impaired runs: loss and reordering on both legs, every option variant
-lb_start impaired --loss-c2s $LOSS --loss-s2c $LOSS --reorder $REORDER --dup $DUP || exit 1
+lb_start impaired --ports 40000-65000 --loss-c2s $LOSS --loss-s2c $LOSS --reorder $REORDER --dup $DUP || exit 1
 rss0=""
 for v in $MATRIX; do
 	say "variant $v (loss $LOSS %, reorder $REORDER %, dup $DUP % on both legs)"
@@ -415,6 +438,7 @@ for v in $MATRIX; do
 	cap_stop
 	analyse "$T/$v-client.pcap" $v-client
 	analyse "$T/$v-s2.pcap" $v-server2
+	check_pipeline $v
 	if [ $v = default ]; then check_load $v $REQUESTS; else check_load $v $MREQ; fi
 	st=$(lb_drained) || fail "$v: engine still holds connections after the load: $st"
 	rss=$(field "$st" rss_kb)
@@ -425,7 +449,7 @@ done
 lb_stop
 sed 's/^/e2e:   /' "$T/lb-impaired.out"
 out=$(head -1 "$T/lb-impaired.out")
-say "totals: load requests=$LOAD_REQ sequence bytes=$SEQ_BYTES injected drops c2s=$(field "$out" drops_c2s) s2c=$(field "$out" drops_s2c) reorders=$(field "$out" reorders) retransmissions(captured)=$RETRANS failures=$failures"
+say "totals: load requests=$LOAD_REQ sequence bytes=$SEQ_BYTES injected drops c2s=$(field "$out" drops_c2s) s2c=$(field "$out" drops_s2c) reorders=$(field "$out" reorders) retransmissions(captured)=$RETRANS rst_after_fin=$LATE_RST failures=$failures"
 [ $failures = 0 ] && { say "PASS"; exit 0; }
 say "FAIL ($failures)"
 exit 1
