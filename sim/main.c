@@ -51,8 +51,10 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].fn(argc - 1, argv + 1);
-	/* `l7sim TRACE [OPTIONS]` is `l7sim run TRACE [OPTIONS]` */
-	if (argv[1][0] != '-' && access(argv[1], F_OK) == 0) {
+	/* `l7sim TRACE [OPTIONS]` is `l7sim run TRACE [OPTIONS]`: an existing
+	 * file, or a name that looks like a path (command names have no '.'
+	 * or '/'), so a mistyped trace gets run's "cannot open" message */
+	if (argv[1][0] != '-' && (access(argv[1], F_OK) == 0 || strpbrk(argv[1], "./"))) {
 		argv[0] = (char *)"run";
 		return l7sim_cmd_run(argc, argv);
 	}

@@ -54,6 +54,8 @@ cmp -s "$tmp/a.txt" "$tmp/b.txt" || err "rerun: table differs"
 # `l7sim TRACE` is `l7sim run TRACE`
 "$L7SIM" "$t" -q >"$tmp/c.txt" || err "implicit run"
 cmp -s "$tmp/a.txt" "$tmp/c.txt" || err "implicit run: table differs"
+# a missing trace named like a file is run's error, not "unknown command"
+expect 2 "l7sim: $tmp/nope.pcap: No such file or directory" "$L7SIM" "$tmp/nope.pcap"
 # flags reach the configuration
 "$L7SIM" run "$t" -q --seed 9 --clients x2 --speedup 2 --set frontend.cores=3 \
 	--json "$tmp/d.json" >/dev/null || err "run with flags"
