@@ -200,7 +200,9 @@ int l7_table_touch(struct l7_table *t, const void *key, l7_time_ns now_ns)
  * Stage B reads are only hints: stage C re-reads everything under the
  * version protocol, so the result per key is exactly l7_table_lookup's.
  */
+#ifndef TB_BATCH_AHEAD
 #define TB_BATCH_AHEAD 6u
+#endif
 
 /* Stage B: prefetch the slot lines the tags point at (primary bucket; the
  * secondary only when the primary has no candidate). */
