@@ -44,6 +44,7 @@ static void run_usage(FILE *f)
 		"  --clients xN       open every trace connection N times (workload.clients)\n"
 		"  --seed N           seed of every random stream (seed)\n"
 		"  --set KEY=VALUE    override one configuration key, e.g. frontend.cores=4\n"
+		"  --print-config     print the effective configuration as JSON and exit\n"
 		"  -q, --quiet        no progress line\n");
 }
 
@@ -76,7 +77,8 @@ static int apply_set(struct l7sim_config *cfg, const char *kv)
 int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(FILE *),
 		    int allow_lists)
 {
-	enum { O_ARCH = 256, O_JSON, O_CSV, O_PCAP, O_PLOT, O_SPEEDUP, O_CLIENTS, O_SEED, O_SET };
+	enum { O_ARCH = 256, O_JSON, O_CSV, O_PCAP, O_PLOT, O_SPEEDUP, O_CLIENTS, O_SEED, O_SET,
+	       O_PRINT };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -88,11 +90,13 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 		{ "clients", required_argument, NULL, O_CLIENTS },
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "set", required_argument, NULL, O_SET },
+		{ "print-config", no_argument, NULL, O_PRINT },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *arch = NULL, *speedup = NULL, *clients = NULL, *seed = NULL;
+	int print = 0;
 	char err[512];
 	int c, rc;
 
@@ -121,6 +125,7 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 			cli->sets[cli->n_sets++] = optarg;
 			break;
 		case 'q': cli->quiet = 1; break;
+		case O_PRINT: print = 1; break;
 		case 'h':
 			usage(stdout);
 			return 0x100; /* caller exits 0 */
@@ -163,6 +168,17 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 	if (seed && (rc = set_flag(&cli->cfg, "--seed", "seed", seed)) != 0)
 		return rc;
 	cli->progress = !cli->quiet && isatty(2);
+	if (print) {
+		/* the effective configuration, loadable with -c: a starting point */
+		json_t *j = l7sim_config_json(&cli->cfg);
+		if (!j || l7sim_json_write(j, stdout) < 0 || fflush(stdout) != 0) {
+			fprintf(stderr, "l7sim: %s: cannot print the configuration\n", cli->cmd);
+			json_decref(j);
+			return 1;
+		}
+		json_decref(j);
+		return 0x100;
+	}
 	return 0;
 }
 

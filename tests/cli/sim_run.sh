@@ -63,6 +63,13 @@ for want in '"seed": 9,' '"clients": 2,' '"speedup": 2.0,' '"cores": 3,' '"reque
 	grep -qF "$want" "$tmp/d.json" || err "flags: missing $want"
 done
 
+# --print-config: the effective configuration, which loads back with -c
+"$L7SIM" run --print-config --set frontend.cores=3 --seed 5 >"$tmp/cfg.json" || err "--print-config"
+grep -qF '"cores": 3,' "$tmp/cfg.json" && grep -qF '"seed": 5,' "$tmp/cfg.json" ||
+	err "--print-config: overrides missing"
+"$L7SIM" run --print-config -c "$tmp/cfg.json" >"$tmp/cfg2.json" || err "--print-config -c"
+cmp -s "$tmp/cfg.json" "$tmp/cfg2.json" || err "--print-config does not load back to itself"
+
 # ---------------------------------------------------------------- errors
 printf '{"frontend": {"corse": 2}}' >"$tmp/bad1.json"
 printf '{"frontend": {"cores": 0}}' >"$tmp/bad2.json"
