@@ -61,10 +61,20 @@ void pl_free_big(void *p)
 	free(p);
 }
 
+static inline uint64_t group_seed(uint32_t group)
+{
+	return (uint64_t)group * 0x9e3779b97f4a7c15ull;
+}
+
+static inline uint32_t slot_hash_seeded(uint64_t mkey, uint64_t seed)
+{
+	uint64_t h = (mkey ^ seed) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 32 ^ h);
+}
+
 static uint32_t slot_hash(uint64_t mkey, uint32_t group)
 {
-	uint64_t h = (mkey ^ ((uint64_t)group * 0x9e3779b97f4a7c15ull)) * 0xff51afd7ed558ccdull;
-	return (uint32_t)(h >> 32 ^ h);
+	return slot_hash_seeded(mkey, group_seed(group));
 }
 
 static uint32_t pow2_at_least(uint32_t n)
@@ -188,6 +198,7 @@ static void gord_rebuild(struct pl_table *t)
 	for (uint32_t k = 0; k < t->n_order; k++) {
 		const struct pl_group *gr = &t->grp[t->grp_order[k]];
 		t->gord[k].mask = gr->mask;
+		t->gord[k].seed = group_seed(t->grp_order[k]);
 		t->gord[k].g = t->grp_order[k];
 		t->gord[k].max_prio = gr->max_prio;
 	}
@@ -443,23 +454,31 @@ static uint32_t range_lookup(const struct pl_table *t, uint64_t key)
 __attribute__((noinline)) static uint32_t tss_lookup(const struct pl_table *t, uint64_t key)
 {
 	/* groups in descending best priority; the home slot of the group
-	 * AHEAD places on is prefetched, so probes overlap their misses while
-	 * groups pruned by priority cost nothing */
+	 * AHEAD places on is computed and prefetched early (kept in a ring),
+	 * so probes overlap their misses while groups pruned by priority cost
+	 * nothing */
 	enum { AHEAD = 4 };
 	const struct pl_gord *go = t->gord;
-	uint32_t n = t->n_order, best = PL_NIL;
+	uint32_t n = t->n_order, best = PL_NIL, home[AHEAD];
 	int32_t best_prio = INT32_MIN;
-	for (uint32_t o = 0; o < n && o < AHEAD; o++)
-		__builtin_prefetch(&t->slot[slot_hash(key & go[o].mask, go[o].g) & t->slot_mask]);
+	for (uint32_t o = 0; o < n && o < AHEAD; o++) {
+		home[o] = slot_hash_seeded(key & go[o].mask, go[o].seed) & t->slot_mask;
+		__builtin_prefetch(&t->slot[home[o]]);
+	}
 	for (uint32_t o = 0; o < n; o++) {
 		if (best != PL_NIL && go[o].max_prio < best_prio)
 			break; /* no entry of this or a later group can win */
-		if (o + AHEAD < n)
-			__builtin_prefetch(&t->slot[slot_hash(key & go[o + AHEAD].mask,
-							      go[o + AHEAD].g) & t->slot_mask]);
+		uint32_t i = home[o % AHEAD];
+		if (o + AHEAD < n) {
+			uint32_t hn = slot_hash_seeded(key & go[o + AHEAD].mask, go[o + AHEAD].seed) &
+				      t->slot_mask;
+			home[o % AHEAD] = hn;
+			__builtin_prefetch(&t->slot[hn]);
+		}
+
 		uint64_t mk = key & go[o].mask;
 		uint32_t g = go[o].g;
-		for (uint32_t i = slot_hash(mk, g) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+		for (;; i = (i + 1) & t->slot_mask) {
 			const struct pl_slot *s = &t->slot[i];
 			if (s->head == 0)
 				break;

@@ -150,6 +150,7 @@ struct pl_group {
 /* grp_order's groups with what a lookup reads of them, in probe order. */
 struct pl_gord {
 	uint64_t mask;
+	uint64_t seed;       /* the group's term of slot_hash, precomputed */
 	uint32_t g;
 	int32_t max_prio;
 };
