@@ -160,7 +160,7 @@ static int close_taps(struct world_parts *p, char *err, size_t errlen)
 
 static void teardown(struct world_parts *p)
 {
-	char ignore[8];
+	char ignore[64]; /* teardown after an error: the first error is what we report */
 	if (p->state && p->a->destroy)
 		p->a->destroy(p->state);
 	if (p->cli_ok)
