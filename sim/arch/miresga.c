@@ -212,6 +212,7 @@ void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l
 	p->offload_min_bytes = 0;
 	p->fe_setup_ns = cfg ? 2 * cfg->frontend.relay_pkt_ns : 0;
 	p->fe_relay_byte_ns = 0.0;
+	p->fe_relay_pkt_ns = cfg ? cfg->frontend.relay_pkt_ns : 0;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -1121,7 +1122,7 @@ static int build_fe(struct mrg *m, uint32_t i, const struct l7_syncookie_key *ke
 	struct l7sim_fe_cpu_config cc = {
 		.cores = cfg->frontend.cores,
 		.queue_packets = cfg->frontend.queue_packets,
-		.relay_pkt_ns = cfg->frontend.relay_pkt_ns,
+		.relay_pkt_ns = m->prm.fe_relay_pkt_ns,
 		.relay_byte_ns = 0.0, /* charged by fe_process: fe_relay_byte_ns */
 		.linktype = L7_LINKTYPE_ETHERNET,
 		.seed = w->seed + i,

@@ -37,6 +37,8 @@ struct l7sim_miresga_params {
 	uint64_t fe_setup_ns;         /* FE: open a back-end leg [= relay_pkt_ns x 2] */
 	double fe_relay_byte_ns;      /* FE: per payload byte (in-place rewrite,
 				       * no copy) [0] */
+	uint64_t fe_relay_pkt_ns;     /* FE: per packet in and out
+				       * [= frontend.relay_pkt_ns] */
 };
 
 void l7sim_miresga_params_default(struct l7sim_miresga_params *p,
