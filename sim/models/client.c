@@ -450,12 +450,15 @@ static void closed_fill(const struct l7sim_workload *wl, uint32_t conn, int dir,
 			hi = mid;
 	}
 	char head[96];
+	/* the head text is formatted once per response, not once per byte */
+	int h = head_text(head, sizeof(head), w->resp[lo].wait_resp); /* body size */
 	for (uint32_t i = 0; i < len; i++, off++) {
-		while (lo + 1 < w->n_req && w->resp[lo + 1].off <= off)
-			lo++;
-		const struct l7sim_wl_msg *r = &w->resp[lo];
-		int h = head_text(head, sizeof(head), r->wait_resp); /* body size */
-		uint64_t in = off - r->off;
+		if (lo + 1 < w->n_req && w->resp[lo + 1].off <= off) {
+			while (lo + 1 < w->n_req && w->resp[lo + 1].off <= off)
+				lo++;
+			h = head_text(head, sizeof(head), w->resp[lo].wait_resp);
+		}
+		uint64_t in = off - w->resp[lo].off;
 		dst[i] = in < (uint64_t)h ? (uint8_t)head[in] : body_byte(conn, lo, in - (uint64_t)h);
 	}
 }
