@@ -36,7 +36,7 @@ static void put_header(FILE *f, const char *name, const char *title, const char 
 		       const char *ylabel)
 {
 	fprintf(f, "# %s.gp - written by l7sim; render with: gnuplot %s.gp\n", name, name);
-	fputs("set terminal svg size 800,480 dynamic enhanced font \"sans,11\"\n", f);
+	fputs("set terminal svg size 800,480 dynamic noenhanced font \"sans,11\"\n", f);
 	fprintf(f, "set output \"%s.svg\"\n", name);
 	fputs("set title ", f);
 	put_quoted(f, title);

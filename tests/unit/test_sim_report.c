@@ -311,7 +311,7 @@ static void gnuplot_exact(void **state)
 	assert_int_equal(l7sim_plot_series(dir, "load", "Load \"now\"", "count", &s, pick, 2), 0);
 	assert_string_equal(read_file(dir, "load.gp", buf, sizeof(buf)),
 			    "# load.gp - written by l7sim; render with: gnuplot load.gp\n"
-			    "set terminal svg size 800,480 dynamic enhanced font \"sans,11\"\n"
+			    "set terminal svg size 800,480 dynamic noenhanced font \"sans,11\"\n"
 			    "set output \"load.svg\"\n"
 			    "set title \"Load \\\"now\\\"\"\n"
 			    "set xlabel \"time (s)\"\n"
@@ -333,7 +333,7 @@ static void gnuplot_exact(void **state)
 			    "# label value\nsoftware 1000.5\nmiresga 3900\n");
 	assert_string_equal(read_file(dir, "tput.gp", buf, sizeof(buf)),
 			    "# tput.gp - written by l7sim; render with: gnuplot tput.gp\n"
-			    "set terminal svg size 800,480 dynamic enhanced font \"sans,11\"\n"
+			    "set terminal svg size 800,480 dynamic noenhanced font \"sans,11\"\n"
 			    "set output \"tput.svg\"\n"
 			    "set title \"Throughput\"\n"
 			    "set xlabel \"\"\n"
