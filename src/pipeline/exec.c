@@ -767,6 +767,9 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 		case L7_PL_OP_AND: v = x[u->a] & x[u->b]; break;
 		case L7_PL_OP_OR: v = x[u->a] | x[u->b]; break;
 		case L7_PL_OP_XOR: v = x[u->a] ^ x[u->b]; break;
+		case L7_PL_OP_HASH:
+			v = do_hash(pl, u);
+			break;
 		case L7_PL_OP_FORWARD:
 			ps->egress = (uint16_t)(x[u->a] & 0x1ff);
 			ps->egress_set = 1;
