@@ -766,6 +766,195 @@ static void if_else_chain_picks_the_first_true_branch(void **state)
 	l7_pipeline_destroy(pl);
 }
 
+/* ------------------------------------------------------------ fast paths */
+
+/*
+ * One program declared two ways: "fast" lets the compiler use every
+ * specialised path (an if / else-if decision table, single-test step
+ * records, SET/FORWARD-only actions, a direct-indexed exact table); "slow"
+ * declares the same behaviour so that none applies (an extra condition that
+ * always holds, a no-op ALU primitive on a scratch field, a key widened by
+ * a field every packet has at the same value). Both must give identical
+ * results and byte-identical frames.
+ */
+static struct l7_pipeline *diff_prog(int slow, int *t_out)
+{
+	struct l7_pipeline *pl = mk(NULL);
+	int fa = l7_pipeline_field_add(pl, "md.a", 4), fb = l7_pipeline_field_add(pl, "md.b", 1);
+	int fk = l7_pipeline_field_add(pl, "md.k", 12), fz = l7_pipeline_field_add(pl, "md.zero", 8);
+	const struct l7_pl_prim load[] = {
+		l7_pl_p_alu(L7_PL_OP_AND, fa, l7_pl_fld(L7_PL_F_TCP_WINDOW), l7_pl_imm(0xf)),
+		l7_pl_p_alu(L7_PL_OP_AND, fb, l7_pl_fld(L7_PL_F_L4_SPORT), l7_pl_imm(1)),
+		l7_pl_p_alu(L7_PL_OP_AND, fk, l7_pl_fld(L7_PL_F_L4_DPORT), l7_pl_imm(0x3f)),
+	};
+	static const uint8_t bsel[] = { 9, 48, 32 };
+	/* the slow twin adds a no-op ADD on a scratch field: not SET-only */
+	const struct l7_pl_prim sel[] = {
+		l7_pl_p_set(L7_PL_F_ETH_DST, l7_pl_param(1)),
+		l7_pl_p_forward(l7_pl_param(0)),
+		l7_pl_p_set(L7_PL_F_IPV4_DST, l7_pl_param(2)),
+		l7_pl_p_set(L7_PL_F_L4_DPORT, l7_pl_imm(8080)),
+		l7_pl_p_set(L7_PL_F_ETH_SRC, l7_pl_fld(L7_PL_F_ETH_DST)),
+		l7_pl_p_alu(L7_PL_OP_ADD, fz, l7_pl_fld(fz), l7_pl_imm(0)),
+	};
+	static const uint8_t bseq[] = { 32, 8 };
+	const struct l7_pl_prim seq[] = {
+		l7_pl_p_set(L7_PL_F_TCP_SEQ, l7_pl_param(0)),
+		l7_pl_p_set(L7_PL_F_IPV4_TTL, l7_pl_param(1)),
+		l7_pl_p_forward(l7_pl_imm(77)),
+	};
+	const struct l7_pl_prim win[] = { l7_pl_p_set(L7_PL_F_TCP_WINDOW, l7_pl_imm(777)) };
+	int a_load = l7_pipeline_action_add(pl, "load", 0, NULL, load, 3);
+	int a_sel = l7_pipeline_action_add(pl, "sel", 3, bsel, sel, slow ? 6 : 5);
+	int a_seq = l7_pipeline_action_add(pl, "seq", 2, bseq, seq, 3);
+	int a_win = l7_pipeline_action_add(pl, "win", 0, NULL, win, 1);
+	assert_true(a_load >= 0 && a_sel >= 0 && a_seq >= 0 && a_win >= 0);
+	step(pl, -1, a_load); /* step 0 */
+	/* steps 1..4: first true branch wins (a decision table when fast) */
+	const struct l7_pl_cond always = { L7_PL_CMP_NE, (int16_t)fz, 1 };
+	struct { unsigned n; struct l7_pl_cond c[2]; } br[4] = {
+		{ 1, { { L7_PL_CMP_EQ, (int16_t)fa, 3 } } },
+		{ 2, { { L7_PL_CMP_ANY, (int16_t)fa, 0xc }, { L7_PL_CMP_EQ, (int16_t)fb, 1 } } },
+		{ 1, { { L7_PL_CMP_NONE, (int16_t)fa, 0x3 } } },
+		{ 0, { { 0, 0, 0 } } },
+	};
+	for (int k = 0; k < 4; k++) {
+		struct l7_pl_step s;
+		memset(&s, 0, sizeof(s));
+		s.n_cond = br[k].n;
+		memcpy(s.cond, br[k].c, sizeof(br[k].c));
+		if (slow) /* a test no decision table takes: >= is not a masked test */
+			s.cond[s.n_cond++] = (struct l7_pl_cond){ L7_PL_CMP_GE, (int16_t)fz, 0 };
+		s.table = -1;
+		s.action = a_sel;
+		s.params[0] = (uint64_t)(10 + k);
+		s.params[1] = 0x020000000000ull + (uint64_t)k;
+		s.params[2] = 0x0a000000u + (uint32_t)k;
+		s.goto_step = 5;
+		assert_int_equal(l7_pipeline_step_add(pl, &s), k + 1);
+	}
+	/* step 5: exact table on md.k (direct index when fast; the slow twin
+	 * widens the key with ipv4.proto, 6 on every packet here) */
+	struct l7_pl_table_def d;
+	memset(&d, 0, sizeof(d));
+	d.name = "by_k";
+	d.n_keys = slow ? 2 : 1;
+	d.key_field[0] = fk;
+	d.key_field[1] = L7_PL_F_IPV4_PROTO;
+	d.key_kind[0] = d.key_kind[1] = L7_PL_MATCH_EXACT;
+	d.size = 64;
+	d.n_actions = 1;
+	d.actions[0] = a_seq;
+	d.default_action = -1;
+	int t = l7_pipeline_table_add(pl, &d);
+	assert_true(t >= 0);
+	struct l7_pl_step s5;
+	memset(&s5, 0, sizeof(s5));
+	s5.table = t;
+	s5.action = -1;
+	s5.goto_step = -1;
+	s5.n_cond = 1;
+	s5.cond[0] = (struct l7_pl_cond){ L7_PL_CMP_NONE, L7_PL_F_TCP_FLAGS, L7_TCP_RST };
+	if (slow)
+		s5.cond[s5.n_cond++] = always;
+	assert_int_equal(l7_pipeline_step_add(pl, &s5), 5);
+	/* step 6: a single masked test with an action body */
+	struct l7_pl_step s6;
+	memset(&s6, 0, sizeof(s6));
+	s6.table = -1;
+	s6.action = a_win;
+	s6.goto_step = -1;
+	s6.n_cond = 1;
+	s6.cond[0] = (struct l7_pl_cond){ L7_PL_CMP_ANY, L7_PL_F_TCP_FLAGS, L7_TCP_SYN };
+	if (slow)
+		s6.cond[s6.n_cond++] = always;
+	assert_int_equal(l7_pipeline_step_add(pl, &s6), 6);
+	compile_ok(pl);
+	for (unsigned k = 0; k < 64; k += 3) {
+		struct l7_pl_entry e;
+		memset(&e, 0, sizeof(e));
+		e.value[0] = k;
+		e.value[1] = 6;
+		e.action = a_seq;
+		e.params[0] = 0x10000u * k + 5;
+		e.params[1] = 100 + k;
+		assert_int_equal(l7_pipeline_entry_add(pl, t, &e, 0), 0);
+	}
+	*t_out = t;
+	return pl;
+}
+
+static void fast_paths_match_the_general_interpreter(void **state)
+{
+	(void)state;
+	int t_fast, t_slow;
+	struct l7_pipeline *fast = diff_prog(0, &t_fast), *slow = diff_prog(1, &t_slow);
+	assert_int_equal(t_fast, t_slow);
+	enum { B = 16 };
+	static uint8_t bufs[B][256], ref[B][256];
+	uint8_t *bp[B];
+	uint32_t lens[B], caps[B];
+	uint16_t ports[B];
+	struct l7_pl_result rf[B], rs;
+	uint64_t seed = 42;
+	unsigned hits = 0, branch_seen = 0;
+	for (unsigned round = 0; round < 200; round++) {
+		for (unsigned k = 0; k < B; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t r = seed >> 11;
+			struct l7_tcp_build tb;
+			memset(&tb, 0, sizeof(tb));
+			tb.linktype = L7_LINKTYPE_ETHERNET;
+			tb.eth_src[5] = (uint8_t)r;
+			tb.ip_version = 4;
+			tb.ttl = (uint8_t)(1 + (r >> 8) % 200);
+			tb.src = l7_addr_from_v4((uint32_t)(r >> 3));
+			tb.dst = l7_addr_from_v4((uint32_t)(r >> 17));
+			tb.sport = (uint16_t)(r >> 5);
+			tb.dport = (uint16_t)(r >> 21);
+			tb.seq = (uint32_t)(r >> 9);
+			tb.ack = (uint32_t)(r >> 1);
+			static const uint16_t fl[] = { L7_TCP_ACK, L7_TCP_SYN, L7_TCP_ACK | L7_TCP_PSH,
+						       L7_TCP_RST, L7_TCP_FIN | L7_TCP_ACK };
+			tb.flags = fl[(r >> 30) % 5];
+			tb.window = (uint16_t)(r >> 33);
+			tb.payload = (const uint8_t *)"abc";
+			tb.payload_len = (r >> 40) % 4;
+			size_t len;
+			assert_int_equal(l7_pkt_build_tcp(bufs[k], 256, &tb, &len), 0);
+			memcpy(ref[k], bufs[k], len);
+			bp[k] = bufs[k];
+			lens[k] = (uint32_t)len;
+			caps[k] = 256;
+			ports[k] = (uint16_t)(r % 8);
+		}
+		/* fast: as a burst; slow: one by one */
+		assert_int_equal(l7_pipeline_process_burst(fast, bp, lens, caps, ports, B, round, rf), 0);
+		for (unsigned k = 0; k < B; k++) {
+			assert_int_equal(l7_pipeline_process(slow, ref[k], lens[k], 256, ports[k], round, &rs),
+					 0);
+			assert_int_equal(rf[k].dropped, rs.dropped);
+			assert_int_equal(rf[k].egress_port, rs.egress_port);
+			assert_int_equal(rf[k].to_cpu, rs.to_cpu);
+			assert_int_equal(rf[k].passes, rs.passes);
+			assert_int_equal(rf[k].tables_applied, rs.tables_applied);
+			assert_int_equal(rf[k].tables_hit, rs.tables_hit);
+			assert_int_equal(rf[k].latency_ns, rs.latency_ns);
+			assert_int_equal(rf[k].err, rs.err);
+			assert_int_equal(rf[k].frame_len, rs.frame_len);
+			assert_memory_equal(bufs[k], ref[k], rs.frame_len);
+			hits += (unsigned)(rs.tables_hit != 0);
+			if (!rs.dropped && rs.egress_port >= 10 && rs.egress_port <= 13)
+				branch_seen |= 1u << (rs.egress_port - 10);
+		}
+	}
+	/* the stream exercised table hits and misses and every branch */
+	assert_true(hits > 100 && hits < 200 * B - 100);
+	assert_int_equal(branch_seen, 0xf);
+	l7_pipeline_destroy(fast);
+	l7_pipeline_destroy(slow);
+}
+
 /* ------------------------------------------------------------ registers */
 
 static void one_rmw_per_register_per_pass(void **state)
@@ -1460,6 +1649,7 @@ int main(void)
 		cmocka_unit_test(drop_cpu_recirculate_and_default_action),
 		cmocka_unit_test(recirculation_is_bounded),
 		cmocka_unit_test(if_else_chain_picks_the_first_true_branch),
+		cmocka_unit_test(fast_paths_match_the_general_interpreter),
 		cmocka_unit_test(one_rmw_per_register_per_pass),
 		cmocka_unit_test(register_ops_and_recirculated_pass_gets_a_new_access),
 		cmocka_unit_test(compile_fits_with_exact_usage),
