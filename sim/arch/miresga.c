@@ -1327,7 +1327,8 @@ static const char *const ctr_names[] = {
 	"syn_answered", "requests_parsed", "no_route", "kept_backend", "offloaded",
 	"entry_adds", "entry_deletes", "table_full", "channel_full", "apply_errors", "aged",
 	"held_packets", "fe_relayed_xlated", "fe_s2c_bytes", "agent_s2c", "agent_c2s",
-	"agent_no_record", "agent_full", "agent_bad", "switch_drops", "cpu_queue_drops",
+	"agent_no_record", "agent_full", "agent_bad", "switch_not_ipv4_tcp", "switch_pipeline_drops",
+	"switch_no_port", "cpu_queue_drops",
 	"splice_resplices", "splice_dropped_state", "server_retrans_bytes", "server_rto_fires",
 	"response_heads_checked",
 };
@@ -1385,7 +1386,8 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	const uint64_t v[] = {
 		m->st.syn_answered, heads, nr, kept, m->st.offloaded, m->st.adds, m->st.dels,
 		m->st.table_full, m->st.chan_full, m->st.apply_errors, m->st.aged, m->st.held_pkts,
-		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, sw_drops, cpu_drops, resp, dstate,
+		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, m->st.parse_drops, m->st.pl_drops,
+		m->st.no_port, cpu_drops, resp, dstate,
 		rtx, rto, m->st.resp_heads,
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
