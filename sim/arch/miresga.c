@@ -703,6 +703,7 @@ static void conn_closing(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
 	if (c->ent == ENT_SUBMITTED || c->ent == ENT_LIVE) {
 		struct ent_req r = { conn, c->cip, c->cport, c->be, c->gen, now };
 		c->ent = ENT_DELETED;
+		release_held(fe, c); /* switch-only: nothing waits for a deleted entry */
 		if (q_push(&fe->delq, &r) == 0) {
 			note_pending(m, 1);
 			arm_tick(fe, now);
