@@ -33,6 +33,9 @@
 
 #define HEADCAP 2048  /* response-head window per connection */
 #define MAX_OUT 16    /* requests routed whose responses are not complete */
+/* A SNAT port is not reused sooner than this: a back-end that closed first
+ * holds TIME-WAIT on the port pair for 60 s (Linux TCP_TIMEWAIT_LEN). */
+#define PORT_QUIET_NS (120ull * 1000000000ull)
 
 struct out_req {
 	uint64_t stream_off;
@@ -87,8 +90,9 @@ int lb_init(struct lb *lb)
 {
 	lb->conns = calloc(lb->max_conns, sizeof(*lb->conns));
 	lb->port_owner = calloc(65536, sizeof(*lb->port_owner));
+	lb->port_used_ns = calloc(65536, sizeof(*lb->port_used_ns));
 	lb->resume_q = calloc(lb->max_conns, sizeof(*lb->resume_q));
-	if (!lb->conns || !lb->port_owner || !lb->resume_q)
+	if (!lb->conns || !lb->port_owner || !lb->resume_q || !lb->port_used_ns)
 		return L7_ENOMEM;
 	lb->next_port = lb->port_lo;
 	l7_route_rng_seed(&lb->rng, lb->seed);
@@ -99,6 +103,7 @@ void lb_fini(struct lb *lb)
 {
 	free(lb->conns);
 	free(lb->port_owner);
+	free(lb->port_used_ns);
 	free(lb->resume_q);
 }
 
@@ -132,21 +137,41 @@ static void conn_clear(struct lb *lb, uint32_t id)
 	memset(c->hmap, 0, sizeof(c->hmap));
 }
 
-/* A SNAT port no live leg uses: cycle through the range (a port comes back
- * only after the whole range, long after any TIME-WAIT on the back-end;
- * a back-end that closes first keeps its TIME-WAIT for 60 s on Linux, so a
- * new process should not start where the last one did: --ports). */
+/* A SNAT port no live leg uses and no leg used in the last PORT_QUIET_NS,
+ * in turn through --ports. When every port is that recent (more than
+ * range / 120 s new legs per second), the least bad choice is a port free
+ * of live legs: counted as ports_reused_early. */
+static int port_free(struct lb *lb, uint32_t p)
+{
+	uint32_t o = lb->port_owner[p];
+	return !o || l7_splice_conn_state(lb->eng, o - 1) == L7_SPLICE_FREE;
+}
+
 static uint16_t alloc_port(struct lb *lb, uint32_t id)
 {
-	for (uint32_t tries = 0; tries <= lb->port_hi - lb->port_lo; tries++) {
+	uint32_t range = lb->port_hi - lb->port_lo + 1;
+	uint32_t fallback = 0;
+	for (uint32_t tries = 0; tries < range; tries++) {
 		uint32_t p = lb->next_port++;
 		if (lb->next_port > lb->port_hi)
 			lb->next_port = lb->port_lo;
-		uint32_t o = lb->port_owner[p];
-		if (o && l7_splice_conn_state(lb->eng, o - 1) != L7_SPLICE_FREE)
+		if (!port_free(lb, p))
 			continue;
+		l7_time_ns used = lb->port_used_ns[p];
+		if (used && lb->now_ns - used < PORT_QUIET_NS) {
+			if (!fallback)
+				fallback = p;
+			continue;
+		}
 		lb->port_owner[p] = id + 1;
+		lb->port_used_ns[p] = lb->now_ns ? lb->now_ns : 1;
 		return (uint16_t)p;
+	}
+	if (fallback) {
+		lb->ports_reused_early++;
+		lb->port_owner[fallback] = id + 1;
+		lb->port_used_ns[fallback] = lb->now_ns ? lb->now_ns : 1;
+		return (uint16_t)fallback;
 	}
 	lb->ports_exhausted++;
 	return 0;

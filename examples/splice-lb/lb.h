@@ -37,6 +37,8 @@ struct lb {
 	uint32_t *port_owner;
 	uint32_t next_port;
 	uint32_t port_lo, port_hi; /* SNAT port range */
+	l7_time_ns *port_used_ns;  /* when each port last started a leg */
+	l7_time_ns now_ns;         /* time of the packet being processed */
 	/* deferred l7_splice_resume() calls */
 	uint32_t *resume_q;
 	uint32_t n_resume;
@@ -47,7 +49,7 @@ struct lb {
 	struct l7_route_rng rng;
 	/* counters */
 	uint64_t requests, responses, bad_requests, no_route, no_endpoint;
-	uint64_t waits, resumes, track_fallbacks, ports_exhausted;
+	uint64_t waits, resumes, track_fallbacks, ports_exhausted, ports_reused_early;
 };
 
 int lb_init(struct lb *lb);

@@ -77,7 +77,8 @@ static const char usage_text[] =
 "    --linger-ms N       how long a closed connection lingers (default 2000)\n"
 "    --ports LO-HI       SNAT source ports, used in turn (default 1024-65535);\n"
 "                        give successive runs disjoint ranges: a back-end\n"
-"                        that closed first holds TIME-WAIT on a port pair\n"
+"                        that closed first holds TIME-WAIT on a port pair;\n"
+"                        a port is not reused within 120 s if avoidable\n"
 "    --stats             print a summary on exit (SIGINT, SIGTERM)\n"
 "    --help              this text\n"
 "\n"
@@ -254,6 +255,7 @@ static void feed(uint8_t *p, uint32_t len, l7_time_ns now)
 		A.lb.cur_ack = v.tcp_ack;
 		A.lb.cur_valid = 1;
 	}
+	A.lb.now_ns = now;
 	int rc = l7_splice_input(A.lb.eng, p, len, L7_LINKTYPE_RAW, now);
 	A.lb.cur_valid = 0;
 	if (rc < 0)
@@ -531,12 +533,13 @@ static void print_stats(FILE *out)
 		(unsigned long long)A.dup_inj, (unsigned long long)A.reorder_inj, rss_kb());
 	fprintf(out,
 		"splice-lb: lb bad_requests=%llu no_route=%llu no_endpoint=%llu waits=%llu "
-		"resumes=%llu track_fallbacks=%llu ports_exhausted=%llu not_ours=%llu "
+		"resumes=%llu track_fallbacks=%llu ports_exhausted=%llu ports_reused_early=%llu not_ours=%llu "
 		"bad_in=%llu write_errors=%llu\n",
 		(unsigned long long)A.lb.bad_requests, (unsigned long long)A.lb.no_route,
 		(unsigned long long)A.lb.no_endpoint, (unsigned long long)A.lb.waits,
 		(unsigned long long)A.lb.resumes, (unsigned long long)A.lb.track_fallbacks,
-		(unsigned long long)A.lb.ports_exhausted, (unsigned long long)A.not_ours,
+		(unsigned long long)A.lb.ports_exhausted,
+		(unsigned long long)A.lb.ports_reused_early, (unsigned long long)A.not_ours,
 		(unsigned long long)A.bad_in, (unsigned long long)A.write_err);
 #define U(x) (unsigned long long)s->x
 	fprintf(out,
@@ -591,6 +594,7 @@ int main(int argc, char **argv)
 		l7_time_ns now = now_ns();
 		release_held(now, 0);
 		if (now >= next_tick) {
+			A.lb.now_ns = now;
 			l7_splice_tick(A.lb.eng, now);
 			lb_run_resumes(&A.lb, now);
 			lb_sweep(&A.lb);

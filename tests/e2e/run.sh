@@ -13,6 +13,8 @@
 #   E2E_MATRIX_REQUESTS  requests of each load run with a TCP option off
 #                    (default 2000)
 #   E2E_MATRIX       variants to run (default "default nosack nots nows")
+#   E2E_WRK_SEC      seconds of wrk volume load in the default variant
+#                    (default 10; 0 = none; status codes only, no hashes)
 #   E2E_LOSS / E2E_REORDER / E2E_DUP  impairments in % (default 1 / 1 / 0)
 #   E2E_LB_OPTS      extra splice-lb options (e.g. --pcap /tmp/lb.pcap)
 #   E2E_LB_PCAP=1    splice-lb writes $T/lb-<run>.pcap (all it reads and writes)
@@ -382,6 +384,24 @@ check_load() { # label requests
 	LOAD_REQ=$((LOAD_REQ + n)); LOAD_FAILED=$((LOAD_FAILED + bad + failed))
 }
 
+# volume: wrk keeps CONC keep-alive connections busy on one back-end's route
+# (so the SNAT port space is not the limit: the curl load covers
+# re-splicing); it cannot check bodies, only statuses and errors
+check_wrk() { # label seconds
+	command -v wrk >/dev/null 2>&1 || { say "  wrk not installed: volume run skipped"; return 0; }
+	ip netns exec $NS_C timeout $(($2 + 30)) wrk -t2 -c$CONC -d${2}s --timeout 10s \
+		"$URL/a/f1k" > "$T/wrk-$1.txt" 2>&1
+	reqs=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$T/wrk-$1.txt")
+	non2xx=$(sed -n 's/.*Non-2xx or 3xx responses: *\([0-9]*\).*/\1/p' "$T/wrk-$1.txt")
+	sockerr=$(sed -n 's/.*Socket errors:\(.*\)/\1/p' "$T/wrk-$1.txt")
+	rps=$(sed -n 's/^Requests\/sec: *//p' "$T/wrk-$1.txt")
+	say "  wrk $1: ${reqs:-?} requests in ${2} s (${rps:-?}/s), non-2xx=${non2xx:-0}${sockerr:+, socket errors:$sockerr}"
+	[ -n "$reqs" ] && [ "$reqs" -gt 0 ] || fail "$1 wrk: no requests completed"
+	[ "${non2xx:-0}" = 0 ] || fail "$1 wrk: $non2xx non-2xx responses"
+	[ -z "$sockerr" ] || fail "$1 wrk: socket errors:$sockerr"
+	WRK_REQ=$((WRK_REQ + ${reqs:-0}))
+}
+
 set_variant() { # name
 	case $1 in
 	default) s="net.ipv4.tcp_sack=1 net.ipv4.tcp_timestamps=1 net.ipv4.tcp_window_scaling=1" ;;
@@ -396,7 +416,7 @@ set_variant() { # name
 }
 
 # ---------------------------------------------------------------- main
-RETRANS=0; LATE_RST=0; LOAD_REQ=0; LOAD_FAILED=0; SEQ_BYTES=0
+RETRANS=0; LATE_RST=0; WRK_REQ=0; LOAD_REQ=0; LOAD_FAILED=0; SEQ_BYTES=0
 say "topology in namespaces l7e2e-$$-*, temp dir $T"
 topo_up || { fail "could not build the topology"; exit 1; }
 gen_fixtures || { fail "could not generate fixtures"; exit 1; }
@@ -439,7 +459,12 @@ for v in $MATRIX; do
 	analyse "$T/$v-client.pcap" $v-client
 	analyse "$T/$v-s2.pcap" $v-server2
 	check_pipeline $v
-	if [ $v = default ]; then check_load $v $REQUESTS; else check_load $v $MREQ; fi
+	if [ $v = default ]; then
+		[ "${E2E_WRK_SEC:-10}" -gt 0 ] && check_wrk $v "${E2E_WRK_SEC:-10}"
+		check_load $v $REQUESTS
+	else
+		check_load $v $MREQ
+	fi
 	st=$(lb_drained) || fail "$v: engine still holds connections after the load: $st"
 	rss=$(field "$st" rss_kb)
 	say "  after $v: $st"
@@ -449,7 +474,7 @@ done
 lb_stop
 sed 's/^/e2e:   /' "$T/lb-impaired.out"
 out=$(head -1 "$T/lb-impaired.out")
-say "totals: load requests=$LOAD_REQ sequence bytes=$SEQ_BYTES injected drops c2s=$(field "$out" drops_c2s) s2c=$(field "$out" drops_s2c) reorders=$(field "$out" reorders) retransmissions(captured)=$RETRANS rst_after_fin=$LATE_RST failures=$failures"
+say "totals: load requests=$LOAD_REQ wrk requests=$WRK_REQ sequence bytes=$SEQ_BYTES injected drops c2s=$(field "$out" drops_c2s) s2c=$(field "$out" drops_s2c) reorders=$(field "$out" reorders) retransmissions(captured)=$RETRANS rst_after_fin=$LATE_RST failures=$failures"
 [ $failures = 0 ] && { say "PASS"; exit 0; }
 say "FAIL ($failures)"
 exit 1
