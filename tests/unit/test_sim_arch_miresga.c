@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -236,11 +237,12 @@ static void smoke_pcap(void **state)
 	const char *dir = getenv("L7_SHARED_DATA");
 	char path[1024], err[256];
 	(void)state;
-	if (!dir) {
-		fprintf(stderr, "L7_SHARED_DATA not set: skipping the capture test\n");
-		exit(77);
+	snprintf(path, sizeof(path), "%s/pcaps/smoke_zeek_http_get.pcap", dir ? dir : "");
+	if (!dir || access(path, R_OK) != 0) {
+		/* only this case needs the shared captures; the others still count */
+		fprintf(stderr, "smoke_pcap: %s absent (set L7_SHARED_DATA): skipped\n", path);
+		skip();
 	}
-	snprintf(path, sizeof(path), "%s/pcaps/smoke_zeek_http_get.pcap", dir);
 	for (int off = 0; off < 2; off++) {
 		struct l7sim_workload wl;
 		struct l7sim_config cfg;
