@@ -104,11 +104,13 @@ static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters
 	static const char *const cnames[] = {
 		"client_conns_started", "client_conns_done", "client_conns_failed",
 		"client_resets", "client_aborts", "client_incomplete",
-		"client_resp_mismatch_bytes", "client_tuple_clash",
+		"client_resp_mismatch_bytes", "client_tuple_clash", "client_conns_queued",
+		"client_queue_wait_ns",
 	};
 	const uint64_t cv[] = {
 		cli->conns_started, cli->conns_done, cli->conns_failed, cli->resets,
 		cli->aborts, cli->incomplete, cli->resp_mismatch_bytes, cli->tuple_clash,
+		cli->queued, cli->queue_wait_ns,
 	};
 	uint32_t n = (src ? src->n : 0) + (uint32_t)(sizeof(cnames) / sizeof(cnames[0]));
 	int rc = l7sim_counters_init(dst, n);

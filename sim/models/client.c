@@ -5,6 +5,13 @@
  * time of the next (connection, instance) in workload order, so a trace of
  * any length costs one event slot here.
  *
+ * The pool holds max_conns connection objects, so "open at once" is
+ * bounded by construction. When the next start finds the pool empty, the
+ * cursor stalls (it does not skip): the CLOSED callback that frees a slot
+ * schedules a CLI_START at that instant (an event, not a direct call: the
+ * endpoint is still inside its own teardown), which opens the waiting
+ * connection then.
+ *
  * Invariant: a connection object goes back to the pool only from the CLOSED
  * callback, after its pending send event (if any) was cancelled.
  */
@@ -199,7 +206,6 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 	struct l7sim_cli_conn *cc = (struct l7sim_cli_conn *)ep;
 	struct l7sim_client *c = cc->cli;
 	(void)user;
-	(void)now;
 	switch (ev) {
 	case L7SIM_TCP_EV_ESTABLISHED:
 		pump(cc);
@@ -229,6 +235,9 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 		if (cc->send_pending)
 			l7sim_engine_cancel(c->eng, cc->send_ev);
 		l7sim_pool_put(&c->conns, cc);
+		if (c->stalled && !c->resume_pending &&
+		    l7sim_engine_at(c->eng, now, L7SIM_EV_CLI_START, c, 0, NULL) == 0)
+			c->resume_pending = 1;
 		break;
 	}
 }
@@ -277,7 +286,9 @@ static int tuple_in_use(const struct l7sim_client *c, const struct l7_addr *la, 
 	return l7sim_tcp_demux_find(&c->demux, &v) != NULL;
 }
 
-static void open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_ns t0)
+/* 1: no free slot (nothing done; the caller waits); 0: started; -1:
+ * skipped or failed (counted). t0 is the connection's actual start. */
+static int open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_ns t0)
 {
 	const struct l7sim_wl_conn *w = &c->wl->conns[i];
 	struct l7_addr la = instance_addr((const struct l7_addr *)w->key.src, inst);
@@ -286,13 +297,11 @@ static void open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_
 	uint16_t lport = l7_flow_key_sport(&w->key), rport = l7_flow_key_dport(&w->key);
 	if (tuple_in_use(c, &la, lport, &ra, rport)) {
 		c->st.tuple_clash++;
-		return;
+		return -1;
 	}
 	struct l7sim_cli_conn *cc = l7sim_pool_get(&c->conns);
-	if (!cc) {
-		c->st.conns_failed++;
-		return;
-	}
+	if (!cc)
+		return 1;
 	cc->cli = c;
 	cc->wconn = i;
 	cc->inst = inst;
@@ -317,11 +326,12 @@ static void open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_
 				      (uint64_t)inst << 32 | (i + 1u), op)) {
 		l7sim_pool_put(&c->conns, cc);
 		c->st.conns_failed++;
-		return;
+		return -1;
 	}
 	l7sim_tcp_demux_add(&c->demux, &cc->ep);
 	c->st.conns_started++;
 	c->active++;
+	return 0;
 }
 
 static void cli_start(struct l7sim_engine *e, void *obj, uint64_t arg)
@@ -329,6 +339,7 @@ static void cli_start(struct l7sim_engine *e, void *obj, uint64_t arg)
 	struct l7sim_client *c = obj;
 	l7_time_ns now = l7sim_engine_now(e);
 	(void)arg;
+	c->resume_pending = 0;
 	while (c->next_conn < c->wl->n_conns) {
 		const struct l7sim_wl_conn *w = &c->wl->conns[c->next_conn];
 		l7_time_ns t = c->cfg.start_ns + scaled(c, w->start_ns);
@@ -336,7 +347,19 @@ static void cli_start(struct l7sim_engine *e, void *obj, uint64_t arg)
 			l7sim_engine_at(e, t, L7SIM_EV_CLI_START, c, 0, NULL);
 			return;
 		}
-		open_one(c, c->next_conn, c->next_inst, t);
+		/* a start that waited for a slot begins now, not at its due
+		 * time; connections behind it in the queue wait too (now > t) */
+		int waited = c->stalled || now > t;
+		int rc = open_one(c, c->next_conn, c->next_inst, waited ? now : t);
+		if (rc == 1) {
+			c->stalled = 1;
+			return; /* the next CLOSED resumes us */
+		}
+		c->stalled = 0;
+		if (waited && rc == 0) {
+			c->st.queued++;
+			c->st.queue_wait_ns += now - t;
+		}
 		if (++c->next_inst >= c->cfg.multiply) {
 			c->next_inst = 0;
 			c->next_conn++;

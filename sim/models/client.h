@@ -25,6 +25,13 @@
  * check. The client closes after the last response, or after the server's
  * FIN when the capture's server closed first.
  *
+ * At most max_conns connections are open at once (from the SYN until the
+ * endpoint is CLOSED, TIME_WAIT included: the tuple is still in use). A
+ * connection due while all slots are taken waits for a free one, in
+ * workload order (queued, counted with its summed wait); it then starts
+ * at the time the slot frees, and its requests' captured offsets count
+ * from that actual start.
+ *
  * conn_id of every packet: instance << 32 | (workload index + 1).
  */
 #ifndef L7SIM_MODELS_CLIENT_H
@@ -47,7 +54,10 @@
 struct l7sim_client_config {
 	const char *name;              /* RNG stream name ["client"] */
 	uint64_t seed;
-	uint32_t max_conns;            /* concurrent connections [65536] */
+	uint32_t max_conns;            /* connections open at once (SYN sent to
+					* CLOSED, TIME_WAIT included) [65536];
+					* starts beyond it wait, in workload
+					* order, for a free slot (queued) */
 	uint32_t multiply;             /* instances of each connection [1] */
 	double speedup;                /* [1.0] */
 	uint64_t think_ns;             /* [0] */
@@ -59,6 +69,8 @@ struct l7sim_client_config {
 
 struct l7sim_client_stats {
 	uint64_t conns_started, conns_done, conns_failed, tuple_clash;
+	uint64_t queued;               /* starts that waited for a free slot */
+	uint64_t queue_wait_ns;        /* summed wait of those starts */
 	uint64_t requests_sent, responses_done, resp_bytes;
 	uint64_t resp_mismatch_bytes;
 	uint64_t resets, aborts, incomplete;
@@ -90,6 +102,8 @@ struct l7sim_client {
 	struct l7sim_metrics_sink sink;
 	uint32_t next_conn, next_inst; /* start cursor */
 	uint32_t active;
+	uint8_t stalled;               /* the start cursor waits for a slot */
+	uint8_t resume_pending;        /* a CLI_START is due for the stalled cursor */
 	struct l7sim_client_stats st;
 	uint8_t scratch[L7SIM_PKT_DATA_BYTES];
 };

@@ -12,7 +12,10 @@
  *  - determinism: the same workload, configuration and seed give
  *    byte-identical JSON summaries and CSV series; another seed (with
  *    loss) gives different ones;
- *  - unimplemented architectures are refused with a clear error.
+ *  - unimplemented architectures are refused with a clear error;
+ *  - workload.max_conns bounds connections open at once: 40 connections
+ *    due together with max_conns 8 all complete byte-exact, the ones that
+ *    found no free slot are counted as queued, none as failed.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -354,6 +357,43 @@ static void registry(void **state)
 	assert_int_equal(l7sim_default_routes(&cfg, buf, 64), L7_ENOSPC);
 }
 
+/* All 40 connections start within 3.9 us; each holds its slot until its
+ * 1 s TIME_WAIT ends, so with 8 slots 32 of them must wait, and the ones
+ * that waited start 1 s (one TIME_WAIT) or more after their due time. */
+static void max_conns_is_a_pool(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[128];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 40, 3, 1000), 0);
+	bare_config(&cfg);
+	assert_int_equal(l7sim_config_set(&cfg, "workload.max_conns", "8", err, sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 120);
+	assert_int_equal(out.summary.client_bytes, wl.conns[0].s2c_len * 40);
+	assert_int_equal(counter(&out, "client_conns_started"), 40);
+	assert_int_equal(counter(&out, "client_conns_done"), 40);
+	assert_int_equal(counter(&out, "client_conns_failed"), 0);
+	assert_int_equal(counter(&out, "client_incomplete"), 0);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_queued"), 32);
+	int i = l7sim_counters_find(&out.counters, "client_queue_wait_ns");
+	assert_true(i >= 0);
+	/* 32 waits: 8 of >= 1 TIME_WAIT, 8 of >= 2, 8 of >= 3, 8 of >= 4 */
+	assert_true(out.counters.v[i] >= 8ull * (1 + 2 + 3 + 4) * 1000000000ull);
+	l7sim_run_out_fini(&out);
+
+	/* without the cap nothing waits */
+	bare_config(&cfg);
+	run_software(&cfg, &wl, &out);
+	assert_int_equal(out.summary.requests, 120);
+	assert_int_equal(counter(&out, "client_conns_queued"), 0);
+	l7sim_run_out_fini(&out);
+	l7sim_wl_free(&wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -363,6 +403,7 @@ int main(void)
 		cmocka_unit_test(router_decides),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(registry),
+		cmocka_unit_test(max_conns_is_a_pool),
 	};
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
