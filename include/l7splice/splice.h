@@ -279,6 +279,9 @@ struct l7_splice_stats {
 	uint64_t rst_client, rst_server, rst_relayed, stray_rst, stray_drop;
 	uint64_t rst_ignored; /* RST outside the receiver's window (RFC 5961 §3) */
 	uint64_t fins_relayed, emitted;
+	uint64_t syn_sent_bad_ack; /* SYN_SENT: an ACK for something we never
+				    * sent (a stale back-end socket) was
+				    * answered with RST (RFC 9293 §3.10.7.3) */
 };
 
 /* Create an engine: L7_EINVAL / L7_ENOMEM through *err (may be NULL). */

@@ -905,15 +905,22 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 {
 	uint16_t f = p->tcp_flags;
 	if (c->state == L7_SPLICE_SYN_SENT) {
+		if ((f & (L7_TCP_ACK | L7_TCP_RST)) == L7_TCP_ACK && p->tcp_ack != c->leg_isn + 1) {
+			/* RFC 9293 §3.10.7.3 (SYN-SENT): an unacceptable ACK,
+			 * with or without SYN (e.g. a back-end still holding
+			 * the tuple in TIME-WAIT or LAST-ACK answers our SYN
+			 * with an ACK for its old connection), gets
+			 * <SEQ=SEG.ACK><CTL=RST>; that also clears the stale
+			 * socket, so the SYN timer's retransmission succeeds. */
+			struct seg g = { &c->rec.leg_src, &c->rec.backend,
+					 c->rec.leg_src_port, c->rec.backend_port,
+					 p->tcp_ack, 0, L7_TCP_RST, 0, NULL, 0, NULL, 0 };
+			splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
+			s->st.syn_sent_bad_ack++;
+			s->st.dropped_state++;
+			return L7_SPLICE_IN_DROPPED;
+		}
 		if ((f & (L7_TCP_SYN | L7_TCP_ACK | L7_TCP_RST)) == (L7_TCP_SYN | L7_TCP_ACK)) {
-			if (p->tcp_ack != c->leg_isn + 1) {
-				struct seg g = { &c->rec.leg_src, &c->rec.backend,
-						 c->rec.leg_src_port, c->rec.backend_port,
-						 p->tcp_ack, 0, L7_TCP_RST, 0, NULL, 0, NULL, 0 };
-				splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
-				s->st.dropped_state++;
-				return L7_SPLICE_IN_DROPPED;
-			}
 			leg_established(s, c, p, now);
 			return L7_SPLICE_IN_CONSUMED;
 		}

@@ -1244,6 +1244,63 @@ static void blind_rst_outside_window_ignored(void **state)
 	assert_int_equal(l7_splice_active(h->s), 0);
 }
 
+/*
+ * (From the e2e test, tests/e2e.) The back-end still holds the server-leg
+ * tuple (TIME-WAIT) and answers our SYN with a bare ACK for its old
+ * connection. RFC 9293 §3.10.7.3 (SYN-SENT): an unacceptable ACK is
+ * answered with <SEQ=SEG.ACK><CTL=RST>, which also clears the stale
+ * TIME-WAIT so the next SYN retransmission succeeds.
+ */
+static void syn_sent_unacceptable_ack_gets_rst(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	client_handshake(h, 1);
+	send_request(h, 1);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 77777, 12345);
+	assert_int_equal(from_server(h, h->backend_ip, 0x30000000u, 0xdeadbeefu, L7_TCP_ACK, o,
+				     n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, 0xdeadbeefu);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.dst), h->backend_ip);
+	assert_int_equal(h->out[0].p.dport, BPORT);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_SYN_SENT);
+	assert_int_equal(l7_splice_stats(h->s)->syn_sent_bad_ack, 1);
+	/* A retransmitted FIN of the stale connection: the same answer. */
+	assert_int_equal(from_server(h, h->backend_ip, 0x30000000u, 0xdeadbeefu,
+				     L7_TCP_FIN | L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, 0xdeadbeefu);
+	/* An acceptable bare ACK (no SYN) and a RST with a wrong ACK are
+	 * dropped without an answer (a RST is never answered). */
+	assert_int_equal(from_server(h, h->backend_ip, 0x30000000u, h->c_isn + 1, L7_TCP_ACK, o,
+				     n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(from_server(h, h->backend_ip, 0x30000000u, 0xdeadbeefu,
+				     L7_TCP_RST | L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_stats(h->s)->syn_sent_bad_ack, 2);
+	/* Still waiting for the SYN timer: it retransmits, the back-end
+	 * (its stale socket now reset) answers, the request is flushed. */
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 1000000000ull);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn);
+	backend_synack(h, h->backend_ip, B_ISN, h->c_isn, 1460, 1);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+	assert_int_equal(h->n_out, 1);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1273,6 +1330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(keepalive_probe_between_requests_relayed, setup, teardown),
 		cmocka_unit_test_setup_teardown(deep_pipeline_waits_for_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(blind_rst_outside_window_ignored, setup, teardown),
+		cmocka_unit_test_setup_teardown(syn_sent_unacceptable_ack_gets_rst, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
