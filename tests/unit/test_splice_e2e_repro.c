@@ -2,9 +2,11 @@
  * test_splice_e2e_repro.c — minimal reproductions of splice-engine
  * behaviours found by the end-to-end test (tests/e2e, examples/splice-lb;
  * described in docs/e2e.md and reported to the splice owner). Each case
- * asserts what RFC 9293 asks for; they fail on the engine as of this
- * writing, so the program is opt-in: without L7_SPLICE_REPRO=1 it skips
- * (exit 77) and does not turn `make check` red while the fix is pending.
+ * asserts what RFC 9293 asks for. The SYN_SENT case was fixed in the
+ * engine (d7e60ff, which added its own regression test); the old-leg FIN
+ * case still fails, so the program is opt-in: without L7_SPLICE_REPRO=1 it
+ * skips (exit 77) and does not turn `make check` red while the fix is
+ * pending. Remove the gate once both pass.
  *
  * The harness (packet builders, route/emit callbacks) is the one of
  * tests/unit/test_splice.c, duplicated so this file stands alone.
