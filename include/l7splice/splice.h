@@ -252,8 +252,16 @@ struct l7_splice_cfg {
 	uint64_t linger_ns;      /* keep a closed entry this long after the last
 				  * ACK, still translating retransmitted FINs
 				  * and ACKs (TIME-WAIT's job); 0: 2 s */
-	uint64_t syn_rto_ns;     /* server-leg SYN retransmission; 0: 1 s */
-	uint8_t syn_retries;     /* 0: 3 */
+	uint64_t syn_rto_ns;     /* server-leg SYN retransmission, and the
+				  * first retransmission of an old leg's FIN;
+				  * 0: 1 s */
+	uint8_t syn_retries;     /* SYN (and old-leg FIN) retransmissions;
+				  * 0: 3 */
+	uint32_t max_old_legs;   /* server legs still closing after re-splices,
+				  * engine-wide (each closes or lingers on its
+				  * own, even after its client connection is
+				  * gone); 0: 2 * max_conns. When full, the
+				  * next old leg evicts one (counted). */
 	enum l7_splice_stray stray;
 	/* Stateful mode only, optional: choose our client-leg ISN (a trace
 	 * replay uses the captured server's ISN so that the oracle can compare
@@ -282,6 +290,17 @@ struct l7_splice_stats {
 	uint64_t syn_sent_bad_ack; /* SYN_SENT: an ACK for something we never
 				    * sent (a stale back-end socket) was
 				    * answered with RST (RFC 9293 §3.10.7.3) */
+	/* Old server legs closing after re-splices (docs/splice.md). */
+	uint64_t old_legs;            /* old legs closed with our FIN */
+	uint64_t old_fin_retransmits; /* our FIN sent again (not yet ACKed) */
+	uint64_t old_fin_acks;        /* back-end FINs ACKed (retransmitted
+				       * ones included) */
+	uint64_t old_leg_strays;      /* packets on a known old leg that needed
+				       * no answer (dropped, never RST) */
+	uint64_t old_legs_evicted;    /* pool full: an old leg was dropped early */
+	uint64_t old_legs_reused;     /* a new leg took over an old leg's tuple */
+	uint64_t old_leg_timeouts;    /* forgotten at the deadline before both
+				       * FINs were done */
 };
 
 /* Create an engine: L7_EINVAL / L7_ENOMEM through *err (may be NULL). */
@@ -303,7 +322,8 @@ int l7_splice_input(struct l7_splice *s, uint8_t *frame, size_t len,
 		    uint32_t linktype, l7_time_ns now_ns);
 
 /* Timers: server-leg SYN retransmission, idle timeout, linger, old-leg
- * close. O(max_conns); call every few hundred milliseconds. */
+ * FIN retransmission and expiry. O(max_conns + max_old_legs); call every
+ * few hundred milliseconds. */
 void l7_splice_tick(struct l7_splice *s, l7_time_ns now_ns);
 
 /* Re-run the route callback for a connection whose last verdict was WAIT

@@ -1,7 +1,7 @@
 /*
  * create.c — building and tearing down an engine: every pool (connections,
  * shallow buffers, insertion arenas, flow-table slots, the scratch frame)
- * is allocated here, once, from the sizes in struct l7_splice_cfg, so that
+ * (and the old-leg pool) is allocated here, once, from the sizes in struct l7_splice_cfg, so that
  * the packet path never allocates.
  *
  * Invariant: the free list is a LIFO of connection indices, so allocation
@@ -48,7 +48,7 @@ struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
 	int *e = err ? err : &dummy;
 	*e = L7_EINVAL;
 	if (!cfg || !cfg->max_conns || cfg->max_conns > MAX_POOL_CONNS || !cfg->route ||
-	    !cfg->emit || cfg->ins_bytes > 65535)
+	    !cfg->emit || cfg->ins_bytes > 65535 || cfg->max_old_legs > MAX_POOL_CONNS)
 		return NULL;
 	*e = L7_ENOMEM;
 	struct l7_splice *s = calloc(1, sizeof(*s));
@@ -57,27 +57,37 @@ struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
 	s->cfg = *cfg;
 	set_defaults(&s->cfg);
 	uint32_t n = s->cfg.max_conns;
-	uint32_t slots = 16;
-	while (slots < 4u * 3u * n)
+	if (!s->cfg.max_old_legs)
+		s->cfg.max_old_legs = 2 * n;
+	uint32_t n_old = s->cfg.max_old_legs;
+	uint64_t keys = 2ull * n + n_old;
+	uint64_t slots = 16;
+	while (slots < 4u * keys)
 		slots <<= 1;
 	s->conns = calloc(n, sizeof(*s->conns));
+	s->olds = calloc(n_old, sizeof(*s->olds));
 	s->bufs = malloc((size_t)n * s->cfg.buf_bytes);
 	s->arenas = malloc((size_t)n * s->cfg.ins_bytes);
 	s->slots = malloc((size_t)slots * sizeof(*s->slots));
 	s->scratch_cap = 65536 + 128;
 	s->scratch = malloc(s->scratch_cap);
-	if (!s->conns || !s->bufs || !s->arenas || !s->slots || !s->scratch) {
+	if (!s->conns || !s->olds || !s->bufs || !s->arenas || !s->slots || !s->scratch) {
 		l7_splice_destroy(s);
 		return NULL;
 	}
-	s->slot_mask = slots - 1;
-	for (uint32_t i = 0; i < slots; i++)
+	s->slot_mask = (uint32_t)(slots - 1);
+	for (uint64_t i = 0; i < slots; i++)
 		s->slots[i].val = SLOT_EMPTY;
 	for (uint32_t i = 0; i < n; i++) {
 		s->conns[i].buf = s->bufs + (size_t)i * s->cfg.buf_bytes;
 		s->conns[i].arena = s->arenas + (size_t)i * s->cfg.ins_bytes;
 		s->conns[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
+		s->conns[i].old_head = UINT32_MAX;
 	}
+	for (uint32_t i = 0; i < n_old; i++)
+		s->olds[i].next_of_conn = i + 1 < n_old ? i + 1 : UINT32_MAX;
+	s->n_olds = n_old;
+	s->old_free = 0;
 	s->free_head = 0;
 	*e = 0;
 	return s;
@@ -88,6 +98,7 @@ void l7_splice_destroy(struct l7_splice *s)
 	if (!s)
 		return;
 	free(s->conns);
+	free(s->olds);
 	free(s->bufs);
 	free(s->arenas);
 	free(s->slots);

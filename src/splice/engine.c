@@ -55,8 +55,9 @@ static void retire(struct l7_splice *s, struct conn *c)
 	splice_table_remove(s, &c->ckey);
 	if (c->flags & CF_LEG)
 		splice_table_remove(s, &c->skey);
-	if (c->flags & CF_OLD)
-		splice_table_remove(s, &c->okey);
+	/* Old legs still closing keep closing (or lingering) without us:
+	 * dropping their keys would turn the back-end's FIN into a stray. */
+	splice_old_disown(s, &c->old_head);
 	c->state = L7_SPLICE_FREE;
 	c->flags = 0;
 	c->next_free = s->free_head;
@@ -79,6 +80,7 @@ static struct conn *conn_alloc(struct l7_splice *s, const struct l7_flow_key *ck
 	memset(c, 0, sizeof(*c));
 	c->buf = buf;
 	c->arena = arena;
+	c->old_head = UINT32_MAX;
 	c->ckey = *ckey;
 	c->last_ns = now;
 	if (splice_table_insert(s, ckey, i << 2 | DIR_C2S) < 0) {
@@ -275,6 +277,10 @@ static int open_leg(struct l7_splice *s, struct conn *c, const struct l7_splice_
 	c->rec.leg_src_port = r->snat ? r->leg_src_port : c->rec.client_port;
 	l7_flow_key_make(&c->skey, &c->rec.backend, c->rec.backend_port, &c->rec.leg_src,
 			 c->rec.leg_src_port, L7_IPPROTO_TCP);
+	/* Same tuple as an old leg still closing (A, B, A with one source):
+	 * the new leg wins; if the back-end still holds the old socket it
+	 * answers our SYN with an ACK, which SYN_SENT resets. */
+	splice_old_take_over(s, &c->skey);
 	if (splice_table_insert(s, &c->skey, conn_id(s, c) << 2 | DIR_S2C) < 0) {
 		s->st.route_bad++;
 		return L7_EEXIST;
@@ -302,34 +308,23 @@ static int open_leg(struct l7_splice *s, struct conn *c, const struct l7_splice_
 	return 0;
 }
 
-/* Close the current leg with a FIN after a re-splice decision; its key
- * moves to the old-leg slot until the back-end's FIN or a deadline. */
+/* Close the current leg with a FIN after a re-splice decision; the leg
+ * moves to the old-leg pool (oldleg.c), which finishes the close on its
+ * own, even after this connection is gone. */
 static void close_old_leg(struct l7_splice *s, struct conn *c, l7_time_ns now)
 {
-	if (c->flags & CF_OLD) {
-		splice_table_remove(s, &c->okey);
-		c->flags &= (uint16_t)~CF_OLD;
-	}
 	splice_table_remove(s, &c->skey);
 	c->flags &= (uint16_t)~CF_LEG;
-	c->okey = c->skey;
-	if (splice_table_insert(s, &c->okey, conn_id(s, c) << 2 | DIR_OLD) == 0)
-		c->flags |= CF_OLD;
-	c->old_seq = leg_next_seq(c);
-	c->old_ack = c->b_nxt;
-	c->old_deadline_ns = now + 4 * s->cfg.syn_rto_ns;
-	uint8_t opts[12];
-	struct seg g = { &c->rec.leg_src, &c->rec.backend, c->rec.leg_src_port,
-			 c->rec.backend_port, c->old_seq, c->old_ack,
-			 L7_TCP_FIN | L7_TCP_ACK,
-			 rescale(c->c_win, c->rec.win_c2s_in, c->rec.win_c2s_out),
-			 NULL, 0, NULL, 0 };
-	if (c->rec.flags & L7_SPLICE_REC_TS) {
-		g.opts = opts;
-		g.opts_len = splice_ts_opts(opts, c->ts_from_client, c->b_ts_recent);
-	}
-	splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
-	c->old_seq++;
+	struct old_leg t;
+	memset(&t, 0, sizeof(t));
+	t.key = c->skey;
+	t.fin_seq = leg_next_seq(c);
+	t.rcv_nxt = c->b_nxt;
+	t.win = rescale(c->c_win, c->rec.win_c2s_in, c->rec.win_c2s_out);
+	t.has_ts = (c->rec.flags & L7_SPLICE_REC_TS) != 0;
+	t.ts_val = c->ts_from_client;
+	t.ts_ecr = c->b_ts_recent;
+	splice_old_open(s, conn_id(s, c), &t, now);
 }
 
 /* ------------------------------------------------------------ the head */
@@ -1001,34 +996,6 @@ static int server_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 	return L7_SPLICE_IN_RELAYED;
 }
 
-/* A packet on a leg we are closing after a re-splice. */
-static int old_leg_pkt(struct l7_splice *s, struct conn *c, const struct l7_pkt *p)
-{
-	uint16_t f = p->tcp_flags;
-	if (f & L7_TCP_RST) {
-		splice_table_remove(s, &c->okey);
-		c->flags &= (uint16_t)~CF_OLD;
-		return L7_SPLICE_IN_CONSUMED;
-	}
-	if (f & L7_TCP_FIN) {
-		uint32_t fin_end = p->tcp_seq + p->payload_len + 1;
-		struct seg g = { NULL, NULL, 0, 0, c->old_seq, fin_end,
-				 L7_TCP_ACK, 0, NULL, 0, NULL, 0 };
-		struct l7_addr src, dst;
-		memcpy(src.b, c->okey.dst, 16);
-		memcpy(dst.b, c->okey.src, 16);
-		g.src = &src;
-		g.dst = &dst;
-		g.sport = l7_flow_key_dport(&c->okey);
-		g.dport = l7_flow_key_sport(&c->okey);
-		g.win = 65535;
-		splice_emit_built(s, conn_id(s, c), L7_SPLICE_TO_SERVER, &g);
-		splice_table_remove(s, &c->okey);
-		c->flags &= (uint16_t)~CF_OLD;
-	}
-	return L7_SPLICE_IN_CONSUMED;
-}
-
 /* ------------------------------------------------------------ entry points */
 
 int l7_splice_input(struct l7_splice *s, uint8_t *frame, size_t len, uint32_t linktype,
@@ -1054,6 +1021,15 @@ int l7_splice_input(struct l7_splice *s, uint8_t *frame, size_t len, uint32_t li
 	struct l7_flow_key k;
 	l7_flow_key_from_pkt(&k, &p);
 	uint32_t v = splice_table_find(s, &k, splice_key_hash(&k));
+	if (v != SLOT_EMPTY && (v & 3) == DIR_OLD) {
+		size_t olen;
+		const uint8_t *opts = l7_pkt_tcp_opts(&p, &olen);
+		if (l7_tcpopt_validate(opts, olen) < 0) {
+			s->st.bad_options++;
+			return L7_SPLICE_IN_DROPPED;
+		}
+		return splice_old_pkt(s, v >> 2, &p, now);
+	}
 	struct conn *c = v == SLOT_EMPTY ? NULL : &s->conns[v >> 2];
 	/* Relayed packets have their options checked by the translation's own
 	 * walk; everything else is checked here, once. */
@@ -1068,11 +1044,9 @@ int l7_splice_input(struct l7_splice *s, uint8_t *frame, size_t len, uint32_t li
 	if (!c)
 		return no_conn(s, &p, frame, now, &k);
 	c->last_ns = now;
-	switch (v & 3) {
-	case DIR_C2S: return client_pkt(s, c, &p, frame, now);
-	case DIR_S2C: return server_pkt(s, c, &p, frame, now);
-	default: return old_leg_pkt(s, c, &p);
-	}
+	if ((v & 3) == DIR_C2S)
+		return client_pkt(s, c, &p, frame, now);
+	return server_pkt(s, c, &p, frame, now);
 }
 
 void l7_splice_tick(struct l7_splice *s, l7_time_ns now)
@@ -1081,10 +1055,6 @@ void l7_splice_tick(struct l7_splice *s, l7_time_ns now)
 		struct conn *c = &s->conns[i];
 		if (c->state == L7_SPLICE_FREE)
 			continue;
-		if ((c->flags & CF_OLD) && now >= c->old_deadline_ns) {
-			splice_table_remove(s, &c->okey);
-			c->flags &= (uint16_t)~CF_OLD;
-		}
 		if (c->state == L7_SPLICE_CLOSED) {
 			if (now >= c->timer_ns)
 				retire(s, c);
@@ -1110,6 +1080,7 @@ void l7_splice_tick(struct l7_splice *s, l7_time_ns now)
 			c->syn_tries++;
 		}
 	}
+	splice_old_tick(s, now);
 }
 
 int l7_splice_resume(struct l7_splice *s, uint32_t id, l7_time_ns now)

@@ -3,10 +3,13 @@
  * object, the flow-key table and the packet-building helpers shared by
  * engine.c, table.c and emit.c.
  *
- * Invariants: a connection is reachable from at most three table keys
- * (client->VIP, back-end->leg source of the current leg, and of a closing
- * old leg), each tagged with its direction; every key in the table belongs
- * to a connection whose state is not FREE.
+ * Invariants: a connection is reachable from at most two table keys
+ * (client->VIP and back-end->leg source of the current leg), each tagged
+ * with its direction; every such key belongs to a connection whose state is
+ * not FREE. Old legs closing after a re-splice live in their own
+ * create-time pool (struct old_leg) and own their keys (DIR_OLD), so they
+ * outlive both later re-splices and the connection itself; an old leg's
+ * `conn` is its owner while the owner lives, UINT32_MAX after.
  */
 #ifndef L7SPLICE_SPLICE_INT_H
 #define L7SPLICE_SPLICE_INT_H
@@ -25,7 +28,6 @@ enum dir { DIR_C2S = 0, DIR_S2C = 1, DIR_OLD = 2 };
 #define CF_C_FIN 0x0020        /* client FIN relayed; c_fin_end valid */
 #define CF_S_FIN 0x0040        /* server FIN relayed; s_fin_end valid */
 #define CF_LEG 0x0080          /* a server leg exists (skey in table) */
-#define CF_OLD 0x0100          /* an old leg is closing (okey in table) */
 #define CF_POINTS_WAIT 0x0200  /* routed, but the live insertion points or
 				* their bytes are full: hold the head until
 				* earlier points retire, then route again */
@@ -34,7 +36,7 @@ struct conn {
 	uint8_t state; /* enum l7_splice_state */
 	uint16_t flags;
 	uint32_t next_free;
-	struct l7_flow_key ckey, skey, okey;
+	struct l7_flow_key ckey, skey;
 	struct l7_splice_record rec;
 	struct l7_syn_opts copts; /* what the client negotiated with us */
 	uint8_t l_ws;             /* our shift toward the client (0 if off) */
@@ -68,11 +70,35 @@ struct conn {
 	uint32_t c_fin_end; /* client space, after the FIN */
 	uint32_t s_fin_end; /* client-leg space, after the server FIN */
 
-	/* old leg being closed after a re-splice */
-	uint32_t old_seq, old_ack;
-	l7_time_ns old_deadline_ns;
+	/* old legs still closing after re-splices: a list through
+	 * old_leg.next_of_conn, so retire() can disown them */
+	uint32_t old_head; /* UINT32_MAX: none */
 
 	l7_time_ns last_ns, timer_ns;
+};
+
+/*
+ * A server leg closed after a re-splice (RFC 9293 §3.6 close, played by
+ * us): our FIN is retransmitted until the back-end ACKs it; the back-end's
+ * FIN is ACKed (again for every retransmission); once both FINs are done
+ * the entry lingers linger_ns (TIME-WAIT's job), so a retransmitted FIN
+ * whose ACK was lost is ACKed, not reset. Forgotten at deadline_ns.
+ */
+struct old_leg {
+	struct l7_flow_key key;  /* back-end -> leg source */
+	uint8_t in_use;
+	uint8_t fin_acked;       /* the back-end ACKed our FIN */
+	uint8_t peer_fin;        /* the back-end's FIN arrived (and was ACKed) */
+	uint8_t has_ts;          /* timestamps on this leg */
+	uint8_t tries;           /* FIN retransmissions so far */
+	uint16_t win;            /* window we announce */
+	uint32_t conn;           /* owner, UINT32_MAX once it retired */
+	uint32_t next_of_conn;   /* owner's list; also the free list */
+	uint32_t fin_seq;        /* our FIN's sequence number */
+	uint32_t rcv_nxt;        /* the back-end's next sequence number */
+	uint32_t ts_val, ts_ecr; /* TS option on our segments */
+	l7_time_ns rtx_ns;       /* next FIN retransmission */
+	l7_time_ns deadline_ns;  /* forget it then */
 };
 
 struct slot {
@@ -87,6 +113,8 @@ struct l7_splice {
 	uint32_t free_head; /* UINT32_MAX when none */
 	uint32_t active;
 	uint8_t *bufs, *arenas;
+	struct old_leg *olds;
+	uint32_t n_olds, old_free, old_hand; /* pool size, free list, eviction hand */
 	struct slot *slots;
 	uint32_t slot_mask;
 	uint8_t *scratch;
@@ -109,6 +137,18 @@ int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
 			uint8_t *frame, uint32_t *ts_seen);
 int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
 			int *retx_point, uint32_t *ts_seen, int *has_ts);
+
+/* oldleg.c */
+/* Start closing an old leg from template t (key, fin_seq, rcv_nxt, win,
+ * has_ts, ts_val, ts_ecr): our FIN goes out now. */
+void splice_old_open(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
+		     l7_time_ns now);
+/* The connection retires: its old legs keep closing on their own. */
+void splice_old_disown(struct l7_splice *s, uint32_t *old_head);
+/* A new leg needs key k: drop an old leg holding it (1) or nothing (0). */
+int splice_old_take_over(struct l7_splice *s, const struct l7_flow_key *k);
+int splice_old_pkt(struct l7_splice *s, uint32_t idx, const struct l7_pkt *p, l7_time_ns now);
+void splice_old_tick(struct l7_splice *s, l7_time_ns now);
 
 /* emit.c */
 struct seg {

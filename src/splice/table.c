@@ -2,11 +2,12 @@
  * table.c — the engine's fixed-capacity flow table: open addressing with
  * linear probing and backward-shift deletion (no tombstones, so probe
  * lengths never grow with churn), keyed by the packet layer's 37-byte
- * directional flow key. Sized at create time to 4 slots per possible key,
- * so it can never fill up.
+ * directional flow key. Sized at create time to 4 slots per possible key
+ * (two per connection, one per old leg), so it can never fill up.
  *
- * Invariant: keys live in the connections (ckey/skey/okey); a slot stores
- * the key's hash and "conn index << 2 | direction". Lookups compare the
+ * Invariant: keys live in the connections (ckey/skey) and in the old-leg
+ * pool; a slot stores the key's hash and "index << 2 | direction" (a
+ * connection index, or an old-leg index for DIR_OLD). Lookups compare the
  * hash, then the full key. Single-threaded by design (one engine per core,
  * like LB-NIC's per-core state); the concurrent cuckoo table is src/table.
  */
@@ -47,12 +48,10 @@ uint32_t splice_key_hash(const struct l7_flow_key *k)
 
 const struct l7_flow_key *splice_conn_key(const struct l7_splice *s, uint32_t val)
 {
+	if ((val & 3) == DIR_OLD)
+		return &s->olds[val >> 2].key;
 	const struct conn *c = &s->conns[val >> 2];
-	switch (val & 3) {
-	case DIR_C2S: return &c->ckey;
-	case DIR_S2C: return &c->skey;
-	default: return &c->okey;
-	}
+	return (val & 3) == DIR_C2S ? &c->ckey : &c->skey;
 }
 
 uint32_t splice_table_find(const struct l7_splice *s, const struct l7_flow_key *k, uint32_t h)

@@ -22,6 +22,7 @@
 #define VIP_IP 0x0a00010au
 #define BE1_IP 0x0a000201u
 #define BE2_IP 0x0a000202u
+#define BE3_IP 0x0a000203u
 #define CPORT 40000
 #define VPORT 80
 #define BPORT 8080
@@ -111,10 +112,11 @@ static uint32_t isn_cb(void *user, const struct l7_flow_key *k, uint32_t cisn)
 	return ((struct h *)user)->isn;
 }
 
-static void setup_engine(struct h *h, int stateful)
+static void setup_engine_cfg(struct h *h, int stateful, uint32_t max_old_legs)
 {
 	memset(&h->cfg, 0, sizeof(h->cfg));
 	h->cfg.max_conns = 8;
+	h->cfg.max_old_legs = max_old_legs;
 	h->cfg.buf_bytes = 4096;
 	h->cfg.stateful = (uint8_t)stateful;
 	for (int i = 0; i < 16; i++)
@@ -129,6 +131,11 @@ static void setup_engine(struct h *h, int stateful)
 	h->s = l7_splice_create(&h->cfg, &err);
 	assert_non_null(h->s);
 	assert_int_equal(err, 0);
+}
+
+static void setup_engine(struct h *h, int stateful)
+{
+	setup_engine_cfg(h, stateful, 0);
 }
 
 static int setup(void **state)
@@ -1301,6 +1308,327 @@ static void syn_sent_unacceptable_ack_gets_rst(void **state)
 	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
 }
 
+/* ------------------------------------------------------------ old legs */
+
+/*
+ * One re-splice, as in resplice_to_new_backend: back-end old_ip answers
+ * the request that ends at client seq creq with `resp` (its seq b_next,
+ * landing at client-leg seq lpos); the next request goes to new_ip; the
+ * client ACKs the response, so the old leg gets our FIN (seq creq) and the
+ * new one a SYN (seq creq - 1), whose SYN-ACK (ISN new_b) flushes the
+ * request.
+ */
+static void resplice_step(struct h *h, uint32_t old_ip, uint32_t b_next, uint32_t creq,
+			  uint32_t lpos, const char *resp, uint32_t new_ip, uint32_t new_b)
+{
+	uint8_t o[40];
+	uint32_t rlen = (uint32_t)strlen(resp);
+	size_t n = ts_opt(o, 9001, 502);
+	assert_int_equal(from_server(h, old_ip, b_next, creq, L7_TCP_ACK | L7_TCP_PSH, o, n, resp),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, lpos);
+	h->backend_ip = new_ip;
+	n = ts_opt(o, 510, 9001);
+	assert_int_equal(from_client(h, creq, lpos, L7_TCP_ACK | L7_TCP_PSH, o, n, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(from_client(h, creq + REQ_LEN, lpos + rlen, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[1].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(l7_addr_v4(&h->out[1].p.dst), old_ip);
+	assert_int_equal(h->out[1].p.tcp_seq, creq);
+	assert_int_equal(h->out[1].p.tcp_ack, b_next + rlen);
+	assert_int_equal(h->out[2].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(l7_addr_v4(&h->out[2].p.dst), new_ip);
+	assert_int_equal(h->out[2].p.tcp_seq, creq - 1);
+	backend_synack(h, new_ip, new_b, creq - 1, 1460, 1);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_seq, creq);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+}
+
+/* The back-end's FIN on an old leg: expect our ACK (seq after our FIN). */
+static void expect_old_fin_acked(struct h *h, uint32_t ip, uint32_t fin_seq, uint32_t our_fin)
+{
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9100, 510);
+	assert_int_equal(from_server(h, ip, fin_seq, our_fin + 1, L7_TCP_FIN | L7_TCP_ACK, o, n,
+				     NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.dst), ip);
+	assert_int_equal(h->out[0].p.dport, BPORT);
+	assert_int_equal(h->out[0].p.tcp_seq, our_fin + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, fin_seq + 1);
+	/* Timestamps stay on for the leg (RFC 7323 §3.2), echoing its TSval. */
+	assert_true(h->out[0].o.has & L7_TCPO_HAS_TS);
+	assert_int_equal(h->out[0].o.ts_ecr, 9100);
+}
+
+/*
+ * 2(b), from the e2e test: back-end 1 closes its old leg with a FIN; the
+ * engine ACKs it; that ACK is lost, so back-end 1 (LAST-ACK) retransmits the
+ * FIN: it must be ACKed again, not answered with a RST, for linger_ns after
+ * the last FIN. Also 2(e): packets on the old leg that need no answer are
+ * counted as old_leg_strays, never as cookie_bad, and get no RST.
+ */
+static void old_leg_fin_retransmission_is_acked(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t c = h->c_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, h->l_isn + 1, "0123456789", BE2_IP, 0x5000);
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	/* The same FIN again, 200 ms later: ACKed again. */
+	h->now += 200000000ull;
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->old_fin_acks, 2);
+	/* A duplicate pure ACK and stray data: dropped, no answer, counted
+	 * as old-leg strays (not as bad cookies). */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 12, c + 29, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 12, c + 29, L7_TCP_ACK, NULL, 0, "late"),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->old_leg_strays, 2);
+	assert_int_equal(st->cookie_bad, 0);
+	assert_int_equal(st->stray_rst, 0);
+	/* Lingering lasts linger_ns (2 s) after the last FIN, then the entry
+	 * is gone (a FIN after that is a stranger's). */
+	l7_splice_tick(h->s, h->now + 1999999999ull);
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	l7_splice_tick(h->s, h->now + 2000000000ull);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, c + 29, L7_TCP_FIN | L7_TCP_ACK,
+				     NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(st->cookie_bad, 1);
+	assert_int_equal(st->old_leg_timeouts, 0); /* it closed cleanly */
+	/* The connection itself was never disturbed. */
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+	assert_int_equal(st->old_legs, 1);
+}
+
+/*
+ * 2(a): a second re-splice while the first old leg is still closing (A, B,
+ * C back-to-back): both old legs stay known, and each back-end's FIN is
+ * ACKed rather than reset.
+ */
+static void second_resplice_keeps_first_old_leg(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t c = h->c_isn, l = h->l_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, l + 1, "0123456789", BE2_IP, 0x5000);
+	resplice_step(h, BE2_IP, 0x5001, c + 55, l + 11, "abc", BE3_IP, 0x6000);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->resplices, 2);
+	assert_int_equal(st->old_legs, 2);
+	/* Back-end 1's FIN first, then back-end 2's. */
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	expect_old_fin_acked(h, BE2_IP, 0x5004, c + 55);
+	assert_int_equal(st->stray_rst, 0);
+	assert_int_equal(st->cookie_bad, 0);
+	assert_int_equal(st->old_legs_evicted, 0);
+	/* The current leg to back-end 3 relays as usual. */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9600, 510);
+	assert_int_equal(from_server(h, BE3_IP, 0x6001, c + 82, L7_TCP_ACK, o, n, "xy"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, l + 14);
+}
+
+/* 2(a), the pool limit: with room for one old leg, the second evicts the
+ * first (counted); the evicted leg's FIN then finds nobody. */
+static void old_leg_pool_full_evicts(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine_cfg(h, 0, 1);
+	establish(h, 1);
+	uint32_t c = h->c_isn, l = h->l_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, l + 1, "0123456789", BE2_IP, 0x5000);
+	resplice_step(h, BE2_IP, 0x5001, c + 55, l + 11, "abc", BE3_IP, 0x6000);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->old_legs_evicted, 1);
+	expect_old_fin_acked(h, BE2_IP, 0x5004, c + 55);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, c + 29, L7_TCP_FIN | L7_TCP_ACK,
+				     NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(st->old_fin_acks, 1);
+}
+
+/*
+ * 2(c): our FIN on the old leg is retransmitted from l7_splice_tick (after
+ * syn_rto_ns, then doubling) until the back-end ACKs it; without an answer
+ * it gives up after syn_retries and forgets the leg at the deadline.
+ */
+static void old_leg_fin_retransmitted_until_acked(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t c = h->c_isn, l = h->l_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, l + 1, "0123456789", BE2_IP, 0x5000);
+	l7_time_ns t0 = h->now;
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	h->n_out = 0;
+	l7_splice_tick(h->s, t0 + 999999999ull);
+	assert_int_equal(h->n_out, 0);
+	l7_splice_tick(h->s, t0 + 1000000000ull);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.dst), BE1_IP);
+	assert_int_equal(h->out[0].p.tcp_seq, c + 28);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 11);
+	h->n_out = 0;
+	l7_splice_tick(h->s, t0 + 2900000000ull); /* next one 2 s after the first */
+	assert_int_equal(h->n_out, 0);
+	l7_splice_tick(h->s, t0 + 3000000000ull);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(st->old_fin_retransmits, 2);
+	/* The back-end ACKs our FIN: no more retransmissions. */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9050, 510);
+	h->now = t0 + 3100000000ull;
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, c + 29, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	h->n_out = 0;
+	l7_splice_tick(h->s, t0 + 7000000000ull);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->old_fin_retransmits, 2);
+	/* Its FIN, later (FIN-WAIT-2): ACKed; then it lingers. */
+	h->now = t0 + 8000000000ull;
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	assert_int_equal(st->old_leg_timeouts, 0);
+
+	/* The next re-splice's old back-end (2) never answers: our FIN goes
+	 * out 1 + syn_retries (3) times, and the leg is forgotten at the
+	 * deadline (15 rto), counted as a timeout. */
+	resplice_step(h, BE2_IP, 0x5001, c + 55, l + 11, "abc", BE3_IP, 0x6000);
+	t0 = h->now;
+	uint64_t before = st->old_fin_retransmits;
+	int fins = 0;
+	for (uint64_t ms = 100; ms <= 16000; ms += 100) {
+		h->n_out = 0;
+		l7_splice_tick(h->s, t0 + ms * 1000000ull);
+		for (int i = 0; i < h->n_out; i++) {
+			assert_int_equal(l7_addr_v4(&h->out[i].p.dst), BE2_IP);
+			assert_int_equal(h->out[i].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+			assert_int_equal(h->out[i].p.tcp_seq, c + 55);
+			fins++;
+		}
+		if (ms == 14900)
+			assert_int_equal(st->old_leg_timeouts, 0);
+	}
+	assert_int_equal(fins, 3);
+	assert_int_equal(st->old_fin_retransmits - before, 3);
+	assert_int_equal(st->old_leg_timeouts, 1);
+}
+
+/*
+ * 2(d): the client connection ends (here: the client resets it) while the
+ * old leg is still closing: the old leg keeps closing on its own — its FIN
+ * is ACKed, not reset, and our FIN is still retransmitted.
+ */
+static void old_leg_outlives_client_connection(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t c = h->c_isn, l = h->l_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, l + 1, "0123456789", BE2_IP, 0x5000);
+	assert_int_equal(from_client(h, c + 55, l + 11, L7_TCP_RST, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	/* The freed slot is reused by a new client connection meanwhile. */
+	h->c_isn += 5000;
+	h->backend_ip = BE3_IP;
+	client_handshake(h, 1);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	/* The old leg's FIN timer still runs... */
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 1000000000ull);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.dst), BE1_IP);
+	/* ...and back-end 1's FIN is ACKed, not reset. */
+	h->now += 1100000000ull;
+	expect_old_fin_acked(h, BE1_IP, B_ISN + 11, c + 28);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->stray_rst, 0);
+	assert_int_equal(st->cookie_bad, 0);
+	/* The new connection is unaffected. */
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_FRONT_ESTABLISHED);
+	/* It lingers linger_ns, then goes. */
+	l7_splice_tick(h->s, h->now + 2000000000ull);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, c + 29, L7_TCP_FIN | L7_TCP_ACK,
+				     NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(st->cookie_bad, 1);
+}
+
+/*
+ * A, B, A with one source tuple (transparent mode): the new leg to A takes
+ * over the tuple of A's old leg still closing; if A still holds the old
+ * socket it answers the SYN with an ACK for it, which SYN_SENT resets, and
+ * the SYN retransmission then succeeds.
+ */
+static void new_leg_takes_over_old_leg_tuple(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t c = h->c_isn, l = h->l_isn;
+	resplice_step(h, BE1_IP, B_ISN + 1, c + 28, l + 1, "0123456789", BE2_IP, 0x5000);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 9001, 502);
+	assert_int_equal(from_server(h, BE2_IP, 0x5001, c + 55, L7_TCP_ACK | L7_TCP_PSH, o, n,
+				     "abc"),
+			 L7_SPLICE_IN_RELAYED);
+	h->backend_ip = BE1_IP;
+	n = ts_opt(o, 510, 9001);
+	from_client(h, c + 55, l + 11, L7_TCP_ACK | L7_TCP_PSH, o, n, REQ);
+	assert_int_equal(from_client(h, c + 82, l + 14, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->n_out, 3);
+	assert_int_equal(h->out[2].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(l7_addr_v4(&h->out[2].p.dst), BE1_IP);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->old_legs_reused, 1);
+	assert_int_equal(st->route_bad, 0);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_SYN_SENT);
+	/* Back-end 1, still in LAST-ACK, retransmits its FIN of the old
+	 * connection: our SYN_SENT leg resets it (RFC 9293 §3.10.7.3). */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 11, c + 29, L7_TCP_FIN | L7_TCP_ACK, o, n,
+				     NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST);
+	assert_int_equal(h->out[0].p.tcp_seq, c + 29);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 1000000000ull);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	backend_synack(h, BE1_IP, 0x8000, c + 54, 1460, 1);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+	assert_int_equal(h->out[0].p.tcp_seq, c + 55);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1331,6 +1659,12 @@ int main(void)
 		cmocka_unit_test_setup_teardown(deep_pipeline_waits_for_points, setup, teardown),
 		cmocka_unit_test_setup_teardown(blind_rst_outside_window_ignored, setup, teardown),
 		cmocka_unit_test_setup_teardown(syn_sent_unacceptable_ack_gets_rst, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_leg_fin_retransmission_is_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(second_resplice_keeps_first_old_leg, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_leg_pool_full_evicts, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_leg_fin_retransmitted_until_acked, setup, teardown),
+		cmocka_unit_test_setup_teardown(old_leg_outlives_client_connection, setup, teardown),
+		cmocka_unit_test_setup_teardown(new_leg_takes_over_old_leg_tuple, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
