@@ -550,15 +550,20 @@ static void print_stats(FILE *out)
 		"resplices=%llu syn_retransmits=%llu syn_failed=%llu c2s_relayed=%llu "
 		"s2c_relayed=%llu c2s_split=%llu acks_suppressed=%llu point_retransmits=%llu "
 		"dropped_state=%llu dropped_gap=%llu rst_client=%llu rst_server=%llu "
-		"rst_relayed=%llu stray_rst=%llu stray_drop=%llu fins_relayed=%llu emitted=%llu\n",
+		"rst_relayed=%llu stray_rst=%llu stray_drop=%llu rst_ignored=%llu fins_relayed=%llu "
+		"emitted=%llu syn_sent_bad_ack=%llu old_legs=%llu old_fin_retransmits=%llu "
+		"old_fin_acks=%llu old_leg_strays=%llu old_legs_evicted=%llu old_legs_reused=%llu "
+		"old_leg_timeouts=%llu\n",
 		U(packets), U(bad_packet), U(bad_options), U(syn_received), U(cookie_ok),
 		U(cookie_bad), U(cookie_stale), U(conn_created), U(conn_retired),
 		U(conn_pool_full), U(conn_idle_timeout), U(head_too_big), U(route_rejected),
 		U(insert_full), U(route_bad), U(legs_opened), U(resplices), U(syn_retransmits),
 		U(syn_failed), U(c2s_relayed), U(s2c_relayed), U(c2s_split), U(acks_suppressed),
 		U(point_retransmits), U(dropped_state), U(dropped_gap), U(rst_client),
-		U(rst_server), U(rst_relayed), U(stray_rst), U(stray_drop), U(fins_relayed),
-		U(emitted));
+		U(rst_server), U(rst_relayed), U(stray_rst), U(stray_drop), U(rst_ignored),
+		U(fins_relayed), U(emitted), U(syn_sent_bad_ack), U(old_legs),
+		U(old_fin_retransmits), U(old_fin_acks), U(old_leg_strays), U(old_legs_evicted),
+		U(old_legs_reused), U(old_leg_timeouts));
 #undef U
 	fflush(out);
 }
