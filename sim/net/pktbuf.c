@@ -34,6 +34,7 @@ struct l7sim_pkt *l7sim_pkt_alloc(struct l7sim_pktpool *pp, l7_time_ns now_ns,
 	p->last_link = 0;
 	p->aux = 0;
 	p->aux_seq = 0;
+	p->first_req = 0;
 	return p;
 }
 
@@ -53,6 +54,7 @@ struct l7sim_pkt *l7sim_pkt_clone(struct l7sim_pktpool *pp, const struct l7sim_p
 	c->last_link = p->last_link;
 	c->aux = p->aux;
 	c->aux_seq = p->aux_seq;
+	c->first_req = p->first_req;
 	memcpy(c->data, p->data, p->len);
 	return c;
 }

@@ -34,6 +34,12 @@ struct l7sim_pkt {
 	uint16_t last_link;       /* id of the last link crossed */
 	uint32_t aux;             /* owner scratch (e.g. payload length held) */
 	uint32_t aux_seq;         /* owner scratch (e.g. first sequence number) */
+	uint32_t first_req;       /* model plumbing, not protocol: on a SYN
+				   * toward a back-end, the index (in the
+				   * client's original stream) of the first
+				   * request this leg carries; 0 for a leg
+				   * opened at connection start. Front-ends
+				   * that re-splice set it; servers read it. */
 	uint8_t data[L7SIM_PKT_DATA_BYTES];
 };
 
