@@ -4,6 +4,12 @@
  * A connection object is freed only when the endpoint has reported CLOSED
  * and no worker or queue refers to it any more (`dead` marks the first
  * half), so a service-done event never sees freed memory.
+ *
+ * Request framing (server.h): `complete` counts requests in the workload's
+ * numbering (the leg starts at `first`); a connection in F_RAW mode counts
+ * by the workload's byte counts from raw_pos, the original c2s stream
+ * offset it has reached. A head buffer is held only while a head arrives
+ * in pieces, and is returned when the head completes or the leg dies.
  */
 #include <string.h>
 
@@ -23,10 +29,22 @@ static struct l7sim_server *srv_of(struct l7sim_tcpep *ep)
 	return ((struct l7sim_srv_conn *)ep)->srv;
 }
 
+enum { F_HEAD = 0, F_BODY, F_RAW };
+
+static void release_hbuf(struct l7sim_srv_conn *c)
+{
+	if (c->hbuf)
+		l7sim_pool_put(&c->srv->heads, c->hbuf);
+	c->hbuf = NULL;
+	c->hlen = 0;
+}
+
 static void maybe_free(struct l7sim_srv_conn *c)
 {
-	if (c->dead && !c->in_service && !c->queued)
+	if (c->dead && !c->in_service && !c->queued) {
+		release_hbuf(c);
 		l7sim_pool_put(&c->srv->conns, c);
+	}
 }
 
 static const struct l7sim_wl_conn *wconn_of(const struct l7sim_srv_conn *c)
@@ -41,7 +59,10 @@ static void maybe_close(struct l7sim_srv_conn *c)
 		return;
 	int all = !w || c->served >= w->n_req;
 	int closes_first = w && (w->flags & L7SIM_WL_SERVER_CLOSES);
-	if (all && (c->peer_fin || (closes_first && w->n_req)))
+	/* after the client's FIN nothing more can complete: answer what came
+	 * (a leg a front-end closed after a re-splice ends here too) */
+	int answered = !w || c->served >= c->complete;
+	if ((c->peer_fin && answered) || (all && closes_first && w->n_req))
 		l7sim_tcpep_shutdown(&c->ep);
 }
 
@@ -120,6 +141,7 @@ static void write_response(struct l7sim_srv_conn *c)
 	struct l7sim_server *s = c->srv;
 	const struct l7sim_wl_msg *r = &wconn_of(c)->resp[c->served];
 	uint64_t end = r->off + r->len;
+	end = end > c->s2c_base ? end - c->s2c_base : 0;
 	if (end > c->written) {
 		l7sim_tcpep_write(&c->ep, end - c->written);
 		s->st.resp_bytes += end - c->written;
@@ -162,7 +184,94 @@ static void s_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *ds
 	if (c->wconn == UINT32_MAX)
 		memset(dst, 0, len);
 	else
-		l7sim_wl_read(c->srv->wl, c->wconn, 1, off, dst, len);
+		l7sim_wl_read(c->srv->wl, c->wconn, 1, c->s2c_base + off, dst, len);
+}
+
+/* Byte-count framing from here on (see server.h). */
+static void to_raw(struct l7sim_srv_conn *c, uint64_t pos)
+{
+	release_hbuf(c);
+	c->mode = F_RAW;
+	c->raw_pos = pos;
+	c->srv->st.unframed++;
+}
+
+static void count_raw(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w)
+{
+	while (c->complete < w->n_req &&
+	       c->raw_pos >= w->req[c->complete].off + w->req[c->complete].len)
+		c->complete++;
+}
+
+static void request_done(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w)
+{
+	if (c->complete < w->n_req)
+		c->complete++;
+	c->mode = F_HEAD;
+}
+
+/* A request head is complete in buf: start its body, or finish it. */
+static void head_done(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
+		      const struct l7_http_request *req, const uint8_t *buf)
+{
+	struct l7sim_server *s = c->srv;
+	s->st.heads_parsed++;
+	if (l7_http_find_header(&req->head, buf, "X-Forwarded-For", 15, 0) >= 0)
+		s->st.heads_xff++;
+	uint32_t idx = c->complete;
+	if (req->head.upgrade) {
+		/* the bytes after it need not be HTTP */
+		request_done(c, w);
+		to_raw(c, idx + 1 < w->n_req ? w->req[idx + 1].off : w->c2s_len);
+		return;
+	}
+	l7_http_body_init(&c->body, &req->head, L7_HTTP_LENIENT_ALL);
+	if (req->head.framing == L7_HTTP_BODY_NONE || req->head.framing == L7_HTTP_BODY_CLOSE ||
+	    (req->head.framing == L7_HTTP_BODY_LENGTH && req->head.content_length == 0))
+		request_done(c, w);
+	else
+		c->mode = F_BODY;
+}
+
+/* Feed head bytes; returns how many of d[0..len) were used. */
+static size_t take_head(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
+			const uint8_t *d, size_t len)
+{
+	struct l7_http_parser hp;
+	struct l7_http_request req;
+	const uint8_t *buf = d;
+	size_t blen = len, old = c->hlen;
+	if (c->hbuf) {
+		size_t n = len < L7SIM_SRV_HEAD_BYTES - old ? len : L7SIM_SRV_HEAD_BYTES - old;
+		memcpy(c->hbuf + old, d, n);
+		c->hlen += (uint32_t)n;
+		buf = c->hbuf;
+		blen = c->hlen;
+	}
+	l7_http_parser_init(&hp, L7_HTTP_LENIENT_ALL, L7SIM_SRV_HEAD_BYTES);
+	int rc = l7_http_parse_request(&hp, &req, buf, blen);
+	if (rc == 0) {
+		size_t used = req.head.head_bytes - old;
+		head_done(c, w, &req, buf);
+		release_hbuf(c);
+		return used;
+	}
+	uint64_t pos = w->req[c->complete].off + old + len;
+	if (rc == L7_EAGAIN && blen < L7SIM_SRV_HEAD_BYTES) {
+		if (!c->hbuf) {
+			c->hbuf = l7sim_pool_get(&c->srv->heads);
+			if (!c->hbuf) {
+				c->srv->st.head_buf_full++;
+				to_raw(c, pos);
+				return len;
+			}
+			memcpy(c->hbuf, d, len);
+			c->hlen = (uint32_t)len;
+		}
+		return len;
+	}
+	to_raw(c, pos); /* not HTTP, or a head too large */
+	return len;
 }
 
 static void s_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_t len,
@@ -171,14 +280,32 @@ static void s_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_
 	struct l7sim_srv_conn *c = (struct l7sim_srv_conn *)ep;
 	const struct l7sim_wl_conn *w = wconn_of(c);
 	(void)user;
-	(void)d;
 	(void)now;
 	c->rx_bytes += len;
+	c->srv->st.rx_bytes += len;
 	if (!w)
 		return;
-	while (c->complete < w->n_req &&
-	       c->rx_bytes >= w->req[c->complete].off + w->req[c->complete].len)
-		c->complete++;
+	size_t left = len;
+	while (left && c->complete < w->n_req) {
+		size_t used = left;
+		if (c->mode == F_RAW) {
+			c->raw_pos += left;
+			count_raw(c, w);
+		} else if (c->mode == F_HEAD) {
+			used = take_head(c, w, d, left);
+		} else {
+			struct l7_http_span pl;
+			int rc = l7_http_body_feed(&c->body, d, left, &used, &pl);
+			if (rc == 0)
+				request_done(c, w);
+			else if (rc != L7_EAGAIN)
+				to_raw(c, w->req[c->complete].off + w->req[c->complete].len);
+			else if (!used)
+				break;
+		}
+		d += used;
+		left -= used;
+	}
 	schedule(c);
 }
 
@@ -191,7 +318,7 @@ static void s_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 	(void)now;
 	switch (ev) {
 	case L7SIM_TCP_EV_ESTABLISHED:
-		if (w && w->greet_len) {
+		if (w && w->greet_len && c->first == 0) {
 			l7sim_tcpep_write(&c->ep, w->greet_len);
 			c->written = w->greet_len;
 		}
@@ -214,6 +341,30 @@ static void s_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 static const struct l7sim_tcp_ops srv_ops = { s_fill, s_data, s_event };
 
 /* ------------------------------------------------------------ host */
+
+/* Where a new leg starts in the workload connection's streams. */
+static void leg_start(struct l7sim_srv_conn *c, uint32_t first)
+{
+	const struct l7sim_wl_conn *w = wconn_of(c);
+	c->hbuf = NULL;
+	c->hlen = 0;
+	c->mode = F_HEAD;
+	c->first = 0;
+	c->s2c_base = 0;
+	c->raw_pos = 0;
+	if (!w)
+		return;
+	if (first > w->n_req)
+		first = w->n_req;
+	c->first = c->complete = c->served = first;
+	if (first) {
+		c->srv->st.late_legs++;
+		c->s2c_base = first < w->n_req ? w->resp[first].off : w->s2c_len;
+		c->raw_pos = first < w->n_req ? w->req[first].off : w->c2s_len;
+	}
+	if (!(w->flags & L7SIM_WL_HTTP_FRAMED))
+		c->mode = F_RAW;
+}
 
 static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 {
@@ -247,6 +398,7 @@ static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 				c->wconn = (id && id <= s->wl->n_conns) ? (uint32_t)(id - 1) : UINT32_MAX;
 				if (c->wconn == UINT32_MAX)
 					s->st.unknown_conn++;
+				leg_start(c, p->first_req);
 				l7sim_tcp_demux_add(&s->demux, &c->ep);
 				s->st.accepted++;
 			} else {
@@ -287,13 +439,22 @@ int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *
 	if (rc)
 		return rc;
 	rc = l7sim_pool_init(&s->conns, sizeof(struct l7sim_srv_conn), cfg->max_conns);
-	if (rc)
+	if (rc) {
 		l7sim_tcp_demux_fini(&s->demux);
+		return rc;
+	}
+	uint32_t nh = cfg->max_conns < L7SIM_SRV_HEAD_BUFS ? cfg->max_conns : L7SIM_SRV_HEAD_BUFS;
+	rc = l7sim_pool_init(&s->heads, L7SIM_SRV_HEAD_BYTES, nh);
+	if (rc) {
+		l7sim_pool_fini(&s->conns);
+		l7sim_tcp_demux_fini(&s->demux);
+	}
 	return rc;
 }
 
 void l7sim_server_fini(struct l7sim_server *s)
 {
+	l7sim_pool_fini(&s->heads);
 	l7sim_pool_fini(&s->conns);
 	l7sim_tcp_demux_fini(&s->demux);
 }

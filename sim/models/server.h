@@ -6,23 +6,37 @@
  * Behaviour: a connection is matched to its workload connection by the
  * packet metadata conn_id (simulation bookkeeping that survives tuple
  * rewriting by load balancers: low 32 bits = workload index + 1). The
- * server frames requests by the workload's byte counts (it does not parse
- * HTTP: that is the front-end's job, done by the library there); when
- * request k is complete and a worker is free, the worker is busy for
+ * leg's SYN also carries pkt->first_req (model plumbing, not protocol):
+ * the index in the client's original stream of the first request this leg
+ * carries, so a leg a front-end opened mid-connection (a re-splice) is
+ * served the responses of the requests it actually gets. The server frames
+ * requests with the library's HTTP parser (request head, then the body by
+ * its framing), never by byte counts, so bytes a load balancer inserted
+ * (X-Forwarded-For) or removed do not change which response is served:
+ * the n-th complete request on a leg is request first_req + n of the
+ * workload connection. Connections the workload did not cut with the HTTP
+ * parser (L7SIM_WL_HTTP_FRAMED unset), and requests the parser rejects or
+ * whose head outgrows the head buffers (counted in `unframed`), are
+ * framed by the workload's byte counts from there on instead.
+ * When request k is complete and a worker is free, the worker is busy for
  * service_fixed_ns + service_ns_per_kib * response KiB, then the response
  * bytes are written. Requests wait FIFO (per connection, connections in
  * arrival order) when all workers are busy. Greeting bytes (server speaks
- * first) are written at once on establishment. The server closes after its
- * last response when the capture's server closed first, otherwise when the
- * client's FIN has come and every response is written.
+ * first) are written at once on establishment of a leg starting at
+ * request 0. The server closes after its last response when the capture's
+ * server closed first, otherwise when the client's FIN has come and every
+ * request received has been answered.
  *
- * Memory per connection: sizeof(struct l7sim_srv_conn) (tcpep + ~40 B).
+ * Memory per connection: sizeof(struct l7sim_srv_conn) (tcpep + ~140 B);
+ * plus, per server, L7SIM_SRV_HEAD_BUFS buffers of L7SIM_SRV_HEAD_BYTES for
+ * request heads that span segments (taken while such a head arrives).
  */
 #ifndef L7SIM_MODELS_SERVER_H
 #define L7SIM_MODELS_SERVER_H
 
 #include <stdint.h>
 
+#include "l7splice/http.h"
 #include "engine/engine.h"
 #include "engine/pool.h"
 #include "models/workload.h"
@@ -30,6 +44,9 @@
 #include "net/tcpep.h"
 
 #define L7SIM_EV_SRV_DONE 32       /* obj = struct l7sim_srv_conn */
+
+#define L7SIM_SRV_HEAD_BYTES 16384u /* longest request head parsed */
+#define L7SIM_SRV_HEAD_BUFS 128u    /* heads arriving in pieces at once, max */
 
 struct l7sim_server_config {
 	const char *name;             /* RNG stream name ["server"] */
@@ -44,6 +61,12 @@ struct l7sim_server_stats {
 	uint64_t accepted, refused, rst_sent;
 	uint64_t unknown_conn;        /* conn_id not in the workload */
 	uint64_t requests, resp_bytes;
+	uint64_t rx_bytes;            /* request-stream bytes received */
+	uint64_t heads_parsed;        /* request heads framed by the parser */
+	uint64_t heads_xff;           /* ... of which carry X-Forwarded-For */
+	uint64_t unframed;            /* fell back to byte counts (see above) */
+	uint64_t head_buf_full;       /* ... of which: no head buffer free */
+	uint64_t late_legs;           /* legs starting after request 0 */
 	uint64_t queued, queue_peak;
 	uint64_t busy_ns;             /* summed over workers */
 	uint64_t closed;
@@ -56,9 +79,16 @@ struct l7sim_srv_conn {
 	struct l7sim_server *srv;
 	struct l7sim_srv_conn *qnext;
 	uint32_t wconn;               /* workload index, UINT32_MAX if unknown */
-	uint32_t complete;            /* requests fully received */
-	uint32_t served;              /* responses written */
-	uint64_t rx_bytes, written;
+	uint32_t first;               /* workload index of the leg's first request */
+	uint32_t complete;            /* requests fully received (workload index) */
+	uint32_t served;              /* responses written (workload index) */
+	uint64_t rx_bytes, written;   /* leg bytes */
+	uint64_t s2c_base;            /* s2c stream offset of the leg's byte 0 */
+	uint64_t raw_pos;             /* byte-count framing: c2s stream offset */
+	uint8_t *hbuf;                /* head arriving in pieces, or NULL */
+	uint32_t hlen;
+	struct l7_http_body body;     /* framing of the current request body */
+	uint8_t mode;                 /* head, body or byte counts */
 	uint8_t in_service, queued, peer_fin, dead;
 };
 
@@ -70,6 +100,7 @@ struct l7sim_server {
 	struct l7sim_tcp_env env;
 	struct l7sim_tcp_demux demux;
 	struct l7sim_pool conns;
+	struct l7sim_pool heads;      /* L7SIM_SRV_HEAD_BYTES each */
 	struct l7sim_srv_conn *q_head, *q_tail;
 	uint32_t busy, qlen;
 	struct l7sim_server_stats st;
