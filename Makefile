@@ -217,11 +217,12 @@ uninstall:
 
 # ---------------------------------------------------------------- deps
 # Libraries and the tools the tests drive (tshark is the independent TCP
-# oracle; nginx/curl/iproute2 serve the e2e tests; gnuplot renders plots).
+# oracle; nginx/curl/iproute2/wrk/tcpdump/python3 serve the e2e tests;
+# gnuplot renders plots).
 DEB_PKGS := build-essential pkg-config libpcap-dev libcmocka-dev libjansson-dev libck-dev \
-            tshark valgrind clang curl nginx-light iproute2 gnuplot-nox
+            tshark tcpdump valgrind clang curl nginx-light iproute2 wrk gnuplot-nox python3
 # Peers measured side by side in make bench (../shared/PEERS.md).
-DEB_PKGS_BENCH := dpdk-dev libhttp-parser-dev libns3-dev wrk
+DEB_PKGS_BENCH := dpdk-dev libhttp-parser-dev libns3-dev
 
 deps:
 	@sh tools/deps.sh $(DEB_PKGS)
