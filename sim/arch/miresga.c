@@ -37,6 +37,16 @@
  *    there); the agent leaves them untranslated so the engine sees the
  *    close; the front-end then queues the delete, and the agent drops the
  *    record when the delete has been applied.
+ *  - Optional X-Forwarded-For (params.xff): the front-end's route adds
+ *    l7_http_rewrite_xff() edits as splice insertions; the engine and the
+ *    exported records shift sequence numbers by them.
+ *  - Keep-alive: every request is routed; when the router picks another
+ *    back-end for a connection not offloaded (params.resplice), the route
+ *    waits (ROUTE_WAIT) until the front-end has seen every earlier
+ *    response complete on its way to the client (it frames them with the
+ *    library's response parser), then resumes and the engine re-splices.
+ *    The new leg's SYN carries pkt->first_req (model plumbing) so the
+ *    server model serves it from that request on.
  *  - Switch-only (the prior design): every connection gets an entry when
  *    its back-end leg is up, and the data the front-end (here: the
  *    switch's control-plane CPU) would send to the back-end waits until
@@ -122,8 +132,18 @@ struct mrg_agent {
 	uint64_t xl_s2c, xl_c2s, no_record, suppressed, full, bad;
 };
 
+/* Response tracking toward the client (re-splice needs "every earlier
+ * response is complete"); RT_OFF once it cannot be followed. */
+enum { RT_HEAD = 0, RT_BODY, RT_OFF };
+
 struct mrg_mconn {
 	uint64_t wl_id;
+	uint32_t leg_first;       /* request index the current leg starts at */
+	uint32_t resp_done;       /* responses seen complete toward the client */
+	uint32_t wait_index;      /* request waiting for resp_done to reach it */
+	uint32_t rt_next;         /* client-leg seq of the next response byte */
+	uint8_t rt, rt_started, waiting;
+	struct l7_http_body rbody;
 	uint64_t min_bytes;       /* offload when the response is >= this */
 	uint32_t cip;
 	uint16_t cport, be, gen;
@@ -159,6 +179,10 @@ struct mrg_fe {
 	uint32_t cur_conn;
 	l7_time_ns now;
 	uint64_t slow_s2c_bytes, relayed_xlated, heads, no_route, reroutes_kept;
+	uint64_t xff_inserted, xff_failed, resplice_routes, resplice_waits, resp_untracked;
+	uint32_t resume_conn;     /* UINT32_MAX: none to resume after input */
+	struct l7_http_rewrite rw; /* X-Forwarded-For edits; the engine copies
+				    * the bytes when the route says GO */
 };
 
 struct mrg_stats {
@@ -213,6 +237,8 @@ void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l
 	p->fe_setup_ns = cfg ? 2 * cfg->frontend.relay_pkt_ns : 0;
 	p->fe_relay_byte_ns = 0.0;
 	p->fe_relay_pkt_ns = cfg ? cfg->frontend.relay_pkt_ns : 0;
+	p->xff = 0;
+	p->resplice = 1;
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -722,6 +748,37 @@ static int srv_of_pick(const struct mrg *m, const struct l7_endpoint_pick *p)
 	return -1;
 }
 
+static int agent_of_addr(const struct mrg *m, const struct l7_addr *a, uint16_t port)
+{
+	for (uint32_t i = 0; i < m->n_ag; i++)
+		if (!memcmp(m->ag[i].addr.b, a->b, 16) && m->ag[i].port == port)
+			return (int)i;
+	return -1;
+}
+
+/* X-Forwarded-For as splice insertions (the edits of a fresh head on a
+ * request without one are insertions only). 0, or -1: sent unchanged. */
+static int add_xff(const struct l7_splice_head *h, const struct l7_http_request *req,
+		   struct l7_splice_route *r, struct l7_http_rewrite *rw)
+{
+	char addr[16];
+	const uint8_t *ip = h->client_key->src + 12;
+	snprintf(addr, sizeof(addr), "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+	l7_http_rewrite_init(rw, h->stream_off);
+	if (l7_http_rewrite_xff(rw, &req->head, h->bytes, addr) < 0)
+		return -1;
+	for (uint16_t i = 0; i < rw->n_edits; i++)
+		if (rw->edits[i].del_len || r->n_inserts + i >= L7_SPLICE_MAX_INSERTS)
+			return -1;
+	for (uint16_t i = 0; i < rw->n_edits; i++) {
+		struct l7_splice_insert *in = &r->inserts[r->n_inserts++];
+		in->stream_off = rw->stream_base + rw->edits[i].off;
+		in->data = rw->store + rw->edits[i].ins_off;
+		in->len = rw->edits[i].ins_len;
+	}
+	return 0;
+}
+
 /* Parse and route one request head with the library (route callback). */
 static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *h,
 				       struct l7_splice_route *r)
@@ -767,15 +824,45 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		r->request_bytes += req.head.content_length;
 	else if (req.head.framing != L7_HTTP_BODY_NONE)
 		r->request_bytes = 0;
+	if (req.method == L7_HTTP_HEAD || req.method == L7_HTTP_CONNECT || req.head.upgrade)
+		c->rt = RT_OFF; /* their responses are not framed by the head alone */
 	if (h->has_backend) {
-		/* Later requests stay with the connection's back-end, as in the
-		 * software model: the server model (sim/models/server.h) maps a
-		 * connection's bytes from stream offset 0, so a leg opened
-		 * mid-stream (a re-splice) would be served the wrong response.
-		 * The router still runs (its pick is counted, not used). */
-		r->backend = h->backend;
-		r->backend_port = h->backend_port;
-		fe->reroutes_kept++;
+		int cur = agent_of_addr(m, &h->backend, h->backend_port);
+		struct l7_lb_input in;
+		struct l7_endpoint_pick pick;
+		memset(&in, 0, sizeof(in));
+		in.req = &rr;
+		in.src_addr = h->client_key->src + 12;
+		in.src_addr_len = 4;
+		int i = -1;
+		if (l7_cluster_pick(mt.cluster, &in, &pick) == 0) {
+			i = srv_of_pick(m, &pick);
+			(void)l7_cluster_release(mt.cluster, &pick);
+		}
+		int move = i >= 0 && i != cur && cur >= 0 && m->prm.resplice && !m->so &&
+			   !c->handed && !c->want && c->rt != RT_OFF;
+		if (move && c->resp_done < h->request_index) {
+			/* the engine may only re-splice once the previous
+			 * responses are complete: wait for them (fe_emit) */
+			c->waiting = 1;
+			c->wait_index = h->request_index;
+			fe->resplice_waits++;
+			return L7_SPLICE_ROUTE_WAIT;
+		}
+		c->waiting = 0;
+		if (move) {
+			r->backend = m->ag[i].addr;
+			r->backend_port = m->ag[i].port;
+			c->be = (uint16_t)i;
+			c->leg_first = h->request_index;
+			fe->resplice_routes++;
+			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
+		} else {
+			r->backend = h->backend;
+			r->backend_port = h->backend_port;
+			if (i != cur)
+				fe->reroutes_kept++;
+		}
 	} else {
 		struct l7_lb_input in;
 		struct l7_endpoint_pick pick;
@@ -795,6 +882,12 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 			c->be = (uint16_t)i;
 		if (!h->has_backend)
 			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
+	}
+	if (m->prm.xff) {
+		if (add_xff(h, &req, r, &fe->rw) == 0)
+			fe->xff_inserted++;
+		else
+			fe->xff_failed++;
 	}
 	if (m->so) {
 		c->want = 1;
@@ -823,6 +916,78 @@ static void check_response(struct mrg_fe *fe, struct mrg_mconn *c, const struct 
 	fe->m->st.resp_heads++;
 	if (resp.head.framing == L7_HTTP_BODY_LENGTH && resp.head.content_length >= c->min_bytes)
 		c->want = 1;
+}
+
+/* Follow the responses going to the client in one packet's payload:
+ * count complete ones. A head split over packets, a gap, or a response
+ * only the connection's close ends turns tracking off (no re-splice). */
+static void track_resp(struct mrg_fe *fe, struct mrg_mconn *c, const struct l7_pkt *v)
+{
+	const uint8_t *d = v->data + v->payload_off;
+	uint32_t len = v->payload_caplen < v->payload_len ? 0 : v->payload_len;
+	if (c->rt == RT_OFF || !v->payload_len)
+		return;
+	if (!len || c->handed) {
+		c->rt = RT_OFF;
+		fe->resp_untracked++;
+		return;
+	}
+	if (!c->rt_started) {
+		c->rt_started = 1;
+		c->rt_next = v->tcp_seq;
+	}
+	if (l7_seq_after(v->tcp_seq, c->rt_next)) {
+		c->rt = RT_OFF; /* a gap: bytes we did not see */
+		fe->resp_untracked++;
+		return;
+	}
+	uint32_t skip = c->rt_next - v->tcp_seq; /* retransmitted front part */
+	if (skip >= len)
+		return; /* all retransmitted */
+	d += skip;
+	len -= skip;
+	c->rt_next += len;
+	while (len && c->rt != RT_OFF) {
+		if (c->rt == RT_HEAD) {
+			struct l7_http_parser hp;
+			struct l7_http_response resp;
+			l7_http_parser_init_response(&hp, L7_HTTP_LENIENT_ALL, 65535, L7_HTTP_GET);
+			if (l7_http_parse_response(&hp, &resp, d, len) != 0 ||
+			    resp.head.framing == L7_HTTP_BODY_CLOSE || resp.status == 101) {
+				c->rt = RT_OFF;
+				fe->resp_untracked++;
+				return;
+			}
+			d += resp.head.head_bytes;
+			len -= resp.head.head_bytes;
+			if (resp.status < 200)
+				continue; /* interim: the final response follows */
+			l7_http_body_init(&c->rbody, &resp.head, L7_HTTP_LENIENT_ALL);
+			if (resp.head.framing == L7_HTTP_BODY_NONE ||
+			    (resp.head.framing == L7_HTTP_BODY_LENGTH && !resp.head.content_length))
+				c->resp_done++;
+			else
+				c->rt = RT_BODY;
+		} else {
+			size_t used = 0;
+			struct l7_http_span pl;
+			int rc = l7_http_body_feed(&c->rbody, d, len, &used, &pl);
+			if (rc == 0) {
+				c->resp_done++;
+				c->rt = RT_HEAD;
+			} else if (rc != L7_EAGAIN || !used) {
+				if (rc != L7_EAGAIN) {
+					c->rt = RT_OFF;
+					fe->resp_untracked++;
+				}
+				return;
+			}
+			d += used;
+			len -= (uint32_t)used;
+		}
+	}
+	if (c->waiting && c->resp_done >= c->wait_index)
+		fe->resume_conn = (uint32_t)(c - fe->mc);
 }
 
 static int hold_it(const struct mrg *m, const struct mrg_mconn *c, uint16_t flags)
@@ -856,6 +1021,8 @@ static void fe_emit(void *user, const struct l7_splice_out *out)
 			fe->slow_s2c_bytes += v.payload_len;
 			if (c && c->check_resp)
 				check_response(fe, c, &v);
+			if (c)
+				track_resp(fe, c, &v);
 		}
 		if (c && out->side == L7_SPLICE_TO_SERVER && ok && hold_it(m, c, v.tcp_flags)) {
 			m->st.held_pkts++;
@@ -882,6 +1049,13 @@ static void fe_emit(void *user, const struct l7_splice_out *out)
 	l7_put_be16(np->data + 12, 0x0800);
 	memcpy(np->data + 14, out->frame + out->l3_off, ip_len);
 	np->len = (uint32_t)(14 + ip_len);
+	if (c && out->side == L7_SPLICE_TO_SERVER)
+		np->first_req = c->leg_first; /* read by the server on the SYN */
+	if (c && out->side == L7_SPLICE_TO_CLIENT) {
+		struct l7_pkt tv;
+		if (parse(np, &tv) && tv.payload_len)
+			track_resp(fe, c, &tv);
+	}
 	if (c && out->side == L7_SPLICE_TO_SERVER) {
 		struct l7_pkt v;
 		if (parse(np, &v) && hold_it(m, c, v.tcp_flags)) {
@@ -956,8 +1130,16 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 	fe->cur = p;
 	fe->cur_fwd = 0;
 	fe->cur_conn = UINT32_MAX;
+	fe->resume_conn = UINT32_MAX;
 	(void)l7_splice_input(fe->eng, p->data, p->len, L7_LINKTYPE_ETHERNET, now);
 	fe->cur = NULL;
+	if (fe->resume_conn < fe->max_conns) {
+		/* the responses a re-splice waited for are complete */
+		uint32_t rc_id = fe->resume_conn;
+		fe->resume_conn = UINT32_MAX;
+		fe->mc[rc_id].waiting = 0;
+		(void)l7_splice_resume(fe->eng, rc_id, now);
+	}
 	if (fe->cur_fwd == 1)
 		l7sim_fe_cpu_emit(&fe->cpu, 0, p);
 	else if (fe->cur_fwd == 0)
@@ -1101,6 +1283,7 @@ static int build_fe(struct mrg *m, uint32_t i, const struct l7_syncookie_key *ke
 	int rc;
 	fe->m = m;
 	fe->idx = i;
+	fe->resume_conn = UINT32_MAX;
 	fe->max_conns = cfg->frontend.max_conns;
 	fe->mc = calloc(fe->max_conns, sizeof(*fe->mc));
 	fe->addq.cap = fe->delq.cap = fe->max_conns;
@@ -1332,6 +1515,9 @@ static const char *const ctr_names[] = {
 	"switch_no_port", "cpu_queue_drops",
 	"splice_resplices", "splice_dropped_state", "server_retrans_bytes", "server_rto_fires",
 	"response_heads_checked",
+	"xff_inserted", "xff_failed", "resplice_routes", "resplice_waits", "responses_untracked",
+	"server_heads_parsed", "server_heads_xff", "server_unframed", "server_rx_bytes",
+	"server_late_legs", "server_requests",
 };
 
 void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -1340,11 +1526,16 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	(void)w;
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
-	uint64_t rtx = 0, rto = 0;
+	uint64_t rtx = 0, rto = 0, fv[5] = { 0 }, sv[6] = { 0 };
 	double util = 0;
 	for (uint32_t i = 0; i < m->n_fe; i++) {
 		struct mrg_fe *fe = &m->fe[i];
 		util += l7sim_fe_cpu_util(&fe->cpu, out->duration_ns) / m->n_fe;
+		fv[0] += fe->xff_inserted;
+		fv[1] += fe->xff_failed;
+		fv[2] += fe->resplice_routes;
+		fv[3] += fe->resplice_waits;
+		fv[4] += fe->resp_untracked;
 		cpu_drops += fe->cpu.st.queue_drops + fe->cpu.st.parse_drops;
 		link_drops += fe->to_sw.st.queue_drops + fe->to_sw.st.loss_drops +
 			      fe->sw_to.st.queue_drops + fe->sw_to.st.loss_drops;
@@ -1367,6 +1558,12 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		a_bad += g->bad;
 		rtx += g->srv.env.st.retrans_bytes;
 		rto += g->srv.env.st.rto_fires;
+		sv[0] += g->srv.st.heads_parsed;
+		sv[1] += g->srv.st.heads_xff;
+		sv[2] += g->srv.st.unframed;
+		sv[3] += g->srv.st.rx_bytes;
+		sv[4] += g->srv.st.late_legs;
+		sv[5] += g->srv.st.requests;
 	}
 	uint64_t sw_drops = m->st.parse_drops + m->st.pl_drops + m->st.no_port;
 	out->frontend_cpu_util = util;
@@ -1390,6 +1587,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, m->st.parse_drops, m->st.pl_drops,
 		m->st.no_port, cpu_drops, resp, dstate,
 		rtx, rto, m->st.resp_heads,
+		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5],
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
 		m->ctr.v[i] = v[i];

@@ -39,6 +39,12 @@ struct l7sim_miresga_params {
 				       * no copy) [0] */
 	uint64_t fe_relay_pkt_ns;     /* FE: per packet in and out
 				       * [= frontend.relay_pkt_ns] */
+	uint8_t xff;                  /* FE inserts X-Forwarded-For into every
+				       * request [0: Miresga's public code
+				       * inserts nothing] */
+	uint8_t resplice;             /* FE re-splices a keep-alive connection
+				       * when the router picks another back-end
+				       * (not once offloaded) [1] */
 };
 
 void l7sim_miresga_params_default(struct l7sim_miresga_params *p,

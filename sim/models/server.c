@@ -389,6 +389,7 @@ static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 		struct l7sim_srv_conn *c = l7sim_pool_get(&s->conns);
 		if (c) {
 			uint64_t id = p->conn_id & 0xffffffffu;
+			uint32_t first = p->first_req; /* accept frees p */
 			if (l7sim_tcpep_accept(&c->ep, &s->env, s, p, &v) == 0) {
 				c->srv = s;
 				c->qnext = NULL;
@@ -398,7 +399,7 @@ static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 				c->wconn = (id && id <= s->wl->n_conns) ? (uint32_t)(id - 1) : UINT32_MAX;
 				if (c->wconn == UINT32_MAX)
 					s->st.unknown_conn++;
-				leg_start(c, p->first_req);
+				leg_start(c, first);
 				l7sim_tcp_demux_add(&s->demux, &c->ep);
 				s->st.accepted++;
 			} else {
