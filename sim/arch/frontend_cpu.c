@@ -64,8 +64,14 @@ static uint64_t byte_cost(const struct l7sim_fe_cpu *cpu, uint32_t bytes)
 static void start(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core, struct l7sim_pkt *p)
 {
 	struct l7_pkt v;
+	l7_time_ns now = l7sim_engine_now(cpu->eng);
 	/* parsed once already at arrival: cannot fail now */
 	(void)l7_pkt_parse(&v, p->data, p->len, cpu->cfg.linktype);
+	/* the active span starts with the first service, before process()
+	 * runs: anything process() sets off cannot start earlier */
+	if (!cpu->st.services)
+		cpu->st.first_start_ns = now;
+	cpu->st.services++;
 	core->busy = 1;
 	cpu->cur = core;
 	cpu->charge_ns = cpu->cfg.relay_pkt_ns + byte_cost(cpu, v.payload_len);
@@ -74,22 +80,24 @@ static void start(struct l7sim_fe_cpu *cpu, struct l7sim_fe_core *core, struct l
 	cpu->process(cpu->ctx, p, &v);
 	cpu->cur = NULL;
 	uint64_t ns = cpu->charge_ns;
-	l7_time_ns now = l7sim_engine_now(cpu->eng);
-	if (cpu->st.packets_in == 1)
-		cpu->st.first_start_ns = now;
+	core->served++;
+	if (l7sim_engine_after(cpu->eng, ns, L7SIM_EV_FE_CORE_DONE, core, 0, NULL) < 0) {
+		/* no event slot: finish now rather than stall the core. The
+		 * service took no simulated time, so it adds no busy time:
+		 * busy time stays within cores x active span (counted) */
+		cpu->st.unscheduled++;
+		release_held(cpu, core);
+		core->busy = 0;
+		return;
+	}
+	/* each core's services run one after another inside [first start,
+	 * last end], so busy_ns <= cores x that span: utilisation <= 1 */
 	if (now + ns > cpu->st.last_end_ns)
 		cpu->st.last_end_ns = now + ns;
 	core->busy_ns += ns;
-	core->served++;
 	cpu->st.busy_ns += ns;
 	if (cpu->series && cpu->series_col >= 0)
-		(void)l7sim_series_add(cpu->series, l7sim_engine_now(cpu->eng),
-				       (uint32_t)cpu->series_col, ns);
-	if (l7sim_engine_after(cpu->eng, ns, L7SIM_EV_FE_CORE_DONE, core, 0, NULL) < 0) {
-		/* no event slot: finish now rather than stall the core */
-		release_held(cpu, core);
-		core->busy = 0;
-	}
+		(void)l7sim_series_add(cpu->series, now, (uint32_t)cpu->series_col, ns);
 }
 
 uint32_t l7sim_fe_cpu_core_of(const struct l7sim_fe_cpu *cpu, const struct l7_pkt *v)
@@ -216,17 +224,31 @@ void l7sim_fe_cpu_emit(struct l7sim_fe_cpu *cpu, uint32_t out, struct l7sim_pkt 
 	core->held_tail = p;
 }
 
-double l7sim_fe_cpu_util(const struct l7sim_fe_cpu *cpu, uint64_t duration_ns)
+void l7sim_fe_util_add(struct l7sim_fe_util *u, const struct l7sim_fe_cpu *cpu)
 {
-	if (!duration_ns)
+	u->cores += cpu->cfg.cores;
+	if (!cpu->st.busy_ns)
+		return; /* idle: its cores count, it sets no span */
+	u->busy_ns += cpu->st.busy_ns;
+	if (!u->any || cpu->st.first_start_ns < u->first_start_ns)
+		u->first_start_ns = cpu->st.first_start_ns;
+	if (!u->any || cpu->st.last_end_ns > u->last_end_ns)
+		u->last_end_ns = cpu->st.last_end_ns;
+	u->any = 1;
+}
+
+double l7sim_fe_util_value(const struct l7sim_fe_util *u)
+{
+	if (!u->any || !u->cores || u->last_end_ns <= u->first_start_ns)
 		return 0;
-	return (double)cpu->st.busy_ns / ((double)cpu->cfg.cores * (double)duration_ns);
+	return (double)u->busy_ns /
+	       ((double)u->cores * (double)(u->last_end_ns - u->first_start_ns));
 }
 
 double l7sim_fe_cpu_util_active(const struct l7sim_fe_cpu *cpu)
 {
-	uint64_t span = cpu->st.last_end_ns - cpu->st.first_start_ns;
-	if (!cpu->st.packets_in || !span)
-		return 0;
-	return (double)cpu->st.busy_ns / ((double)cpu->cfg.cores * (double)span);
+	struct l7sim_fe_util u;
+	memset(&u, 0, sizeof(u));
+	l7sim_fe_util_add(&u, cpu);
+	return l7sim_fe_util_value(&u);
 }

@@ -72,6 +72,8 @@ struct l7sim_fe_cpu_stats {
 	uint64_t packets_in, packets_out, bytes_in;
 	uint64_t queue_drops, parse_drops;
 	uint64_t busy_ns;           /* summed over cores */
+	uint64_t services;          /* services begun */
+	uint64_t unscheduled;       /* services ended at once: no event slot */
 	l7_time_ns first_start_ns;  /* first service began */
 	l7_time_ns last_end_ns;     /* latest service end */
 };
@@ -115,14 +117,27 @@ void l7sim_fe_cpu_emit(struct l7sim_fe_cpu *cpu, uint32_t out, struct l7sim_pkt 
 /* The core a parsed packet goes to. */
 uint32_t l7sim_fe_cpu_core_of(const struct l7sim_fe_cpu *cpu, const struct l7_pkt *v);
 
-/* Busy time / (cores * active span), where the span runs from the first
- * service's start to the last one's end: the average utilisation while the
- * front-end had work, connection setup and teardown included (the request
- * window of the summary's duration would leave those out and could exceed
- * 100 %). 0 before any service. */
+/*
+ * Front-end CPU utilisation, the one definition every architecture reports
+ * (summary frontend_cpu_util): busy ns / (cores x active span), the span
+ * running from the first service's start to the last service's end over
+ * every front-end counted. Each core serves one packet at a time inside
+ * that span, so the value is <= 1 by construction; connection setup and
+ * teardown work is inside the span (the summary's duration, first request
+ * to last response, would leave teardown out and let the ratio exceed 1).
+ * A front-end that served nothing adds its cores and no span. 0 when no
+ * service ran.
+ */
+struct l7sim_fe_util {
+	uint64_t busy_ns;
+	uint64_t cores;
+	l7_time_ns first_start_ns, last_end_ns;
+	int any;
+};
+/* Start with a zeroed struct; add each front-end once. */
+void l7sim_fe_util_add(struct l7sim_fe_util *u, const struct l7sim_fe_cpu *cpu);
+double l7sim_fe_util_value(const struct l7sim_fe_util *u);
+/* One front-end: l7sim_fe_util_add() + _value() on it alone. */
 double l7sim_fe_cpu_util_active(const struct l7sim_fe_cpu *cpu);
-/* Busy time / (cores * duration_ns), 0 when duration is 0 (can exceed 1
- * when work falls outside the duration window). */
-double l7sim_fe_cpu_util(const struct l7sim_fe_cpu *cpu, uint64_t duration_ns);
 
 #endif

@@ -1514,7 +1514,7 @@ static const char *const ctr_names[] = {
 	"agent_no_record", "agent_full", "agent_bad", "switch_not_ipv4_tcp", "switch_pipeline_drops",
 	"switch_no_port", "cpu_queue_drops",
 	"splice_resplices", "splice_dropped_state", "server_retrans_bytes", "server_rto_fires",
-	"response_heads_checked",
+	"response_heads_checked", "fe_cpu_busy_ns",
 	"xff_inserted", "xff_failed", "resplice_routes", "resplice_waits", "responses_untracked",
 	"server_heads_parsed", "server_heads_xff", "server_unframed", "server_rx_bytes",
 	"server_late_legs", "server_requests",
@@ -1527,10 +1527,11 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
 	uint64_t rtx = 0, rto = 0, fv[5] = { 0 }, sv[6] = { 0 };
-	double util = 0;
+	struct l7sim_fe_util util;
+	memset(&util, 0, sizeof(util));
 	for (uint32_t i = 0; i < m->n_fe; i++) {
 		struct mrg_fe *fe = &m->fe[i];
-		util += l7sim_fe_cpu_util(&fe->cpu, out->duration_ns) / m->n_fe;
+		l7sim_fe_util_add(&util, &fe->cpu);
 		fv[0] += fe->xff_inserted;
 		fv[1] += fe->xff_failed;
 		fv[2] += fe->resplice_routes;
@@ -1566,7 +1567,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		sv[5] += g->srv.st.requests;
 	}
 	uint64_t sw_drops = m->st.parse_drops + m->st.pl_drops + m->st.no_port;
-	out->frontend_cpu_util = util;
+	out->frontend_cpu_util = l7sim_fe_util_value(&util);
 	out->table_peak_entries = m->st.table_peak;
 	out->table_capacity = m->prm.table_entries;
 	out->insert_backlog_peak = m->st.pending_peak;
@@ -1586,7 +1587,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		m->st.table_full, m->st.chan_full, m->st.apply_errors, m->st.aged, m->st.held_pkts,
 		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, m->st.parse_drops, m->st.pl_drops,
 		m->st.no_port, cpu_drops, resp, dstate,
-		rtx, rto, m->st.resp_heads,
+		rtx, rto, m->st.resp_heads, util.busy_ns,
 		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5],
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)

@@ -695,7 +695,7 @@ static const char *const ctr_names[] = {
 	"conns", "conns_refused", "requests_parsed", "http_errors", "no_route", "reroutes",
 	"head_pool_full", "port_exhausted", "stray_segments", "conns_reset",
 	"cpu_queue_drops", "cpu_queue_peak", "server_queue_peak", "fe_packets_in",
-	"fe_packets_out",
+	"fe_packets_out", "fe_cpu_busy_ns",
 };
 
 static void sw_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -726,7 +726,7 @@ static void sw_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		s->st.conns, s->st.conns_refused, s->st.requests, s->st.http_errors,
 		s->st.no_route, s->st.reroutes, s->st.head_pool_full, s->st.port_exhausted,
 		s->st.stray, s->st.killed, s->cpu.st.queue_drops, qpeak, srv_queue_peak,
-		s->cpu.st.packets_in, s->cpu.st.packets_out,
+		s->cpu.st.packets_in, s->cpu.st.packets_out, s->cpu.st.busy_ns,
 	};
 	for (uint32_t i = 0; i < s->ctr.n; i++)
 		s->ctr.v[i] = v[i];

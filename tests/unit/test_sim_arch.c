@@ -13,6 +13,9 @@
  *    byte-identical JSON summaries and CSV series; another seed (with
  *    loss) gives different ones;
  *  - unimplemented architectures are refused with a clear error;
+ *  - front-end CPU utilisation on hand-computed schedules: busy ns /
+ *    (cores x first service start to last service end), never above 1
+ *    even when most work falls after the request window;
  *  - workload.max_conns bounds connections open at once: 40 connections
  *    due together with max_conns 8 all complete byte-exact, the ones that
  *    found no free slot are counted as queued, none as failed.
@@ -28,6 +31,7 @@
 #include <cmocka.h>
 
 #include "arch/arch.h"
+#include "arch/frontend_cpu.h"
 #include "arch/runner.h"
 #include "config.h"
 #include "models/workload.h"
@@ -357,6 +361,130 @@ static void registry(void **state)
 	assert_int_equal(l7sim_default_routes(&cfg, buf, 64), L7_ENOSPC);
 }
 
+/* The front-end CPU alone: packets injected at chosen times, each service
+ * charged the cost carried in its conn_id. */
+#define EV_INJECT (L7SIM_EV_ARCH_LAST)
+
+struct cpu_fix {
+	struct l7sim_engine *eng;
+	struct l7sim_pktpool pool;
+	struct l7sim_fe_cpu cpu;
+};
+
+static void cpu_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
+{
+	struct cpu_fix *f = ctx;
+	(void)v;
+	l7sim_fe_cpu_charge(&f->cpu, p->conn_id);
+	l7sim_pkt_free(&f->pool, p);
+}
+
+static size_t frame(uint8_t *buf, size_t cap, uint16_t sport)
+{
+	struct l7_tcp_build b;
+	size_t len = 0;
+	memset(&b, 0, sizeof(b));
+	b.linktype = L7_LINKTYPE_ETHERNET;
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(0x0a010001u);
+	b.dst = l7_addr_from_v4(0x0a000001u);
+	b.sport = sport;
+	b.dport = 80;
+	b.flags = L7_TCP_ACK;
+	b.window = 1000;
+	assert_int_equal(l7_pkt_build_tcp(buf, cap, &b, &len), 0);
+	return len;
+}
+
+static uint32_t core_of_port(const struct l7sim_fe_cpu *cpu, uint16_t sport)
+{
+	uint8_t buf[256];
+	struct l7_pkt v;
+	size_t len = frame(buf, sizeof(buf), sport);
+	assert_int_equal(l7_pkt_parse(&v, buf, len, L7_LINKTYPE_ETHERNET), 0);
+	return l7sim_fe_cpu_core_of(cpu, &v);
+}
+
+/* arg: cost_ns << 16 | source port */
+static void cpu_inject(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct cpu_fix *f = obj;
+	struct l7sim_pkt *p = l7sim_pkt_alloc(&f->pool, l7sim_engine_now(e), arg >> 16);
+	assert_non_null(p);
+	p->len = (uint32_t)frame(p->data, sizeof(p->data), (uint16_t)(arg & 0xffff));
+	l7sim_node_send(&f->cpu.in, p, l7sim_engine_now(e));
+}
+
+static void cpu_fix_init(struct cpu_fix *f, uint32_t cores)
+{
+	struct l7sim_engine_config ec = { .max_events = 1024, .start_ns = 0 };
+	struct l7sim_fe_cpu_config cc = { .cores = cores, .queue_packets = 16,
+					  .linktype = L7_LINKTYPE_ETHERNET, .seed = 1 };
+	memset(f, 0, sizeof(*f));
+	assert_int_equal(l7sim_engine_create(&ec, &f->eng), 0);
+	assert_int_equal(l7sim_fe_cpu_register(f->eng), 0);
+	assert_int_equal(l7sim_engine_on(f->eng, EV_INJECT, cpu_inject), 0);
+	assert_int_equal(l7sim_pktpool_init(&f->pool, 64), 0);
+	assert_int_equal(l7sim_fe_cpu_init(&f->cpu, &cc, f->eng, &f->pool, 1, cpu_process, f),
+			 0);
+}
+
+static void cpu_fix_fini(struct cpu_fix *f)
+{
+	l7sim_fe_cpu_fini(&f->cpu);
+	l7sim_pktpool_fini(&f->pool);
+	l7sim_engine_destroy(f->eng);
+}
+
+static void inject(struct cpu_fix *f, l7_time_ns t, uint64_t cost_ns, uint16_t sport)
+{
+	assert_int_equal(l7sim_engine_at(f->eng, t, EV_INJECT, f, cost_ns << 16 | sport, NULL), 0);
+}
+
+static void fe_cpu_util_schedules(void **state)
+{
+	struct cpu_fix f;
+	(void)state;
+	/* one core: 1000 (100 ns), 1050 (queued: 1100..1200), 5000 (300 ns:
+	 * the "teardown" long after the request window 1000..1200, where
+	 * busy / window was 500 / 200 = 2.5) */
+	cpu_fix_init(&f, 1);
+	inject(&f, 1000, 100, 1);
+	inject(&f, 1050, 100, 1);
+	inject(&f, 5000, 300, 1);
+	assert_int_equal(l7sim_engine_run(f.eng, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
+	assert_int_equal(f.cpu.st.busy_ns, 500);
+	assert_int_equal(f.cpu.st.first_start_ns, 1000);
+	assert_int_equal(f.cpu.st.last_end_ns, 5300);
+	assert_true(l7sim_fe_cpu_util_active(&f.cpu) == 500.0 / 4300.0);
+	cpu_fix_fini(&f);
+
+	/* two cores, one packet on each at t = 0 costing 1000 ns: both busy
+	 * for the whole span, exactly 1 (the first service starting at
+	 * t = 0 must open the span) */
+	cpu_fix_init(&f, 2);
+	uint16_t pa = 1, pb = 2;
+	while (pb < 200 && core_of_port(&f.cpu, pb) == core_of_port(&f.cpu, pa))
+		pb++;
+	assert_true(pb < 200);
+	inject(&f, 0, 1000, pa);
+	inject(&f, 0, 1000, pb);
+	assert_int_equal(l7sim_engine_run(f.eng, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
+	assert_int_equal(f.cpu.st.busy_ns, 2000);
+	assert_true(l7sim_fe_cpu_util_active(&f.cpu) == 1.0);
+	/* a second front-end that served nothing adds its cores, no span */
+	struct cpu_fix g;
+	cpu_fix_init(&g, 2);
+	struct l7sim_fe_util u;
+	memset(&u, 0, sizeof(u));
+	l7sim_fe_util_add(&u, &f.cpu);
+	l7sim_fe_util_add(&u, &g.cpu);
+	assert_true(l7sim_fe_util_value(&u) == 0.5);
+	cpu_fix_fini(&g);
+	cpu_fix_fini(&f);
+}
+
 /* All 40 connections start within 3.9 us; each holds its slot until its
  * 1 s TIME_WAIT ends, so with 8 slots 32 of them must wait, and the ones
  * that waited start 1 s (one TIME_WAIT) or more after their due time. */
@@ -403,6 +531,7 @@ int main(void)
 		cmocka_unit_test(router_decides),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(registry),
+		cmocka_unit_test(fe_cpu_util_schedules),
 		cmocka_unit_test(max_conns_is_a_pool),
 	};
 	if (getenv("TEST_FILTER"))
