@@ -179,7 +179,8 @@ struct mrg_fe {
 	uint32_t cur_conn;
 	l7_time_ns now;
 	uint64_t slow_s2c_bytes, relayed_xlated, heads, no_route, reroutes_kept;
-	uint64_t xff_inserted, xff_failed, resplice_routes, resplice_waits, resp_untracked;
+	uint64_t xff_inserted, xff_failed, xff_skipped;
+	uint64_t resplice_routes, resplice_waits, resp_untracked;
 	uint32_t resume_conn;     /* UINT32_MAX: none to resume after input */
 	struct l7_http_rewrite rw; /* X-Forwarded-For edits; the engine copies
 				    * the bytes when the route says GO */
@@ -883,7 +884,12 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		if (!h->has_backend)
 			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
 	}
-	if (m->prm.xff) {
+	if (m->prm.xff && c->handed) {
+		/* the agent's copy of the record cannot learn new insertion
+		 * points, and the front-end no longer sees the back-end's ACKs
+		 * that would retire them: later requests go unchanged */
+		fe->xff_skipped++;
+	} else if (m->prm.xff) {
 		if (add_xff(h, &req, r, &fe->rw) == 0)
 			fe->xff_inserted++;
 		else
@@ -1517,7 +1523,7 @@ static const char *const ctr_names[] = {
 	"response_heads_checked", "fe_cpu_busy_ns",
 	"xff_inserted", "xff_failed", "resplice_routes", "resplice_waits", "responses_untracked",
 	"server_heads_parsed", "server_heads_xff", "server_unframed", "server_rx_bytes",
-	"server_late_legs", "server_requests",
+	"server_late_legs", "server_requests", "xff_skipped_offloaded",
 };
 
 void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -1526,7 +1532,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	(void)w;
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
-	uint64_t rtx = 0, rto = 0, fv[5] = { 0 }, sv[6] = { 0 };
+	uint64_t rtx = 0, rto = 0, fv[6] = { 0 }, sv[6] = { 0 };
 	struct l7sim_fe_util util;
 	memset(&util, 0, sizeof(util));
 	for (uint32_t i = 0; i < m->n_fe; i++) {
@@ -1537,6 +1543,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		fv[2] += fe->resplice_routes;
 		fv[3] += fe->resplice_waits;
 		fv[4] += fe->resp_untracked;
+		fv[5] += fe->xff_skipped;
 		cpu_drops += fe->cpu.st.queue_drops + fe->cpu.st.parse_drops;
 		link_drops += fe->to_sw.st.queue_drops + fe->to_sw.st.loss_drops +
 			      fe->sw_to.st.queue_drops + fe->sw_to.st.loss_drops;
@@ -1588,7 +1595,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, m->st.parse_drops, m->st.pl_drops,
 		m->st.no_port, cpu_drops, resp, dstate,
 		rtx, rto, m->st.resp_heads, util.busy_ns,
-		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5],
+		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5], fv[5],
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
 		m->ctr.v[i] = v[i];

@@ -10,7 +10,16 @@
  *    up to every response byte;
  *  - the front-end CPU does less work than the software LB's on the same
  *    workload;
- *  - determinism: same seed, identical JSON summary.
+ *  - determinism: same seed, identical JSON summary;
+ *  - X-Forwarded-For on: the back-ends receive exactly the clients' bytes
+ *    plus one X-Forwarded-For field per request (their HTTP parser sees
+ *    it in every head), and the clients still get every response byte
+ *    exactly; offloaded ("always": at the first request), only the first
+ *    request of each connection gets it (docs/models.md "Miresga");
+ *  - keep-alive re-splice: a route config sending the two object sizes to
+ *    different back-ends re-splices connections mid-stream, and the
+ *    responses stay byte-exact (the new leg's server serves from the
+ *    leg's first request on); with re-splicing off nothing moves.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -235,6 +244,134 @@ static void deterministic(void **state)
 	l7sim_wl_free(&wl);
 }
 
+/* Bytes an X-Forwarded-For field for conn's client adds to each request. */
+static uint64_t xff_bytes(const struct l7sim_workload *wl, uint32_t conn)
+{
+	const uint8_t *ip = wl->conns[conn].key.src + 12;
+	char line[64];
+	return (uint64_t)snprintf(line, sizeof(line), "X-Forwarded-For: %u.%u.%u.%u\r\n", ip[0],
+				  ip[1], ip[2], ip[3]);
+}
+
+static void xff_exact(void **state)
+{
+	struct l7sim_miresga_params prm;
+	(void)state;
+	for (int off = 0; off < 2; off++) {
+		struct l7sim_workload wl;
+		struct l7sim_config cfg;
+		struct l7sim_run_out out;
+		assert_int_equal(make_wl(&wl, 8, 4, off ? 200000 : 20000), 0);
+		base_config(&cfg, off ? ", \"offload\": \"always\"" : "");
+		l7sim_miresga_params_default(&prm, &cfg);
+		assert_int_equal(prm.xff, 0); /* default off, as Miresga's code */
+		prm.xff = 1;
+		l7sim_miresga_override = &prm;
+		run(&cfg, &wl, "miresga", &out);
+		l7sim_miresga_override = NULL;
+		if (getenv("MRG_DUMP"))
+			dump(&out);
+		uint64_t c2s = 0, added = 0, nreq = 0;
+		for (uint32_t i = 0; i < wl.n_conns; i++) {
+			c2s += wl.conns[i].c2s_len;
+			added += (off ? 1 : wl.conns[i].n_req) * xff_bytes(&wl, i);
+			nreq += wl.conns[i].n_req;
+		}
+		assert_int_equal(nreq, 32);
+		assert_int_equal(out.summary.requests, 32);
+		uint64_t with = off ? 8 : 32;
+		assert_int_equal(counter(&out, "xff_inserted"), with);
+		assert_int_equal(counter(&out, "xff_skipped_offloaded"), 32 - with);
+		assert_int_equal(counter(&out, "xff_failed"), 0);
+		assert_int_equal(counter(&out, "server_heads_parsed"), 32);
+		assert_int_equal(counter(&out, "server_heads_xff"), with);
+		assert_int_equal(counter(&out, "server_unframed"), 0);
+		assert_int_equal(counter(&out, "server_requests"), 32);
+		/* leg retransmissions would be received twice: none expected here */
+		assert_int_equal(counter(&out, "server_rx_bytes"), c2s + added);
+		assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+		assert_int_equal(counter(&out, "client_conns_done"), 8);
+		assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+		assert_int_equal(counter(&out, "offloaded"), off ? 8 : 0);
+		l7sim_run_out_fini(&out);
+		l7sim_config_fini(&cfg);
+		l7sim_wl_free(&wl);
+	}
+}
+
+/* Two clusters: the 20000-byte objects on 10.9.0.1, the others on
+ * 10.9.0.2, so a keep-alive connection moves whenever the size changes. */
+static void split_config(struct l7sim_config *c)
+{
+	char err[256];
+	const char *json =
+		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		" \"routes\": [{\"match\": {\"prefix\": \"/obj/20000\"}, \"route\": {\"cluster\": \"big\"}},"
+		" {\"match\": {\"prefix\": \"/\"}, \"route\": {\"cluster\": \"small\"}}]}],"
+		" \"clusters\": [{\"name\": \"big\", \"endpoints\": [{\"address\": \"10.9.0.1\","
+		" \"port\": 80}]}, {\"name\": \"small\", \"endpoints\": [{\"address\": \"10.9.0.2\","
+		" \"port\": 80}]}]}}";
+	l7sim_config_defaults(c);
+	assert_int_equal(l7sim_config_set(c, "sim.packets", "16384", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(c, "sim.max_events", "131072", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(c, "frontend.max_conns", "1024", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_load_string(c, json, "cfg.json", err, sizeof(err)), 0);
+}
+
+/* Size changes between consecutive requests of the generated workload:
+ * each is one back-end change. */
+static uint64_t size_changes(const struct l7sim_workload *wl)
+{
+	uint64_t n = 0;
+	for (uint32_t i = 0; i < wl->n_conns; i++)
+		for (uint32_t k = 1; k < wl->conns[i].n_req; k++)
+			n += wl->conns[i].resp[k].len != wl->conns[i].resp[k - 1].len;
+	return n;
+}
+
+static void resplice_exact(void **state)
+{
+	struct l7sim_miresga_params prm;
+	(void)state;
+	for (int xff = 0; xff < 3; xff++) {
+		struct l7sim_workload wl;
+		struct l7sim_config cfg;
+		struct l7sim_run_out out;
+		assert_int_equal(make_wl(&wl, 8, 6, 20000), 0);
+		split_config(&cfg);
+		l7sim_miresga_params_default(&prm, &cfg);
+		assert_int_equal(prm.resplice, 1);
+		prm.xff = xff == 1;
+		prm.resplice = xff != 2; /* run 2: re-splicing off */
+		l7sim_miresga_override = &prm;
+		run(&cfg, &wl, "miresga", &out);
+		l7sim_miresga_override = NULL;
+		if (getenv("MRG_DUMP"))
+			dump(&out);
+		uint64_t moves = size_changes(&wl);
+		assert_true(moves > 0);
+		assert_int_equal(out.summary.requests, 48);
+		assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+		assert_int_equal(counter(&out, "client_conns_done"), 8);
+		assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+		assert_int_equal(counter(&out, "server_requests"), 48);
+		if (xff == 2) {
+			assert_int_equal(counter(&out, "splice_resplices"), 0);
+			assert_int_equal(counter(&out, "kept_backend"), moves);
+		} else {
+			/* every change of size is a new leg, opened at that request */
+			assert_int_equal(counter(&out, "splice_resplices"), moves);
+			assert_int_equal(counter(&out, "resplice_routes"), moves);
+			assert_int_equal(counter(&out, "server_late_legs"), moves);
+			assert_int_equal(counter(&out, "kept_backend"), 0);
+			assert_int_equal(counter(&out, "server_heads_xff"), xff ? 48 : 0);
+		}
+		l7sim_run_out_fini(&out);
+		l7sim_config_fini(&cfg);
+		l7sim_wl_free(&wl);
+	}
+}
+
 /* The real capture: one GET; offloaded or not, the client gets the
  * captured response bytes exactly. */
 static void smoke_pcap(void **state)
@@ -278,6 +415,8 @@ int main(void)
 		cmocka_unit_test(fe_cpu_below_software),
 		cmocka_unit_test(deterministic),
 		cmocka_unit_test(smoke_pcap),
+		cmocka_unit_test(xff_exact),
+		cmocka_unit_test(resplice_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
