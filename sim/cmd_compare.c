@@ -6,11 +6,16 @@
  *
  * Architectures registered but not implemented yet are named on stderr
  * and skipped, so the table says what was actually simulated. An
- * architecture that fails at run time is reported on stderr and left out;
- * the others are still reported and the exit status is 1.
+ * architecture that refuses the trace or configuration (e.g. miresga: more
+ * than one server address) or fails at run time does not stop the
+ * others: its row in the table and in the JSON says "refused: <reason>"
+ * (the same line goes to stderr), and the exit status is 0 as long as one
+ * architecture ran; 1 when none did (or an output could not be written).
  */
 #include <stdio.h>
 #include <string.h>
+
+#include "l7splice/common.h"
 
 #include "cmd_run.h"
 #include "commands.h"
@@ -42,7 +47,8 @@ int l7sim_cmd_compare(int argc, char **argv)
 	struct l7sim_run_out outs[16];
 	struct l7sim_run_out *po[16];
 	const struct l7sim_summary *sums[16];
-	int n = 0, rc, failed = 0;
+	static struct l7sim_cli_refusal ref[16];
+	int n = 0, nref = 0, rc;
 
 	for (int i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--list")) {
@@ -61,7 +67,7 @@ int l7sim_cmd_compare(int argc, char **argv)
 	}
 	if (cli.pcap_dir && (rc = l7sim_cli_mkdir(cli.pcap_dir)) != 0)
 		goto done;
-	for (size_t i = 0; i < l7sim_arch_count() && n < 16; i++) {
+	for (size_t i = 0; i < l7sim_arch_count() && n + nref < 16; i++) {
 		const struct l7sim_arch *a = l7sim_arch_at(i);
 		if (!a->create) {
 			if (!cli.quiet)
@@ -69,31 +75,36 @@ int l7sim_cmd_compare(int argc, char **argv)
 					a->name);
 			continue;
 		}
-		int r = l7sim_cli_run_one(&cli, &cli.cfg, &wl, a, &outs[n]);
-		if (r == 2) {
-			rc = 2;
-			goto done;
-		}
-		if (r) {
-			/* a runtime failure of one architecture (its message is
-			 * printed): report the others, exit 1 at the end */
-			failed = 1;
+		struct l7sim_run_opts o = { cli.pcap_dir, cli.progress };
+		char err[sizeof(ref[0].reason)];
+		int r = l7sim_run(&cli.cfg, &wl, a, &o, &outs[n], err, sizeof(err));
+		if (r < 0) {
+			/* this architecture cannot run this trace / config (or
+			 * failed): a row saying why, and the others still run */
+			ref[nref].arch = a->name;
+			snprintf(ref[nref].reason, sizeof(ref[nref].reason), "%s", err);
+			fprintf(stderr, "l7sim: compare: %s: refused: %s\n", a->name, err);
+			nref++;
 			continue;
 		}
 		po[n] = &outs[n];
 		sums[n] = &outs[n].summary;
 		n++;
 	}
-	if (l7sim_summary_table(stdout, sums, (uint32_t)n) < 0 || fflush(stdout) != 0)
+	if (l7sim_summary_table(stdout, sums, (uint32_t)n) < 0)
+		rc = 1;
+	for (int i = 0; i < nref; i++)
+		printf("%-12s refused: %s\n", ref[i].arch, ref[i].reason);
+	if (fflush(stdout) != 0)
 		rc = 1;
 	if (!rc && cli.json_path)
-		rc = l7sim_cli_write_json(&cli, &cli.cfg, po, n);
+		rc = l7sim_cli_write_json_ex(&cli, &cli.cfg, po, n, ref, nref);
 	if (!rc && cli.csv_path)
 		rc = l7sim_cli_write_csv(&cli, po, n, 1);
-	if (!rc && cli.plot_dir)
+	if (!rc && cli.plot_dir && n)
 		rc = l7sim_cli_write_plots(&cli, po, n);
-	if (!rc && failed)
-		rc = 1;
+	if (!rc && !n)
+		rc = 1; /* nothing ran */
 done:
 	for (int i = 0; i < n; i++)
 		l7sim_run_out_fini(&outs[i]);

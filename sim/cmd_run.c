@@ -229,6 +229,13 @@ int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cf
 int l7sim_cli_write_json(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
 			 struct l7sim_run_out *const *outs, int n)
 {
+	return l7sim_cli_write_json_ex(cli, cfg, outs, n, NULL, 0);
+}
+
+int l7sim_cli_write_json_ex(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
+			    struct l7sim_run_out *const *outs, int n,
+			    const struct l7sim_cli_refusal *ref, int nref)
+{
 	json_t *root = json_object();
 	json_t *res = json_array();
 	json_t *jc = l7sim_config_json(cfg);
@@ -242,6 +249,12 @@ int l7sim_cli_write_json(const struct l7sim_cli *cli, const struct l7sim_config 
 	for (int i = 0; ok && i < n; i++) {
 		json_t *s = l7sim_summary_json(&outs[i]->summary);
 		ok = s && !json_array_append_new(res, s);
+	}
+	for (int i = 0; ok && i < nref; i++) {
+		json_t *s = json_object();
+		ok = s && !json_object_set_new(s, "arch", json_string(ref[i].arch)) &&
+		     !json_object_set_new(s, "refused", json_string(ref[i].reason)) &&
+		     !json_array_append_new(res, s);
 	}
 	if (ok) {
 		ok = !json_object_set_new(root, "results", res);

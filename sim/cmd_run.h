@@ -53,6 +53,15 @@ int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cf
  * 0 or 1 (message printed). */
 int l7sim_cli_write_json(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
 			 struct l7sim_run_out *const *outs, int n);
+/* The same, with nref more results {"arch": A, "refused": REASON} after
+ * the runs' (compare: an architecture that did not run). */
+struct l7sim_cli_refusal {
+	const char *arch;
+	char reason[512];
+};
+int l7sim_cli_write_json_ex(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
+			    struct l7sim_run_out *const *outs, int n,
+			    const struct l7sim_cli_refusal *ref, int nref);
 /* --csv: the time series of the runs, with an "arch" column first when
  * with_arch is set (compare). 0 or 1. */
 int l7sim_cli_write_csv(const struct l7sim_cli *cli, struct l7sim_run_out *const *outs, int n,
