@@ -142,6 +142,7 @@ struct mrg_mconn {
 	uint32_t resp_done;       /* responses seen complete toward the client */
 	uint32_t wait_index;      /* request waiting for resp_done to reach it */
 	uint32_t rt_next;         /* client-leg seq of the next response byte */
+	uint32_t charged;         /* heads charged to the CPU (index + 1) */
 	uint8_t rt, rt_started, waiting;
 	struct l7_http_body rbody;
 	uint64_t min_bytes;       /* offload when the response is >= this */
@@ -220,6 +221,9 @@ struct mrg {
 
 const struct l7sim_miresga_params *l7sim_miresga_override;
 
+/* The sourced defaults (miresga.h) when cfg is NULL; otherwise the
+ * configuration's miresga.* keys, whose defaults are the same values
+ * (docs/config.md), with "auto" costs derived from frontend.relay_pkt_ns. */
 void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l7sim_config *cfg)
 {
 	memset(p, 0, sizeof(*p));
@@ -235,11 +239,32 @@ void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l
 	p->handoff_ns = 0;
 	p->agent_records = 102400;
 	p->offload_min_bytes = 0;
-	p->fe_setup_ns = cfg ? 2 * cfg->frontend.relay_pkt_ns : 0;
+	p->fe_setup_ns = 0;
 	p->fe_relay_byte_ns = 0.0;
-	p->fe_relay_pkt_ns = cfg ? cfg->frontend.relay_pkt_ns : 0;
+	p->fe_relay_pkt_ns = 0;
 	p->xff = 0;
 	p->resplice = 1;
+	if (!cfg)
+		return;
+	p->frontends = cfg->miresga.frontends;
+	p->table_entries = cfg->miresga.table_entries;
+	p->tick_ns = cfg->miresga.tick_ns;
+	p->batch_adds = cfg->miresga.batch_adds;
+	p->batch_dels = cfg->miresga.batch_dels;
+	p->ctl_entries_per_s = cfg->miresga.ctl_entries_per_s;
+	p->ctl_batch_fixed_ns = cfg->miresga.ctl_batch_fixed_ns;
+	p->ctl_latency_ns = cfg->miresga.ctl_latency_ns;
+	p->pass_latency_ns = cfg->miresga.pass_latency_ns;
+	p->handoff_ns = cfg->miresga.handoff_ns;
+	p->agent_records = cfg->miresga.agent_records;
+	p->offload_min_bytes = cfg->miresga.offload_min_bytes;
+	p->fe_setup_ns = cfg->miresga.fe_setup_ns == L7SIM_CFG_AUTO ?
+			 2 * cfg->frontend.relay_pkt_ns : cfg->miresga.fe_setup_ns;
+	p->fe_relay_byte_ns = cfg->miresga.fe_relay_byte_ns;
+	p->fe_relay_pkt_ns = cfg->miresga.fe_relay_pkt_ns == L7SIM_CFG_AUTO ?
+			     cfg->frontend.relay_pkt_ns : cfg->miresga.fe_relay_pkt_ns;
+	p->xff = (uint8_t)(cfg->miresga.xff != 0);
+	p->resplice = (uint8_t)(cfg->miresga.resplice != 0);
 }
 
 /* ------------------------------------------------------------ helpers */
@@ -805,8 +830,12 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
 	}
 	fe->cur_conn = h->conn_id;
-	l7sim_fe_cpu_charge(&fe->cpu, m->cfg->frontend.parse_route_ns);
-	fe->heads++;
+	if (h->request_index >= c->charged) {
+		/* once per head: a waiting re-splice calls route again */
+		c->charged = h->request_index + 1;
+		l7sim_fe_cpu_charge(&fe->cpu, m->cfg->frontend.parse_route_ns);
+		fe->heads++;
+	}
 	struct l7_route_header hdrs[L7_HTTP_MAX_HEADERS];
 	struct l7_route_request rr;
 	struct l7_route_match mt;
@@ -845,9 +874,10 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		if (move && c->resp_done < h->request_index) {
 			/* the engine may only re-splice once the previous
 			 * responses are complete: wait for them (fe_emit) */
+			if (!c->waiting || c->wait_index != h->request_index)
+				fe->resplice_waits++;
 			c->waiting = 1;
 			c->wait_index = h->request_index;
-			fe->resplice_waits++;
 			return L7_SPLICE_ROUTE_WAIT;
 		}
 		c->waiting = 0;
@@ -855,9 +885,13 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 			r->backend = m->ag[i].addr;
 			r->backend_port = m->ag[i].port;
 			c->be = (uint16_t)i;
-			c->leg_first = h->request_index;
-			fe->resplice_routes++;
-			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
+			if (c->leg_first != h->request_index) {
+				/* once per head (the engine may wait for the
+				 * client's ACK and call route again) */
+				c->leg_first = h->request_index;
+				fe->resplice_routes++;
+				l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
+			}
 		} else {
 			r->backend = h->backend;
 			r->backend_port = h->backend_port;

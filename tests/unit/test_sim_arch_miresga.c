@@ -333,11 +333,18 @@ static void resplice_exact(void **state)
 {
 	struct l7sim_miresga_params prm;
 	(void)state;
-	for (int xff = 0; xff < 3; xff++) {
+	for (int xff = 0; xff < 4; xff++) {
 		struct l7sim_workload wl;
 		struct l7sim_config cfg;
 		struct l7sim_run_out out;
 		assert_int_equal(make_wl(&wl, 8, 6, 20000), 0);
+		if (xff == 3) {
+			/* run 3: pipelined, request k goes out while response k-1
+			 * is still coming, so the route must wait for it */
+			for (uint32_t i = 0; i < wl.n_conns; i++)
+				for (uint32_t k = 1; k < wl.conns[i].n_req; k++)
+					wl.conns[i].req[k].wait_resp = k - 1;
+		}
 		split_config(&cfg);
 		l7sim_miresga_params_default(&prm, &cfg);
 		assert_int_equal(prm.resplice, 1);
@@ -364,7 +371,12 @@ static void resplice_exact(void **state)
 			assert_int_equal(counter(&out, "resplice_routes"), moves);
 			assert_int_equal(counter(&out, "server_late_legs"), moves);
 			assert_int_equal(counter(&out, "kept_backend"), 0);
-			assert_int_equal(counter(&out, "server_heads_xff"), xff ? 48 : 0);
+			assert_int_equal(counter(&out, "server_heads_xff"), xff == 1 ? 48 : 0);
+			assert_int_equal(counter(&out, "requests_parsed"), 48);
+			if (xff == 3)
+				assert_true(counter(&out, "resplice_waits") > 0);
+			else
+				assert_int_equal(counter(&out, "resplice_waits"), 0);
 		}
 		l7sim_run_out_fini(&out);
 		l7sim_config_fini(&cfg);
