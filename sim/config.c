@@ -17,7 +17,9 @@
 #include "l7splice/route.h"
 #include "config.h"
 
-enum kind { K_U64, K_U32, K_U16, K_F64, K_ARCH };
+/* K_U64_AUTO: a K_U64 that also takes the string "auto" (stored as
+ * L7SIM_CFG_AUTO, the value derived from other keys at run time). */
+enum kind { K_U64, K_U32, K_U16, K_F64, K_ARCH, K_U64_AUTO };
 
 struct key {
 	struct l7sim_config_key pub;
@@ -75,6 +77,24 @@ static const struct key keys[] = {
 	{ { "tcp.rto_min_ns", "integer", "ns", "minimum RTO (Linux: 200 ms)" }, K_U64, OFF(tcp.rto_min_ns), 1000, 1e12, "200000000" },
 	{ { "tcp.delack_ns", "integer", "ns", "delayed-ACK timeout (Linux minimum: 40 ms)" }, K_U64, OFF(tcp.delack_ns), 1000, 1e12, "40000000" },
 	{ { "output.bin_ns", "integer", "ns", "time-series bin (--csv, plots)" }, K_U64, OFF(output.bin_ns), 1000, 1e13, "10000000" },
+	/* Miresga / switch-only: sources in sim/arch/miresga.h and docs/config.md */
+	{ { "miresga.frontends", "integer", "servers", "front-end servers (CRC8 buckets spread over them)" }, K_U32, OFF(miresga.frontends), 1, 48, "1" },
+	{ { "miresga.table_entries", "integer", "entries", "switch offload table capacity" }, K_U32, OFF(miresga.table_entries), 1, 1e8, "143360" },
+	{ { "miresga.tick_ns", "integer", "ns", "entry-controller tick (one batch per tick)" }, K_U64, OFF(miresga.tick_ns), 1, 1e12, "100000" },
+	{ { "miresga.batch_adds", "integer", "entries", "entry adds per tick (adds + deletes <= 512)" }, K_U32, OFF(miresga.batch_adds), 0, 512, "40" },
+	{ { "miresga.batch_dels", "integer", "entries", "entry deletes per tick (adds + deletes <= 512)" }, K_U32, OFF(miresga.batch_dels), 0, 512, "40" },
+	{ { "miresga.ctl_entries_per_s", "number", "entries/s", "switch driver write rate" }, K_F64, OFF(miresga.ctl_entries_per_s), 1, 1e12, "100000" },
+	{ { "miresga.ctl_batch_fixed_ns", "integer", "ns", "switch driver cost per batch" }, K_U64, OFF(miresga.ctl_batch_fixed_ns), 0, 1e12, "20000" },
+	{ { "miresga.ctl_latency_ns", "integer", "ns", "front-end -> switch driver latency" }, K_U64, OFF(miresga.ctl_latency_ns), 0, 1e12, "50000" },
+	{ { "miresga.pass_latency_ns", "integer", "ns", "one switch pipeline pass" }, K_U64, OFF(miresga.pass_latency_ns), 0, 1e12, "1000" },
+	{ { "miresga.handoff_ns", "integer", "ns", "front-end -> agent record delivery (0: in band)" }, K_U64, OFF(miresga.handoff_ns), 0, 1e12, "0" },
+	{ { "miresga.agent_records", "integer", "records", "splice records per back-end agent" }, K_U32, OFF(miresga.agent_records), 1, 1e8, "102400" },
+	{ { "miresga.offload_min_bytes", "integer", "bytes", "offload when the response is at least this large and the route says nothing (0: route hints only)" }, K_U64, OFF(miresga.offload_min_bytes), 0, U64MAX, "0" },
+	{ { "miresga.fe_setup_ns", "integer", "ns", "front-end CPU to open a back-end leg (auto: 2 x frontend.relay_pkt_ns)" }, K_U64_AUTO, OFF(miresga.fe_setup_ns), 0, 1e12, "auto" },
+	{ { "miresga.fe_relay_byte_ns", "number", "ns/byte", "front-end CPU per payload byte (in-place rewrite, no copy)" }, K_F64, OFF(miresga.fe_relay_byte_ns), 0, 1e6, "0" },
+	{ { "miresga.fe_relay_pkt_ns", "integer", "ns", "front-end CPU per packet in and out (auto: frontend.relay_pkt_ns)" }, K_U64_AUTO, OFF(miresga.fe_relay_pkt_ns), 0, 1e12, "auto" },
+	{ { "miresga.xff", "integer", "bool", "front-end inserts X-Forwarded-For into every request (0/1)" }, K_U32, OFF(miresga.xff), 0, 1, "0" },
+	{ { "miresga.resplice", "integer", "bool", "re-splice a keep-alive connection when the router picks another back-end (0/1)" }, K_U32, OFF(miresga.resplice), 0, 1, "1" },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -109,7 +129,9 @@ static int is_section(const char *path)
 
 static void range_text(const struct key *k, char *buf, size_t len)
 {
-	if (k->kind == K_F64)
+	if (k->kind == K_U64_AUTO)
+		snprintf(buf, len, "expected \"auto\" or an integer in %.0f..%.0f", k->min, k->max);
+	else if (k->kind == K_F64)
 		snprintf(buf, len, "expected a number in %g..%g", k->min, k->max);
 	else if (k->min == 1 && k->max >= U64MAX)
 		snprintf(buf, len, "expected a positive integer");
@@ -127,6 +149,13 @@ static int store(struct l7sim_config *c, const struct key *k, uint64_t u, double
 {
 	char *p = (char *)c + k->off;
 	switch (k->kind) {
+	case K_U64_AUTO:
+		if (s) { /* "auto" (the callers pass a string only for it) */
+			u = L7SIM_CFG_AUTO;
+			memcpy(p, &u, sizeof(u));
+			return 0;
+		}
+		/* fall through */
 	case K_U64:
 	case K_U32:
 	case K_U16:
@@ -134,7 +163,7 @@ static int store(struct l7sim_config *c, const struct key *k, uint64_t u, double
 			range_text(k, why, whylen);
 			return L7_ECONFIG;
 		}
-		if (k->kind == K_U64)
+		if (k->kind == K_U64 || k->kind == K_U64_AUTO)
 			memcpy(p, &u, sizeof(u));
 		else if (k->kind == K_U32) {
 			uint32_t v = (uint32_t)u;
@@ -173,6 +202,8 @@ static int set_text(struct l7sim_config *c, const struct key *k, const char *v, 
 	char *end;
 	if (k->kind == K_ARCH)
 		return store(c, k, 0, 0, v, why, whylen);
+	if (k->kind == K_U64_AUTO && !strcmp(v, "auto"))
+		return store(c, k, 0, 0, v, why, whylen);
 	errno = 0;
 	if (k->kind == K_F64) {
 		double d = strtod(v, &end);
@@ -203,6 +234,13 @@ static int set_json(struct l7sim_config *c, const struct key *k, const json_t *v
 			return L7_ECONFIG;
 		}
 		return store(c, k, 0, 0, json_string_value(v), why, whylen);
+	}
+	if (k->kind == K_U64_AUTO && json_is_string(v)) {
+		if (strcmp(json_string_value(v), "auto") != 0) {
+			range_text(k, why, whylen);
+			return L7_ECONFIG;
+		}
+		return store(c, k, 0, 0, "auto", why, whylen);
 	}
 	if (k->kind == K_F64) {
 		if (!json_is_number(v)) {
@@ -459,6 +497,10 @@ json_t *l7sim_config_json(const struct l7sim_config *c)
 		case K_U64:
 			memcpy(&u64, p, sizeof(u64));
 			v = json_integer((json_int_t)u64);
+			break;
+		case K_U64_AUTO:
+			memcpy(&u64, p, sizeof(u64));
+			v = u64 == L7SIM_CFG_AUTO ? json_string("auto") : json_integer((json_int_t)u64);
 			break;
 		case K_U32:
 			memcpy(&u32, p, sizeof(u32));

@@ -21,6 +21,8 @@
 #include "l7splice/common.h"
 
 #define L7SIM_ARCH_NAME_MAX 32
+/* An "auto" key (written "auto" in JSON and --set): derived from others. */
+#define L7SIM_CFG_AUTO UINT64_MAX
 
 struct l7sim_link_params {
 	double bandwidth_gbps;       /* 0 = infinitely fast */
@@ -85,6 +87,27 @@ struct l7sim_config {
 	struct {
 		uint64_t bin_ns;             /* time-series bin */
 	} output;
+
+	/* Miresga and switch-only (sim/arch/miresga.h has the meaning and
+	 * source of each); L7SIM_CFG_AUTO: derived from frontend.* */
+	struct {
+		uint32_t frontends;
+		uint32_t table_entries;
+		uint64_t tick_ns;
+		uint32_t batch_adds, batch_dels;
+		double ctl_entries_per_s;
+		uint64_t ctl_batch_fixed_ns;
+		uint64_t ctl_latency_ns;
+		uint64_t pass_latency_ns;
+		uint64_t handoff_ns;
+		uint32_t agent_records;
+		uint64_t offload_min_bytes;
+		uint64_t fe_setup_ns;        /* AUTO: 2 x frontend.relay_pkt_ns */
+		double fe_relay_byte_ns;
+		uint64_t fe_relay_pkt_ns;    /* AUTO: frontend.relay_pkt_ns */
+		uint32_t xff;                /* 0/1 */
+		uint32_t resplice;           /* 0/1 */
+	} miresga;
 
 	json_t *router;                  /* Envoy-style routes (owned), NULL = default */
 };

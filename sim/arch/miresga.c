@@ -221,6 +221,9 @@ struct mrg {
 
 const struct l7sim_miresga_params *l7sim_miresga_override;
 
+/* The sourced defaults (miresga.h) when cfg is NULL; otherwise the
+ * configuration's miresga.* keys, whose defaults are the same values
+ * (docs/config.md), with "auto" costs derived from frontend.relay_pkt_ns. */
 void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l7sim_config *cfg)
 {
 	memset(p, 0, sizeof(*p));
@@ -236,11 +239,32 @@ void l7sim_miresga_params_default(struct l7sim_miresga_params *p, const struct l
 	p->handoff_ns = 0;
 	p->agent_records = 102400;
 	p->offload_min_bytes = 0;
-	p->fe_setup_ns = cfg ? 2 * cfg->frontend.relay_pkt_ns : 0;
+	p->fe_setup_ns = 0;
 	p->fe_relay_byte_ns = 0.0;
-	p->fe_relay_pkt_ns = cfg ? cfg->frontend.relay_pkt_ns : 0;
+	p->fe_relay_pkt_ns = 0;
 	p->xff = 0;
 	p->resplice = 1;
+	if (!cfg)
+		return;
+	p->frontends = cfg->miresga.frontends;
+	p->table_entries = cfg->miresga.table_entries;
+	p->tick_ns = cfg->miresga.tick_ns;
+	p->batch_adds = cfg->miresga.batch_adds;
+	p->batch_dels = cfg->miresga.batch_dels;
+	p->ctl_entries_per_s = cfg->miresga.ctl_entries_per_s;
+	p->ctl_batch_fixed_ns = cfg->miresga.ctl_batch_fixed_ns;
+	p->ctl_latency_ns = cfg->miresga.ctl_latency_ns;
+	p->pass_latency_ns = cfg->miresga.pass_latency_ns;
+	p->handoff_ns = cfg->miresga.handoff_ns;
+	p->agent_records = cfg->miresga.agent_records;
+	p->offload_min_bytes = cfg->miresga.offload_min_bytes;
+	p->fe_setup_ns = cfg->miresga.fe_setup_ns == L7SIM_CFG_AUTO ?
+			 2 * cfg->frontend.relay_pkt_ns : cfg->miresga.fe_setup_ns;
+	p->fe_relay_byte_ns = cfg->miresga.fe_relay_byte_ns;
+	p->fe_relay_pkt_ns = cfg->miresga.fe_relay_pkt_ns == L7SIM_CFG_AUTO ?
+			     cfg->frontend.relay_pkt_ns : cfg->miresga.fe_relay_pkt_ns;
+	p->xff = (uint8_t)(cfg->miresga.xff != 0);
+	p->resplice = (uint8_t)(cfg->miresga.resplice != 0);
 }
 
 /* ------------------------------------------------------------ helpers */

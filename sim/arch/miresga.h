@@ -5,10 +5,11 @@
  * control channel, front-end servers running the library's splice engine,
  * and back-end agents translating with l7_splice_xlate_*().
  *
- * The run configuration (sim/config.h) has no keys for these yet, so the
- * parameters live here with documented defaults (docs/models.md
- * "Miresga"); a caller (tests, sweeps) may point l7sim_miresga_override
- * at its own values before a run.
+ * Each parameter is a configuration key miresga.* (sim/config.h,
+ * docs/config.md "Simulator configuration", same defaults and sources);
+ * l7sim_miresga_params_default() turns a configuration into these. A
+ * test may still point l7sim_miresga_override at its own values, which
+ * then win over the configuration.
  *
  * Invariant: the defaults are taken from published sources (Miresga's
  * public code, docs/pipeline.md), never fitted.
@@ -47,6 +48,8 @@ struct l7sim_miresga_params {
 				       * (not once offloaded) [1] */
 };
 
+/* cfg NULL: the sourced defaults below (the "auto" costs 0); otherwise
+ * the configuration's miresga.* keys, "auto" derived from frontend.*. */
 void l7sim_miresga_params_default(struct l7sim_miresga_params *p,
 				  const struct l7sim_config *cfg);
 

@@ -3,7 +3,8 @@
  * JSON loader's exact error lines (paths of unknown keys, wrong types, out
  * of range values, syntax, the embedded router), --set overrides, that a
  * failed load changes nothing, and that the JSON dump loads back to the
- * same configuration.
+ * same configuration; the miresga.* keys (with "auto" costs) reach the
+ * Miresga / switch-only parameters.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include <cmocka.h>
 
+#include "arch/miresga.h"
 #include "config.h"
 
 static void defaults(void **state)
@@ -264,10 +266,103 @@ static void documented(void **state)
 	}
 }
 
+/* miresga.* keys: defaults equal the sourced parameters, JSON and --set
+ * reach l7sim_miresga_params_default(), "auto" follows frontend.relay_pkt_ns,
+ * bad values name their path. */
+static void miresga_keys(void **state)
+{
+	struct l7sim_config c;
+	struct l7sim_miresga_params p, src;
+	char err[256] = "";
+	(void)state;
+	l7sim_config_defaults(&c);
+	l7sim_miresga_params_default(&src, NULL);
+	l7sim_miresga_params_default(&p, &c);
+	assert_int_equal(p.frontends, src.frontends);
+	assert_int_equal(p.table_entries, 143360);
+	assert_int_equal(p.tick_ns, 100000);
+	assert_int_equal(p.batch_adds, 40);
+	assert_int_equal(p.batch_dels, 40);
+	assert_true(p.ctl_entries_per_s == 100000.0);
+	assert_int_equal(p.ctl_batch_fixed_ns, 20000);
+	assert_int_equal(p.ctl_latency_ns, 50000);
+	assert_int_equal(p.pass_latency_ns, 1000);
+	assert_int_equal(p.handoff_ns, 0);
+	assert_int_equal(p.agent_records, 102400);
+	assert_int_equal(p.offload_min_bytes, 0);
+	assert_int_equal(p.fe_setup_ns, 2000);     /* auto: 2 x relay_pkt_ns */
+	assert_true(p.fe_relay_byte_ns == 0.0);
+	assert_int_equal(p.fe_relay_pkt_ns, 1000); /* auto: relay_pkt_ns */
+	assert_int_equal(p.xff, 0);
+	assert_int_equal(p.resplice, 1);
+
+	assert_int_equal(l7sim_config_load_string(&c,
+		"{\"frontend\": {\"relay_pkt_ns\": 300}, \"miresga\": {\"frontends\": 3,"
+		" \"table_entries\": 1000, \"tick_ns\": 5000, \"batch_adds\": 7, \"batch_dels\": 9,"
+		" \"ctl_entries_per_s\": 2.5e6, \"ctl_batch_fixed_ns\": 11, \"ctl_latency_ns\": 12,"
+		" \"pass_latency_ns\": 13, \"handoff_ns\": 14, \"agent_records\": 15,"
+		" \"offload_min_bytes\": 16, \"fe_relay_byte_ns\": 0.125,"
+		" \"fe_relay_pkt_ns\": 17, \"xff\": 1, \"resplice\": 0}}",
+		"cfg.json", err, sizeof(err)), 0);
+	l7sim_miresga_params_default(&p, &c);
+	assert_int_equal(p.frontends, 3);
+	assert_int_equal(p.table_entries, 1000);
+	assert_int_equal(p.tick_ns, 5000);
+	assert_int_equal(p.batch_adds, 7);
+	assert_int_equal(p.batch_dels, 9);
+	assert_true(p.ctl_entries_per_s == 2.5e6);
+	assert_int_equal(p.ctl_batch_fixed_ns, 11);
+	assert_int_equal(p.ctl_latency_ns, 12);
+	assert_int_equal(p.pass_latency_ns, 13);
+	assert_int_equal(p.handoff_ns, 14);
+	assert_int_equal(p.agent_records, 15);
+	assert_int_equal(p.offload_min_bytes, 16);
+	assert_int_equal(p.fe_setup_ns, 600);      /* still auto */
+	assert_true(p.fe_relay_byte_ns == 0.125);
+	assert_int_equal(p.fe_relay_pkt_ns, 17);
+	assert_int_equal(p.xff, 1);
+	assert_int_equal(p.resplice, 0);
+
+	/* --set, "auto" back, and the dump round trip keeps "auto" */
+	assert_int_equal(l7sim_config_set(&c, "miresga.fe_setup_ns", "42", err, sizeof(err)), 0);
+	assert_int_equal(l7sim_config_set(&c, "miresga.fe_relay_pkt_ns", "auto", err, sizeof(err)),
+			 0);
+	l7sim_miresga_params_default(&p, &c);
+	assert_int_equal(p.fe_setup_ns, 42);
+	assert_int_equal(p.fe_relay_pkt_ns, 300);
+	json_t *j = l7sim_config_json(&c);
+	assert_non_null(j);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(j, "miresga"),
+							      "fe_relay_pkt_ns")), "auto");
+	char *text = json_dumps(j, JSON_PRESERVE_ORDER);
+	struct l7sim_config d;
+	l7sim_config_defaults(&d);
+	assert_int_equal(l7sim_config_load_string(&d, text, "dump", err, sizeof(err)), 0);
+	assert_memory_equal(&c, &d, sizeof(c));
+	free(text);
+	json_decref(j);
+
+	assert_int_equal(l7sim_config_set(&c, "miresga.frontends", "49", err, sizeof(err)),
+			 L7_ECONFIG);
+	assert_string_equal(err, "miresga.frontends: expected a positive integer (at most 48)");
+	assert_int_equal(l7sim_config_set(&c, "miresga.fe_setup_ns", "soon", err, sizeof(err)),
+			 L7_ECONFIG);
+	assert_string_equal(err,
+			    "miresga.fe_setup_ns: expected \"auto\" or an integer in 0..1000000000000");
+	assert_int_equal(l7sim_config_load_string(&c, "{\"miresga\": {\"xff\": 2}}", "c.json", err,
+						  sizeof(err)), L7_ECONFIG);
+	assert_string_equal(err, "c.json: miresga.xff: expected an integer in 0..1");
+	assert_int_equal(l7sim_config_load_string(&c, "{\"miresga\": {\"fe_relay_pkt_ns\": \"x\"}}",
+						  "c.json", err, sizeof(err)), L7_ECONFIG);
+	assert_string_equal(err, "c.json: miresga.fe_relay_pkt_ns: expected \"auto\" or an integer "
+				 "in 0..1000000000000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults),
+		cmocka_unit_test(miresga_keys),
 		cmocka_unit_test(load_values),
 		cmocka_unit_test(load_errors),
 		cmocka_unit_test(router_kept),
