@@ -11,7 +11,11 @@
  *    channel, so in steady state the rate approaches R / 2; the test
  *    checks it is at least 0.4 R (the bound, not something else, binds);
  *  - Miresga on the same workload, whose small objects are not offloaded,
- *    is not bound by the channel and completes several times faster.
+ *    is not bound by the channel and completes several times faster;
+ *  - X-Forwarded-For on: offloaded at once, so exactly the first request
+ *    of each connection carries it (the back-ends receive the clients'
+ *    bytes plus one field line per connection), keep-alive requests stay
+ *    on their back-end (no re-splice), responses byte-exact.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -112,6 +116,44 @@ static void exact_and_held(void **state)
 	l7sim_wl_free(&wl);
 }
 
+static void xff_first_request_only(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	struct l7sim_miresga_params prm;
+	(void)state;
+	assert_int_equal(make_wl(&wl, 16, 3, 30000), 0);
+	base_config(&cfg);
+	l7sim_miresga_params_default(&prm, &cfg);
+	prm.xff = 1;
+	l7sim_miresga_override = &prm;
+	run(&cfg, &wl, "switch-only", &out);
+	l7sim_miresga_override = NULL;
+	uint64_t expect = 0;
+	for (uint32_t i = 0; i < wl.n_conns; i++) {
+		const uint8_t *ip = wl.conns[i].key.src + 12;
+		char line[64];
+		expect += wl.conns[i].c2s_len +
+			  (uint64_t)snprintf(line, sizeof(line), "X-Forwarded-For: %u.%u.%u.%u\r\n",
+					     ip[0], ip[1], ip[2], ip[3]);
+	}
+	assert_int_equal(out.summary.requests, 48);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_done"), 16);
+	assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+	assert_int_equal(counter(&out, "xff_inserted"), 16);
+	assert_int_equal(counter(&out, "xff_skipped_offloaded"), 32);
+	assert_int_equal(counter(&out, "server_heads_parsed"), 48);
+	assert_int_equal(counter(&out, "server_heads_xff"), 16);
+	assert_int_equal(counter(&out, "server_rx_bytes"), expect);
+	assert_int_equal(counter(&out, "splice_resplices"), 0);
+	assert_int_equal(counter(&out, "server_late_legs"), 0);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 static void insertion_rate_binds(void **state)
 {
 	struct l7sim_workload wl;
@@ -157,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_and_held),
 		cmocka_unit_test(insertion_rate_binds),
+		cmocka_unit_test(xff_first_request_only),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
