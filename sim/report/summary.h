@@ -27,7 +27,7 @@ struct l7sim_summary {
 	uint64_t client_bytes;               /* bytes delivered to clients */
 	const struct l7sim_hist *latency;    /* request -> last response byte, ns */
 	const struct l7sim_hist *first_byte; /* request -> first response byte, ns */
-	double frontend_cpu_util;            /* busy / (cores * duration), 0..1 */
+	double frontend_cpu_util;            /* busy / (cores * active span), 0..1 (frontend_cpu.h) */
 	uint64_t table_peak_entries;         /* switch connection/offload table */
 	uint64_t table_capacity;
 	uint64_t insert_backlog_peak;        /* control-channel queue, entries */
