@@ -1130,6 +1130,20 @@ static void ev_spl_tick(struct l7sim_engine *e, void *obj, uint64_t arg)
 		arm_spl_tick(fe);
 }
 
+/* A route waiting for earlier responses (re-splice) goes on once they are
+ * complete, or once the connection can no longer move (offloaded, or its
+ * responses cannot be followed): route then keeps the back-end. */
+static void maybe_resume(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
+{
+	struct mrg_mconn *c = &fe->mc[conn];
+	if (!c->waiting)
+		return;
+	if (c->resp_done < c->wait_index && c->rt != RT_OFF && !c->handed && !c->want)
+		return;
+	c->waiting = 0;
+	(void)l7_splice_resume(fe->eng, conn, now);
+}
+
 static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 {
 	struct mrg_fe *fe = ctx;
@@ -1173,19 +1187,16 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 	fe->resume_conn = UINT32_MAX;
 	(void)l7_splice_input(fe->eng, p->data, p->len, L7_LINKTYPE_ETHERNET, now);
 	fe->cur = NULL;
-	if (fe->resume_conn < fe->max_conns) {
-		/* the responses a re-splice waited for are complete */
-		uint32_t rc_id = fe->resume_conn;
-		fe->resume_conn = UINT32_MAX;
-		fe->mc[rc_id].waiting = 0;
-		(void)l7_splice_resume(fe->eng, rc_id, now);
-	}
 	if (fe->cur_fwd == 1)
 		l7sim_fe_cpu_emit(&fe->cpu, 0, p);
 	else if (fe->cur_fwd == 0)
 		l7sim_pkt_free(m->w->pool, p);
-	if (fe->cur_conn < fe->max_conns)
+	if (fe->cur_conn < fe->max_conns) {
 		maybe_offload(fe, fe->cur_conn);
+		maybe_resume(fe, fe->cur_conn, now);
+	}
+	if (fe->resume_conn < fe->max_conns)
+		maybe_resume(fe, fe->resume_conn, now);
 	arm_spl_tick(fe);
 }
 

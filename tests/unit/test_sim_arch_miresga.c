@@ -301,16 +301,17 @@ static void xff_exact(void **state)
 
 /* Two clusters: the 20000-byte objects on 10.9.0.1, the others on
  * 10.9.0.2, so a keep-alive connection moves whenever the size changes. */
-static void split_config(struct l7sim_config *c)
+static void split_config(struct l7sim_config *c, const char *big_offload)
 {
-	char err[256];
-	const char *json =
-		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
-		" \"routes\": [{\"match\": {\"prefix\": \"/obj/20000\"}, \"route\": {\"cluster\": \"big\"}},"
-		" {\"match\": {\"prefix\": \"/\"}, \"route\": {\"cluster\": \"small\"}}]}],"
-		" \"clusters\": [{\"name\": \"big\", \"endpoints\": [{\"address\": \"10.9.0.1\","
-		" \"port\": 80}]}, {\"name\": \"small\", \"endpoints\": [{\"address\": \"10.9.0.2\","
-		" \"port\": 80}]}]}}";
+	char err[256], json[1024];
+	snprintf(json, sizeof(json),
+		 "{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		 " \"routes\": [{\"match\": {\"prefix\": \"/obj/20000\"}, \"route\": {\"cluster\":"
+		 " \"big\"}%s}, {\"match\": {\"prefix\": \"/\"}, \"route\": {\"cluster\": \"small\"}}]}],"
+		 " \"clusters\": [{\"name\": \"big\", \"endpoints\": [{\"address\": \"10.9.0.1\","
+		 " \"port\": 80}]}, {\"name\": \"small\", \"endpoints\": [{\"address\": \"10.9.0.2\","
+		 " \"port\": 80}]}]}}",
+		 big_offload);
 	l7sim_config_defaults(c);
 	assert_int_equal(l7sim_config_set(c, "sim.packets", "16384", err, sizeof(err)), 0);
 	assert_int_equal(l7sim_config_set(c, "sim.max_events", "131072", err, sizeof(err)), 0);
@@ -329,6 +330,44 @@ static uint64_t size_changes(const struct l7sim_workload *wl)
 	return n;
 }
 
+/* Pipelined, and the big objects' responses offload by size: a route
+ * waiting to re-splice must go on (keeping its back-end) when the
+ * connection is offloaded while it waits, or the connection would stall. */
+static void resplice_wait_then_offload(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	(void)state;
+	assert_int_equal(make_wl(&wl, 8, 6, 20000), 0);
+	for (uint32_t i = 0; i < wl.n_conns; i++)
+		for (uint32_t k = 1; k < wl.conns[i].n_req; k++)
+			wl.conns[i].req[k].wait_resp = k - 1;
+	split_config(&cfg, ", \"offload\": {\"min_response_bytes\": 10000}");
+	run(&cfg, &wl, "miresga", &out);
+	if (getenv("MRG_DUMP"))
+		dump(&out);
+	assert_int_equal(out.summary.requests, 48);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_conns_done"), 8);
+	assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+	assert_int_equal(counter(&out, "server_requests"), 48);
+	assert_true(counter(&out, "offloaded") > 0);
+	/* some heads waited, some moved, some stayed because their connection
+	 * was to be offloaded by then; a head kept on its back-end makes the
+	 * next size change no move, so moves + kept <= size changes */
+	assert_true(counter(&out, "resplice_waits") > 0);
+	assert_true(counter(&out, "resplice_routes") > 0);
+	assert_true(counter(&out, "kept_backend") > 0);
+	assert_true(counter(&out, "resplice_routes") + counter(&out, "kept_backend") <=
+		    size_changes(&wl));
+	assert_int_equal(counter(&out, "splice_resplices"), counter(&out, "resplice_routes"));
+	assert_int_equal(counter(&out, "server_late_legs"), counter(&out, "resplice_routes"));
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 static void resplice_exact(void **state)
 {
 	struct l7sim_miresga_params prm;
@@ -345,7 +384,7 @@ static void resplice_exact(void **state)
 				for (uint32_t k = 1; k < wl.conns[i].n_req; k++)
 					wl.conns[i].req[k].wait_resp = k - 1;
 		}
-		split_config(&cfg);
+		split_config(&cfg, "");
 		l7sim_miresga_params_default(&prm, &cfg);
 		assert_int_equal(prm.resplice, 1);
 		prm.xff = xff == 1;
@@ -429,6 +468,7 @@ int main(void)
 		cmocka_unit_test(smoke_pcap),
 		cmocka_unit_test(xff_exact),
 		cmocka_unit_test(resplice_exact),
+		cmocka_unit_test(resplice_wait_then_offload),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
