@@ -1130,6 +1130,13 @@ static void ev_spl_tick(struct l7sim_engine *e, void *obj, uint64_t arg)
 		arm_spl_tick(fe);
 }
 
+/* 1 if a back-end packet v comes from a back-end other than c's current one. */
+static int old_leg(const struct mrg *m, const struct mrg_mconn *c, const struct l7_pkt *v)
+{
+	const struct mrg_agent *g = &m->ag[c->be];
+	return memcmp(v->src.b, g->addr.b, 16) != 0 || v->sport != g->port;
+}
+
 /* A route waiting for earlier responses (re-splice) goes on once they are
  * complete, or once the connection can no longer move (offloaded, or its
  * responses cannot be followed): route then keeps the back-end. */
@@ -1178,7 +1185,10 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 		l7_put_be16(k.dport, m->vport);
 		k.proto = 6;
 		int id = l7_splice_find(fe->eng, &k);
-		if (id >= 0 && (uint32_t)id < fe->max_conns)
+		/* a FIN or RST from a back-end the connection was re-spliced
+		 * away from closes only that old leg */
+		if (id >= 0 && (uint32_t)id < fe->max_conns &&
+		    (from_client || old_leg(m, &fe->mc[id], v) == 0))
 			conn_closing(fe, (uint32_t)id, now);
 	}
 	fe->cur = p;
