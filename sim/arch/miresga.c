@@ -94,6 +94,7 @@
 #define MARK_XLATED 0x4d524732u /* translated by an agent */
 
 #define COOKIE_DEL (1ull << 63)
+#define SPL_TICK_NS 250000000ull /* splice engine timers; re-splice give-up */
 
 enum { ENT_NONE = 0, ENT_QUEUED, ENT_SUBMITTED, ENT_LIVE, ENT_REJECTED, ENT_DELETED };
 
@@ -143,6 +144,8 @@ struct mrg_mconn {
 	uint32_t wait_index;      /* request waiting for resp_done to reach it */
 	uint32_t rt_next;         /* client-leg seq of the next response byte */
 	uint32_t charged;         /* heads charged to the CPU (index + 1) */
+	uint32_t xff_counted;     /* heads counted in xff_* (index + 1) */
+	l7_time_ns wait_since_ns; /* when the waiting head first waited */
 	uint8_t rt, rt_started, waiting;
 	struct l7_http_body rbody;
 	uint64_t min_bytes;       /* offload when the response is >= this */
@@ -181,7 +184,7 @@ struct mrg_fe {
 	l7_time_ns now;
 	uint64_t slow_s2c_bytes, relayed_xlated, heads, no_route, reroutes_kept;
 	uint64_t xff_inserted, xff_failed, xff_skipped;
-	uint64_t resplice_routes, resplice_waits, resp_untracked;
+	uint64_t resplice_routes, resplice_waits, resp_untracked, resplice_gave_up;
 	uint32_t resume_conn;     /* UINT32_MAX: none to resume after input */
 	struct l7_http_rewrite rw; /* X-Forwarded-For edits; the engine copies
 				    * the bytes when the route says GO */
@@ -874,8 +877,10 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		if (move && c->resp_done < h->request_index) {
 			/* the engine may only re-splice once the previous
 			 * responses are complete: wait for them (fe_emit) */
-			if (!c->waiting || c->wait_index != h->request_index)
+			if (!c->waiting || c->wait_index != h->request_index) {
 				fe->resplice_waits++;
+				c->wait_since_ns = fe->now;
+			}
 			c->waiting = 1;
 			c->wait_index = h->request_index;
 			return L7_SPLICE_ROUTE_WAIT;
@@ -918,16 +923,22 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		if (!h->has_backend)
 			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
 	}
-	if (m->prm.xff && c->handed) {
-		/* the agent's copy of the record cannot learn new insertion
-		 * points, and the front-end no longer sees the back-end's ACKs
-		 * that would retire them: later requests go unchanged */
-		fe->xff_skipped++;
-	} else if (m->prm.xff) {
-		if (add_xff(h, &req, r, &fe->rw) == 0)
-			fe->xff_inserted++;
-		else
-			fe->xff_failed++;
+	if (m->prm.xff) {
+		/* Once offloaded, later requests go unchanged: the agent's copy
+		 * of the record cannot learn new insertion points, and the
+		 * front-end no longer sees the back-end's ACKs that would
+		 * retire them. */
+		int rc_x = c->handed ? 1 : add_xff(h, &req, r, &fe->rw);
+		if (h->request_index >= c->xff_counted) {
+			/* the engine uses the last GO's insertions: count once */
+			c->xff_counted = h->request_index + 1;
+			if (rc_x > 0)
+				fe->xff_skipped++;
+			else if (rc_x == 0)
+				fe->xff_inserted++;
+			else
+				fe->xff_failed++;
+		}
 	}
 	if (m->so) {
 		c->want = 1;
@@ -1114,8 +1125,25 @@ static void arm_spl_tick(struct mrg_fe *fe)
 {
 	if (fe->spl_armed)
 		return;
-	if (l7sim_engine_after(fe->m->w->eng, 250000000ull, EV_SPL_TICK, fe, 0, NULL) == 0)
+	if (l7sim_engine_after(fe->m->w->eng, SPL_TICK_NS, EV_SPL_TICK, fe, 0, NULL) == 0)
 		fe->spl_armed = 1;
+}
+
+static void maybe_resume(struct mrg_fe *fe, uint32_t conn, l7_time_ns now);
+
+/* A route that has waited a whole splice tick for responses that never
+ * complete by their framing (a capture with missing bytes: the server
+ * model sends what was captured) keeps its back-end. */
+static void give_up_waits(struct mrg_fe *fe, l7_time_ns now)
+{
+	for (uint32_t i = 0; i < fe->max_conns; i++) {
+		struct mrg_mconn *c = &fe->mc[i];
+		if (c->waiting && now - c->wait_since_ns >= SPL_TICK_NS) {
+			c->rt = RT_OFF;
+			fe->resplice_gave_up++;
+			maybe_resume(fe, i, now);
+		}
+	}
 }
 
 static void ev_spl_tick(struct l7sim_engine *e, void *obj, uint64_t arg)
@@ -1126,6 +1154,7 @@ static void ev_spl_tick(struct l7sim_engine *e, void *obj, uint64_t arg)
 	fe->cur = NULL;
 	fe->now = l7sim_engine_now(e);
 	l7_splice_tick(fe->eng, fe->now);
+	give_up_waits(fe, fe->now);
 	if (l7_splice_active(fe->eng))
 		arm_spl_tick(fe);
 }
@@ -1578,7 +1607,8 @@ static const char *const ctr_names[] = {
 	"response_heads_checked", "fe_cpu_busy_ns",
 	"xff_inserted", "xff_failed", "resplice_routes", "resplice_waits", "responses_untracked",
 	"server_heads_parsed", "server_heads_xff", "server_unframed", "server_rx_bytes",
-	"server_late_legs", "server_requests", "xff_skipped_offloaded",
+	"server_late_legs", "server_requests", "xff_skipped_offloaded", "server_bytecount_legs",
+	"resplice_gave_up",
 };
 
 void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -1587,7 +1617,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	(void)w;
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
-	uint64_t rtx = 0, rto = 0, fv[6] = { 0 }, sv[6] = { 0 };
+	uint64_t rtx = 0, rto = 0, fv[7] = { 0 }, sv[7] = { 0 };
 	struct l7sim_fe_util util;
 	memset(&util, 0, sizeof(util));
 	for (uint32_t i = 0; i < m->n_fe; i++) {
@@ -1599,6 +1629,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		fv[3] += fe->resplice_waits;
 		fv[4] += fe->resp_untracked;
 		fv[5] += fe->xff_skipped;
+		fv[6] += fe->resplice_gave_up;
 		cpu_drops += fe->cpu.st.queue_drops + fe->cpu.st.parse_drops;
 		link_drops += fe->to_sw.st.queue_drops + fe->to_sw.st.loss_drops +
 			      fe->sw_to.st.queue_drops + fe->sw_to.st.loss_drops;
@@ -1627,6 +1658,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		sv[3] += g->srv.st.rx_bytes;
 		sv[4] += g->srv.st.late_legs;
 		sv[5] += g->srv.st.requests;
+		sv[6] += g->srv.st.bytecount_legs;
 	}
 	uint64_t sw_drops = m->st.parse_drops + m->st.pl_drops + m->st.no_port;
 	out->frontend_cpu_util = l7sim_fe_util_value(&util);
@@ -1650,7 +1682,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		xl, slow, a_s2c, a_c2s, a_nr, a_full, a_bad, m->st.parse_drops, m->st.pl_drops,
 		m->st.no_port, cpu_drops, resp, dstate,
 		rtx, rto, m->st.resp_heads, util.busy_ns,
-		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5], fv[5],
+		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5], fv[5], sv[6], fv[6],
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
 		m->ctr.v[i] = v[i];

@@ -362,8 +362,10 @@ static void leg_start(struct l7sim_srv_conn *c, uint32_t first)
 		c->s2c_base = first < w->n_req ? w->resp[first].off : w->s2c_len;
 		c->raw_pos = first < w->n_req ? w->req[first].off : w->c2s_len;
 	}
-	if (!(w->flags & L7SIM_WL_HTTP_FRAMED))
+	if (!(w->flags & L7SIM_WL_HTTP_FRAMED)) {
 		c->mode = F_RAW;
+		c->srv->st.bytecount_legs++;
+	}
 }
 
 static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)

@@ -67,6 +67,8 @@ struct l7sim_server_stats {
 	uint64_t unframed;            /* fell back to byte counts (see above) */
 	uint64_t head_buf_full;       /* ... of which: no head buffer free */
 	uint64_t late_legs;           /* legs starting after request 0 */
+	uint64_t bytecount_legs;      /* legs of connections the workload did
+				       * not cut with the HTTP parser */
 	uint64_t queued, queue_peak;
 	uint64_t busy_ns;             /* summed over workers */
 	uint64_t closed;

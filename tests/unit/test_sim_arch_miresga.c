@@ -423,6 +423,8 @@ static void resplice_exact(void **state)
 			assert_int_equal(counter(&out, "kept_backend"), 0);
 			assert_int_equal(counter(&out, "server_heads_xff"), xff == 1 ? 48 : 0);
 			assert_int_equal(counter(&out, "requests_parsed"), 48);
+			assert_int_equal(counter(&out, "resplice_gave_up"), 0);
+			assert_int_equal(counter(&out, "server_bytecount_legs"), 0);
 			if (xff == 3)
 				assert_true(counter(&out, "resplice_waits") > 0);
 			else
