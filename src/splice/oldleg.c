@@ -65,6 +65,7 @@ static void old_free(struct l7_splice *s, struct old_leg *o)
 	o->in_use = 0;
 	o->next_of_conn = s->old_free;
 	s->old_free = old_index(s, o);
+	s->olds_in_use--;
 }
 
 static struct old_leg *old_alloc(struct l7_splice *s)
@@ -78,6 +79,9 @@ static struct old_leg *old_alloc(struct l7_splice *s)
 	}
 	struct old_leg *o = &s->olds[s->old_free];
 	s->old_free = o->next_of_conn;
+	s->olds_in_use++;
+	if (old_index(s, o) >= s->olds_hwm)
+		s->olds_hwm = old_index(s, o) + 1;
 	return o;
 }
 
@@ -106,6 +110,7 @@ void splice_old_open(struct l7_splice *s, uint32_t conn, const struct old_leg *t
 		o->in_use = 0;
 		o->next_of_conn = s->old_free;
 		s->old_free = old_index(s, o);
+		s->olds_in_use--;
 		s->st.old_legs++;
 		return;
 	}
@@ -190,7 +195,9 @@ int splice_old_pkt(struct l7_splice *s, uint32_t idx, const struct l7_pkt *p, l7
 
 void splice_old_tick(struct l7_splice *s, l7_time_ns now)
 {
-	for (uint32_t i = 0; i < s->n_olds; i++) {
+	if (!s->olds_in_use)
+		return;
+	for (uint32_t i = 0; i < s->olds_hwm; i++) {
 		struct old_leg *o = &s->olds[i];
 		if (!o->in_use)
 			continue;

@@ -115,6 +115,9 @@ struct l7_splice {
 	uint8_t *bufs, *arenas;
 	struct old_leg *olds;
 	uint32_t n_olds, old_free, old_hand; /* pool size, free list, eviction hand */
+	uint32_t olds_in_use, olds_hwm; /* tick scans [0, olds_hwm) only when
+					 * some are in use (LIFO reuse keeps
+					 * the used indices low) */
 	struct slot *slots;
 	uint32_t slot_mask;
 	uint8_t *scratch;
