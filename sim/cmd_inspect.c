@@ -85,9 +85,8 @@ struct top_entry {
 };
 
 struct stats {
-	/* packets */
-	uint64_t ipv4, ipv6, tcp, udp, other_l4;
-	uint64_t skip_truncated, skip_malformed, skip_nonip, skip_fragment, skip_other;
+	/* packets: the packet layer's own classification counters */
+	struct l7_pkt_stats pkt;
 	/* connections */
 	uint64_t conns, complete, reset, half_open, midstream, open_at_end;
 	uint64_t bytes[2], retrans, ooo, overlaps, conflicts, gaps, gap_bytes;
@@ -411,13 +410,18 @@ static double secs(l7_time_ns a, l7_time_ns b)
 	return b > a ? (double)(b - a) / 1e9 : 0.0;
 }
 
+/* Parse results that are none of the named kinds (unknown link type, ...). */
+static uint64_t skip_other(const struct stats *s)
+{
+	return s->pkt.bad_linktype + s->pkt.other_err;
+}
+
 static void print_text(const struct summary *m)
 {
 	const struct l7_pcap_counts *pc = l7_pcap_reader_counts(m->rd);
 	const struct stats *s = m->s;
 	uint32_t lt = l7_pcap_reader_linktype(m->rd);
-	uint64_t skipped = s->skip_truncated + s->skip_malformed + s->skip_nonip +
-			   s->skip_fragment + s->skip_other;
+	uint64_t skipped = s->pkt.packets - s->pkt.ok;
 
 	printf("file:            %s (%s)\n", m->path, format_name(m->rd));
 	printf("link type:       %s (%u)\n", l7_linktype_name(lt), lt);
@@ -426,14 +430,14 @@ static void print_text(const struct summary *m)
 	       (unsigned long long)pc->wire_bytes, (unsigned long long)pc->cap_bytes);
 	printf("duration:        %.6f s\n", secs(pc->first_ns, pc->last_ns));
 	printf("IP packets:      %llu IPv4, %llu IPv6 (TCP %llu, UDP %llu, other %llu)\n",
-	       (unsigned long long)s->ipv4, (unsigned long long)s->ipv6,
-	       (unsigned long long)s->tcp, (unsigned long long)s->udp,
-	       (unsigned long long)s->other_l4);
+	       (unsigned long long)s->pkt.ipv4, (unsigned long long)s->pkt.ipv6,
+	       (unsigned long long)s->pkt.tcp, (unsigned long long)s->pkt.udp,
+	       (unsigned long long)s->pkt.other_l4);
 	printf("skipped:         %llu (non-IP %llu, truncated %llu, malformed %llu, "
 	       "IP fragments %llu, other %llu)\n",
-	       (unsigned long long)skipped, (unsigned long long)s->skip_nonip,
-	       (unsigned long long)s->skip_truncated, (unsigned long long)s->skip_malformed,
-	       (unsigned long long)s->skip_fragment, (unsigned long long)s->skip_other);
+	       (unsigned long long)skipped, (unsigned long long)s->pkt.non_ip,
+	       (unsigned long long)s->pkt.truncated, (unsigned long long)s->pkt.malformed,
+	       (unsigned long long)s->pkt.nonfirst_fragments, (unsigned long long)skip_other(s));
 	printf("TCP connections: %llu (complete %llu, half-open %llu, reset %llu; "
 	       "mid-stream %llu, open at end %llu)\n",
 	       (unsigned long long)s->conns, (unsigned long long)s->complete,
@@ -503,13 +507,13 @@ static int print_json(const struct summary *m)
 	json_object_set_new(o, "last_ns", JU(pc->last_ns));
 	json_object_set_new(o, "duration_s", json_real(secs(pc->first_ns, pc->last_ns)));
 	json_object_set_new(o, "ip", json_pack("{s:I,s:I,s:I,s:I,s:I}",
-		"ipv4", (json_int_t)s->ipv4, "ipv6", (json_int_t)s->ipv6,
-		"tcp", (json_int_t)s->tcp, "udp", (json_int_t)s->udp,
-		"other", (json_int_t)s->other_l4));
+		"ipv4", (json_int_t)s->pkt.ipv4, "ipv6", (json_int_t)s->pkt.ipv6,
+		"tcp", (json_int_t)s->pkt.tcp, "udp", (json_int_t)s->pkt.udp,
+		"other", (json_int_t)s->pkt.other_l4));
 	json_object_set_new(o, "skipped", json_pack("{s:I,s:I,s:I,s:I,s:I}",
-		"non_ip", (json_int_t)s->skip_nonip, "truncated", (json_int_t)s->skip_truncated,
-		"malformed", (json_int_t)s->skip_malformed,
-		"ip_fragments", (json_int_t)s->skip_fragment, "other", (json_int_t)s->skip_other));
+		"non_ip", (json_int_t)s->pkt.non_ip, "truncated", (json_int_t)s->pkt.truncated,
+		"malformed", (json_int_t)s->pkt.malformed,
+		"ip_fragments", (json_int_t)s->pkt.nonfirst_fragments, "other", (json_int_t)skip_other(s)));
 	json_object_set_new(o, "tcp", json_pack(
 		"{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 		"connections", (json_int_t)s->conns, "complete", (json_int_t)s->complete,
@@ -556,29 +560,6 @@ static int print_json(const struct summary *m)
 }
 
 /* ------------------------------------------------------------ the pass */
-
-static void count_packet(struct stats *s, int rc, const struct l7_pkt *p)
-{
-	switch (rc) {
-	case 0:
-		break;
-	case L7_EUNSUPPORTED: s->skip_nonip++; return;
-	case L7_ETRUNCATED: s->skip_truncated++; return;
-	case L7_EMALFORMED: s->skip_malformed++; return;
-	case L7_EFRAGMENT: s->skip_fragment++; return;
-	default: s->skip_other++; return;
-	}
-	if (p->ip_version == 4)
-		s->ipv4++;
-	else
-		s->ipv6++;
-	if (p->proto == L7_IPPROTO_TCP)
-		s->tcp++;
-	else if (p->proto == L7_IPPROTO_UDP)
-		s->udp++;
-	else
-		s->other_l4++;
-}
 
 static void usage(FILE *f)
 {
@@ -674,7 +655,7 @@ int l7sim_cmd_inspect(int argc, char **argv)
 	struct l7_pkt pkt;
 	while ((rc = l7_pcap_next(&rd, &rec)) == 1) {
 		int prc = l7_pkt_parse(&pkt, rec.data, rec.caplen, rec.linktype);
-		count_packet(&s, prc, &pkt);
+		l7_pkt_stats_add(&s.pkt, prc, &pkt);
 		if (prc == 0)
 			l7_conn_track(t, &pkt, rec.ts_ns);
 	}
