@@ -84,6 +84,11 @@ const struct l7sim_arch *l7sim_arch_find(const char *name);
  * backend.port. Returns the JSON text (static buffer per call). */
 int l7sim_default_routes(const struct l7sim_config *cfg, char *buf, size_t len);
 
+/* A link's configuration from the config file's link parameters (every
+ * architecture and the runner build their links this way). */
+void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
+			    const char *name, uint16_t id, uint64_t seed);
+
 /* "10.2.0.1" / "fd00::1" to an l7_addr. L7_EINVAL. */
 int l7sim_parse_addr(const char *s, struct l7_addr *out);
 

@@ -1241,26 +1241,13 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 
 /* ------------------------------------------------------------ build */
 
-static void link_cfg(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
-		     const char *name, uint16_t id, uint64_t seed)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->name = name;
-	lc->id = id;
-	lc->bandwidth_bps = (uint64_t)(lp->bandwidth_gbps * 1e9);
-	lc->prop_delay_ns = lp->delay_ns;
-	lc->queue_limit_bytes = lp->queue_bytes;
-	lc->loss_prob = lp->loss;
-	lc->seed = seed;
-}
-
 static int mk_link(struct mrg *m, struct l7sim_link *l, const char *fmt, uint32_t i, uint16_t id,
 		   struct l7sim_node *dst)
 {
 	struct l7sim_link_config lc;
 	char name[48];
 	snprintf(name, sizeof(name), fmt, i);
-	link_cfg(&lc, &m->cfg->net.server, name, id, m->w->seed);
+	l7sim_link_config_from(&lc, &m->cfg->net.server, name, id, m->w->seed);
 	return l7sim_link_init(l, &lc, m->w->eng, m->w->pool, dst);
 }
 

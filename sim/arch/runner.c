@@ -85,8 +85,8 @@ static void progress(const struct l7sim_engine *e, void *ctx)
 	fprintf(stderr, "\r%s: %s\033[K", p->arch, line);
 }
 
-static void link_params(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
-			const char *name, uint16_t id, uint64_t seed)
+void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
+			    const char *name, uint16_t id, uint64_t seed)
 {
 	memset(lc, 0, sizeof(*lc));
 	lc->name = name;
@@ -264,7 +264,7 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 	}
 
 	/* LB -> clients first: the architecture needs its input node */
-	link_params(&lc, &cfg->net.client, "link/lb-c", 2, cfg->seed);
+	l7sim_link_config_from(&lc, &cfg->net.client, "link/lb-c", 2, cfg->seed);
 	if ((rc = l7sim_link_init(&p.l2c, &lc, p.eng, &p.pool, &p.cli.node)) < 0)
 		goto fail_rc;
 	p.l2c_ok = 1;
@@ -287,7 +287,7 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 		goto fail;
 	}
 
-	link_params(&lc, &cfg->net.client, "link/c-lb", 1, cfg->seed);
+	l7sim_link_config_from(&lc, &cfg->net.client, "link/c-lb", 1, cfg->seed);
 	if ((rc = l7sim_link_init(&p.c2l, &lc, p.eng, &p.pool, w.lb_in)) < 0)
 		goto fail_rc;
 	p.c2l_ok = 1;

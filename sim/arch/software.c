@@ -518,19 +518,6 @@ static void sw_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 
 /* ------------------------------------------------------------ build */
 
-static void link_cfg(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
-		     const char *name, uint16_t id, uint64_t seed)
-{
-	memset(lc, 0, sizeof(*lc));
-	lc->name = name;
-	lc->id = id;
-	lc->bandwidth_bps = (uint64_t)(lp->bandwidth_gbps * 1e9);
-	lc->prop_delay_ns = lp->delay_ns;
-	lc->queue_limit_bytes = lp->queue_bytes;
-	lc->loss_prob = lp->loss;
-	lc->seed = seed;
-}
-
 static int add_server(struct sw *s, const struct l7_endpoint_info *e, char *err, size_t errlen)
 {
 	struct l7_addr a;
@@ -569,13 +556,13 @@ static int build_server(struct sw *s, uint32_t i, char *err, size_t errlen)
 	rc = l7sim_server_init(&v->srv, &s->scfg, w->eng, w->pool, w->tcp, &v->to_fe.in, w->wl);
 	if (rc < 0)
 		goto fail;
-	link_cfg(&lc, &s->cfg->net.server, NULL, (uint16_t)(100 + 2 * i), w->seed);
+	l7sim_link_config_from(&lc, &s->cfg->net.server, NULL, (uint16_t)(100 + 2 * i), w->seed);
 	snprintf(name, sizeof(name), "link/fe-s/%u", i);
 	lc.name = name;
 	rc = l7sim_link_init(&v->from_fe, &lc, w->eng, w->pool, &v->srv.node);
 	if (rc < 0)
 		goto fail;
-	link_cfg(&lc, &s->cfg->net.server, NULL, (uint16_t)(101 + 2 * i), w->seed);
+	l7sim_link_config_from(&lc, &s->cfg->net.server, NULL, (uint16_t)(101 + 2 * i), w->seed);
 	snprintf(name, sizeof(name), "link/s-fe/%u", i);
 	lc.name = name;
 	rc = l7sim_link_init(&v->to_fe, &lc, w->eng, w->pool, &s->cpu.in);
