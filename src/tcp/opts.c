@@ -69,9 +69,11 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 	uint8_t *base = opts - opts_off;
 	int done = 0;
 	size_t i = 0;
-	/* Fast path: the layout of nearly every data segment with timestamps
-	 * (NOP NOP TS, RFC 7323 Appendix A), when nothing is to be stripped. */
-	if (len == 12 && !e->strip && opts[0] == L7_TCPOPT_NOP && opts[1] == L7_TCPOPT_NOP &&
+	/* Fast path: the list starts the way nearly every segment with
+	 * timestamps does (NOP NOP TS, RFC 7323 Appendix A) and nothing is to
+	 * be stripped: edit the TS inline and walk only what follows (usually
+	 * nothing, or NOP NOP SACK). */
+	if (len >= 12 && !e->strip && opts[0] == L7_TCPOPT_NOP && opts[1] == L7_TCPOPT_NOP &&
 	    opts[2] == L7_TCPOPT_TS && opts[3] == 10) {
 		size_t off = opts_off + 4;
 		uint32_t v = l7_get_be32(opts + 4), r = l7_get_be32(opts + 8);
@@ -83,7 +85,8 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 			e->ts_seen[0] = v;
 			e->ts_seen[1] = r;
 		}
-		return L7_TCPOPT_EDIT_TS;
+		done = L7_TCPOPT_EDIT_TS;
+		i = 12;
 	}
 	while (i < len) {
 		uint8_t kind = opts[i];
