@@ -18,21 +18,14 @@
 #include <sys/stat.h>
 
 #include "l7splice/pcap.h"
+#include "pcap_err.h"
 
 static void set_err(struct l7_pcap_reader *r, const char *fmt, ...)
 {
-	/* sized so that "path: what" always fits the error buffer */
-	char what[sizeof(r->err) - sizeof(r->path) - 2];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	pcap_err_vformat(r->err, r->path, fmt, ap);
 	va_end(ap);
-	/* Trailing newlines or dots from libpcap texts would break the
-	 * one-line rule of the CLI. */
-	size_t n = strlen(what);
-	while (n > 0 && (what[n - 1] == '\n' || what[n - 1] == '.'))
-		what[--n] = '\0';
-	snprintf(r->err, sizeof(r->err), "%s: %s", r->path, what);
 }
 
 /*

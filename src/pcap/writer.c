@@ -17,21 +17,16 @@
 #include <string.h>
 
 #include "l7splice/pcap.h"
+#include "pcap_err.h"
 
 #define DEFAULT_SNAPLEN 262144u
 
 static void set_err(struct l7_pcap_writer *w, const char *fmt, ...)
 {
-	/* sized so that "path: what" always fits the error buffer */
-	char what[sizeof(w->err) - sizeof(w->path) - 2];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	pcap_err_vformat(w->err, w->path, fmt, ap);
 	va_end(ap);
-	size_t n = strlen(what);
-	while (n > 0 && (what[n - 1] == '\n' || what[n - 1] == '.'))
-		what[--n] = '\0';
-	snprintf(w->err, sizeof(w->err), "%s: %s", w->path, what);
 }
 
 int l7_pcap_writer_open(struct l7_pcap_writer *w, const char *path,
