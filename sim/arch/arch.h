@@ -89,6 +89,9 @@ int l7sim_default_routes(const struct l7sim_config *cfg, char *buf, size_t len);
 void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
 			    const char *name, uint16_t id, uint64_t seed);
 
+/* Endpoints over every cluster of the router (the back-ends a model builds). */
+size_t l7sim_router_endpoints(const struct l7_router *r);
+
 /* "10.2.0.1" / "fd00::1" to an l7_addr. L7_EINVAL. */
 int l7sim_parse_addr(const char *s, struct l7_addr *out);
 

@@ -62,6 +62,14 @@ int l7sim_default_routes(const struct l7sim_config *cfg, char *buf, size_t len)
 	return 0;
 }
 
+size_t l7sim_router_endpoints(const struct l7_router *r)
+{
+	size_t total = 0;
+	for (size_t c = 0; c < l7_router_cluster_count(r); c++)
+		total += l7_cluster_endpoint_count(l7_router_cluster_at(r, c));
+	return total;
+}
+
 int l7sim_parse_addr(const char *s, struct l7_addr *out)
 {
 	struct in_addr a4;

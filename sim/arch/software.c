@@ -601,9 +601,7 @@ static int sw_create(struct l7sim_world *w, void **state, char *err, size_t errl
 		goto fail;
 
 	/* back-ends: every endpoint of every cluster, once */
-	size_t total = 0;
-	for (size_t c = 0; c < l7_router_cluster_count(w->router); c++)
-		total += l7_cluster_endpoint_count(l7_router_cluster_at(w->router, c));
+	size_t total = l7sim_router_endpoints(w->router);
 	if (!total) {
 		snprintf(err, errlen, "router: no endpoints");
 		rc = L7_ECONFIG;
