@@ -72,6 +72,13 @@ struct l7_splice_point {
  *   window toward the server = (win << win_c2s_in) >> win_c2s_out (and the
  *   same with win_s2c_* toward the client), clamped to 65535.
  * The last_* fields are the small mutable part the ACK cases need.
+ * The v4_* sums are derived from the addresses and ports by
+ * l7_splice_record_prepare() (l7_splice_export() returns prepared
+ * records): an IPv4 flow's endpoint rewrite is constant, so its checksum
+ * change is computed once, not per packet (16 bytes per record). A record
+ * with v4_ready = 0 (e.g. zero-initialised and filled by hand) translates
+ * the same, only slower; after changing an address or port of a prepared
+ * record, call l7_splice_record_prepare() again.
  */
 struct l7_splice_record {
 	struct l7_addr client, vip, leg_src, backend;
@@ -83,9 +90,14 @@ struct l7_splice_record {
 	uint8_t win_c2s_in, win_c2s_out, win_s2c_in, win_s2c_out;
 	uint8_t n_points;  /* live points, sorted by cseq */
 	uint8_t has_last;  /* last_s_ack / last_c_ack are valid */
-	uint8_t pad;
+	uint8_t v4_ready;  /* the v4_* sums below match the endpoints */
 	uint32_t last_s_ack; /* last ACK number from the server (server space) */
 	uint32_t last_c_ack; /* last ACK number sent to the client */
+	/* RFC 1624 sums (unfolded, as l7_csum_acc32 adds them) of rewriting
+	 * client,vip -> leg_src,backend (addresses: IPv4 header and TCP
+	 * pseudo-header; ports: TCP header) and backend,leg_src -> vip,client;
+	 * 0 where nothing changes. */
+	uint32_t v4_addr_c2s, v4_port_c2s, v4_addr_s2c, v4_port_s2c;
 	struct l7_splice_point points[L7_SPLICE_MAX_POINTS];
 };
 
@@ -137,6 +149,14 @@ int l7_splice_xlate_c2s(const struct l7_splice_record *r, struct l7_pkt *p,
  */
 int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
 			uint8_t *frame, int *retx_point);
+
+/*
+ * Compute the record's v4_* checksum sums from its addresses and ports and
+ * set v4_ready (cleared for IPv6 records, which need no preparation). Call
+ * after filling a record by hand or changing its endpoints; translation is
+ * byte-identical with or without it, only faster with it.
+ */
+void l7_splice_record_prepare(struct l7_splice_record *r);
 
 /* ------------------------------------------------------------ engine */
 

@@ -275,6 +275,7 @@ static int open_leg(struct l7_splice *s, struct conn *c, const struct l7_splice_
 	c->rec.backend_port = r->backend_port;
 	c->rec.leg_src = r->snat ? r->leg_src : c->rec.client;
 	c->rec.leg_src_port = r->snat ? r->leg_src_port : c->rec.client_port;
+	l7_splice_record_prepare(&c->rec); /* the leg's endpoint checksum sums */
 	l7_flow_key_make(&c->skey, &c->rec.backend, c->rec.backend_port, &c->rec.leg_src,
 			 c->rec.leg_src_port, L7_IPPROTO_TCP);
 	/* Same tuple as an old leg still closing (A, B, A with one source):
@@ -541,6 +542,7 @@ static void init_client_leg(struct l7_splice *s, struct conn *c, const struct l7
 	c->rec.client_port = p->sport;
 	c->rec.vip = p->dst;
 	c->rec.vip_port = p->dport;
+	c->rec.v4_ready = 0; /* until open_leg() knows the server leg */
 	if (s->cfg.no_wscale)
 		c->copts.ws_ok = 0;
 	c->l_ws = c->copts.ws_ok ? s->cfg.wscale : 0;

@@ -146,6 +146,66 @@ static int set_endpoints(struct l7_pkt *p, uint8_t *frame, const struct l7_addr 
 	return 0;
 }
 
+/* The sums of rewriting src:sport -> dst:dport to nsrc:nsport ->
+ * ndst:ndport, exactly as set_endpoints() accumulates them (0 for a part
+ * that does not change, which set_endpoints() skips). */
+static void endpoint_sums(const struct l7_addr *src, uint16_t sport, const struct l7_addr *dst,
+			  uint16_t dport, const struct l7_addr *nsrc, uint16_t nsport,
+			  const struct l7_addr *ndst, uint16_t ndport, uint32_t *addr_sum,
+			  uint32_t *port_sum)
+{
+	uint32_t os = l7_addr_v4(src), od = l7_addr_v4(dst);
+	uint32_t ns = l7_addr_v4(nsrc), nd = l7_addr_v4(ndst);
+	*addr_sum = os != ns || od != nd
+		? l7_csum_acc32(l7_csum_acc32(0, os, ns, 0), od, nd, 0) : 0;
+	*port_sum = sport != nsport || dport != ndport
+		? l7_csum_acc16(l7_csum_acc16(0, sport, nsport), dport, ndport) : 0;
+}
+
+void l7_splice_record_prepare(struct l7_splice_record *r)
+{
+	r->v4_ready = 0;
+	r->v4_addr_c2s = r->v4_port_c2s = r->v4_addr_s2c = r->v4_port_s2c = 0;
+	if (!l7_addr_is_v4(&r->client) || !l7_addr_is_v4(&r->vip) ||
+	    !l7_addr_is_v4(&r->leg_src) || !l7_addr_is_v4(&r->backend))
+		return;
+	endpoint_sums(&r->client, r->client_port, &r->vip, r->vip_port, &r->leg_src,
+		      r->leg_src_port, &r->backend, r->backend_port, &r->v4_addr_c2s,
+		      &r->v4_port_c2s);
+	endpoint_sums(&r->backend, r->backend_port, &r->leg_src, r->leg_src_port, &r->vip,
+		      r->vip_port, &r->client, r->client_port, &r->v4_addr_s2c,
+		      &r->v4_port_s2c);
+	r->v4_ready = 1;
+}
+
+/* set_endpoints() for a prepared record: when the packet carries exactly
+ * the endpoints the sums were computed from (src:sport -> dst:dport), add
+ * the precomputed sums instead of recomputing them, and write the new
+ * endpoints unconditionally (an unchanged part has sum 0 and rewrites the
+ * same bytes). 1 if done, 0 if the caller must take the general path. */
+static int set_endpoints_ready(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
+			       uint16_t sport, const struct l7_addr *dst, uint16_t dport,
+			       const struct l7_addr *nsrc, uint16_t nsport,
+			       const struct l7_addr *ndst, uint16_t ndport, uint32_t addr_sum,
+			       uint32_t port_sum, uint32_t *acc)
+{
+	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
+	if (p->ip_version != 4 || p->sport != sport || p->dport != dport ||
+	    memcmp(ip + 12, src->b + 12, 4) != 0 || memcmp(ip + 16, dst->b + 12, 4) != 0)
+		return 0;
+	*acc += addr_sum + port_sum;
+	l7_put_be16(ip + 10, l7_csum_acc_apply(l7_get_be16(ip + 10), addr_sum));
+	memcpy(ip + 12, nsrc->b + 12, 4);
+	memcpy(ip + 16, ndst->b + 12, 4);
+	l7_put_be16(tcp, nsport);
+	l7_put_be16(tcp + 2, ndport);
+	p->src = *nsrc;
+	p->dst = *ndst;
+	p->sport = nsport;
+	p->dport = ndport;
+	return 1;
+}
+
 int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
 			uint8_t *frame, uint32_t *ts_seen)
 {
@@ -181,8 +241,14 @@ int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
 	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
 			: rescale(p->tcp_window, r->win_c2s_in, r->win_c2s_out);
 	put_seq_ack_win(p, tcp, l7_splice_map_seq(r, seq), ack, win, &acc);
-	rc = set_endpoints(p, frame, &r->leg_src, r->leg_src_port, &r->backend, r->backend_port,
-			   &acc);
+	if (r->v4_ready && set_endpoints_ready(p, frame, &r->client, r->client_port, &r->vip,
+					       r->vip_port, &r->leg_src, r->leg_src_port,
+					       &r->backend, r->backend_port, r->v4_addr_c2s,
+					       r->v4_port_c2s, &acc))
+		rc = 0;
+	else
+		rc = set_endpoints(p, frame, &r->leg_src, r->leg_src_port, &r->backend,
+				   r->backend_port, &acc);
 	l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
 	if (rc < 0)
 		return rc;
@@ -294,7 +360,14 @@ int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *f
 	put_seq_ack_win(p, tcp, p->tcp_seq + r->s2c_delta, ack, win, &acc);
 	if (r->n_points)
 		retire_points(r);
-	rc = set_endpoints(p, frame, &r->vip, r->vip_port, &r->client, r->client_port, &acc);
+	if (r->v4_ready && set_endpoints_ready(p, frame, &r->backend, r->backend_port,
+					       &r->leg_src, r->leg_src_port, &r->vip, r->vip_port,
+					       &r->client, r->client_port, r->v4_addr_s2c,
+					       r->v4_port_s2c, &acc))
+		rc = 0;
+	else
+		rc = set_endpoints(p, frame, &r->vip, r->vip_port, &r->client, r->client_port,
+				   &acc);
 	l7_put_be16(tcp + 16, l7_csum_acc_apply(l7_get_be16(tcp + 16), acc));
 	return rc < 0 ? rc : result;
 }

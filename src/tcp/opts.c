@@ -54,6 +54,38 @@ static int edit_sack(uint8_t *base, size_t off, size_t olen,
 	return 0;
 }
 
+/*
+ * NOP NOP SACK filling the rest of the area after NOP NOP TS (opts[12..]),
+ * shifted by a constant: the layout of nearly every segment that carries
+ * SACK blocks (Linux, Windows and macOS all pad SACK with two NOPs after
+ * the 12-byte timestamp). The caller checked the layout and that the edges
+ * start at an even offset, so each edge is two aligned checksum words.
+ * Same result as the general walk; 1 if a block became empty (the option
+ * is then NOPed out).
+ */
+static int edit_sack_tail(uint8_t *base, size_t off, size_t olen, uint32_t delta,
+			  uint32_t *acc)
+{
+	uint8_t *edge = base + off + 2;
+	size_t nblk = (olen - 2) / 8;
+	/* A constant shift keeps the order of two edges, but check the
+	 * shifted values as the general path does. */
+	for (size_t i = 0; i < nblk; i++)
+		if (!l7_seq_after(l7_get_be32(edge + 8 * i + 4) + delta,
+				  l7_get_be32(edge + 8 * i) + delta)) {
+			nop_out(base, off, olen, acc);
+			return 1;
+		}
+	uint32_t sum = *acc;
+	for (size_t i = 0; i < nblk * 2; i++) {
+		uint32_t v = l7_get_be32(edge + 4 * i);
+		sum = l7_csum_acc32(sum, v, v + delta, 0);
+		l7_put_be32(edge + 4 * i, v + delta);
+	}
+	*acc = sum;
+	return 0;
+}
+
 int l7_tcpopt_edit(uint8_t *opts, size_t len, size_t opts_off,
 		   const struct l7_tcpopt_edit *e, uint16_t *csum)
 {
@@ -87,6 +119,16 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 		}
 		done = L7_TCPOPT_EDIT_TS;
 		i = 12;
+		if (len >= 24 && opts[12] == L7_TCPOPT_NOP && opts[13] == L7_TCPOPT_NOP &&
+		    opts[14] == L7_TCPOPT_SACK && opts[15] == len - 14 && (len - 16) % 8 == 0 &&
+		    !e->sack_map && (opts_off & 1) == 0) {
+			if (!e->sack_delta)
+				return done;
+			done |= L7_TCPOPT_EDIT_SACK;
+			if (edit_sack_tail(base, opts_off + 14, len - 14, e->sack_delta, acc))
+				done |= L7_TCPOPT_EDIT_SACK_DROPPED;
+			return done;
+		}
 	}
 	while (i < len) {
 		uint8_t kind = opts[i];
