@@ -81,6 +81,37 @@ static inline uint64_t xorshift(uint64_t *s)
 	return *s = x;
 }
 
+/* Key number i: a bijection of i in each word (the splitmix64 finalizer is
+ * invertible), so distinct i give distinct keys. Lookups compute their key
+ * from its number into a local buffer, as a packet's parsed 5-tuple would
+ * be: the benchmark reads no key array on the read path (a random 16-byte
+ * read from a 2^24-key array is itself a cache and TLB miss that used to
+ * dominate every table's time), and no table finds the query key already
+ * cached at the address its stored copy lives at. */
+static inline uint64_t mix64(uint64_t z)
+{
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static inline __attribute__((always_inline)) void key_of(uint64_t i, struct bkey *k)
+{
+	k->a = mix64(i ^ 0x5851f42d4c957f2dull);
+	k->b = mix64(i + 0x14057b7ef767814full);
+}
+
+static uint64_t key_salt(uint64_t seed)
+{
+	return seed ^ 0xabcdef;
+}
+
+/* Uniform index in [0, n) without a division (Lemire's multiply-shift). */
+static inline uint64_t pick(uint64_t *rng, uint64_t n)
+{
+	return (uint64_t)(((unsigned __int128)xorshift(rng) * n) >> 64);
+}
+
 static uint64_t value_of(const struct bkey *k)
 {
 	return (k->a ^ 0x5bd1e995u) | 1u; /* never 0: rte_hash data pointer */
@@ -107,16 +138,6 @@ static long proc_kb(const char *field)
 			v = strtol(line + n + 1, NULL, 10);
 	fclose(f);
 	return v;
-}
-
-/* Reset the peak RSS so each table's max_rss_change is its own. */
-static void reset_peak_rss(void)
-{
-	FILE *f = fopen("/proc/self/clear_refs", "w");
-	if (f) {
-		fputs("5", f);
-		fclose(f);
-	}
 }
 
 /* ------------------------------------------------------------ ck_ht glue */
@@ -337,6 +358,7 @@ struct shared {
 	struct table *t;
 	const struct args *a;
 	const struct bkey *keys;
+	uint64_t salt;          /* keys[i] is key_of(i ^ salt) */
 	uint64_t prefill_n;     /* keys[0, prefill_n) are in the table */
 	uint64_t ins_base;      /* first insert key; thread i uses its stripe */
 	uint64_t ins_per_thread;
@@ -362,28 +384,35 @@ run_mix(struct worker *w, enum impl impl)
 	uint64_t rng = 0x9e3779b97f4a7c15ull * (w->index + 1) + sh->a->seed;
 	uint64_t ins_next = sh->ins_base + w->index * sh->ins_per_thread + w->ins_used;
 	uint64_t erase_next = w->index + w->erased * sh->a->threads;
-	uint64_t n = sh->ops_per_thread, v = 0, sum = 0;
-	unsigned batch = sh->a->batch;
+	uint64_t n = sh->ops_per_thread, v = 0, sum = 0, prefill_n = sh->prefill_n;
+	uint64_t salt = sh->salt;
+	unsigned batch = sh->a->batch, mi = 0;
+	struct bkey qk[64];
 	const struct bkey *bk[64];
 	uint64_t bv[64];
+	for (unsigned j = 0; j < 64; j++)
+		bk[j] = &qk[j];
 	for (uint64_t i = 0; i < n; i++) {
-		enum op op = sh->mix[i % 100];
+		enum op op = sh->mix[mi];
 		const struct bkey *k;
+		mi = mi == 99 ? 0 : mi + 1;
 		switch (op) {
 		case OP_READ:
 			if (batch > 1) {
 				for (unsigned j = 0; j < batch; j++)
-					bk[j] = &keys[xorshift(&rng) % sh->prefill_n];
+					key_of(pick(&rng, prefill_n) ^ salt, &qk[j]);
 				w->hits += t_lookup_batch(t, impl, bk, batch, bv);
 				w->reads += batch;
 				sum += bv[0];
 				break;
 			}
-			k = &keys[xorshift(&rng) % sh->prefill_n];
-			w->hits += t_lookup(t, impl, k, &v);
+			key_of(pick(&rng, prefill_n) ^ salt, &qk[0]);
+			w->hits += t_lookup(t, impl, &qk[0], &v);
 			w->reads++;
 			sum += v;
 			break;
+		/* writes take their keys from the array: ck_ht stores a pointer
+		 * to the key, so it must outlive the call (sequential reads) */
 		case OP_INSERT:
 			k = &keys[ins_next++];
 			if (t_insert(t, impl, k, value_of(k)))
@@ -392,19 +421,19 @@ run_mix(struct worker *w, enum impl impl)
 				w->failures++;
 			break;
 		case OP_ERASE:
-			k = &keys[erase_next % sh->prefill_n];
+			k = &keys[erase_next % prefill_n];
 			erase_next += sh->a->threads;
 			w->erased++;
 			if (!t_erase(t, impl, k))
 				w->failures++;
 			break;
 		case OP_UPDATE:
-			k = &keys[xorshift(&rng) % sh->prefill_n];
+			k = &keys[pick(&rng, prefill_n)];
 			t_update(t, impl, k, value_of(k));
 			break;
 		case OP_UPSERT:
 			if (xorshift(&rng) & 1)
-				k = &keys[xorshift(&rng) % sh->prefill_n];
+				k = &keys[pick(&rng, prefill_n)];
 			else
 				k = &keys[ins_next++];
 			if (!t_upsert(t, impl, k, value_of(k)))
@@ -509,6 +538,7 @@ static struct result run_timed(struct table *t, const struct args *a, const stru
 	sh.t = t;
 	sh.a = a;
 	sh.keys = keys;
+	sh.salt = key_salt(a->seed);
 	sh.prefill_n = prefill_n;
 	sh.ins_base = ins_base;
 	sh.ins_per_thread = ins_per_thread;
@@ -602,16 +632,16 @@ static void print_ratios(const char *metric, const struct result *res, const boo
 }
 
 /* ------------------------------------------------------------ keys */
+/* keys[i] = key number i ^ salt. The array is what writes and ck_ht's
+ * stored key pointers use; reads recompute the same key from its number. */
 static struct bkey *gen_keys(uint64_t n, uint64_t seed)
 {
 	struct bkey *k = malloc(n * sizeof(*k));
-	uint64_t s = seed ^ 0xabcdef;
+	uint64_t s = key_salt(seed);
 	if (!k)
 		return NULL;
-	for (uint64_t i = 0; i < n; i++) {
-		k[i].a = splitmix(&s);
-		k[i].b = splitmix(&s);
-	}
+	for (uint64_t i = 0; i < n; i++)
+		key_of(i ^ s, &k[i]);
 	return k;
 }
 
@@ -629,10 +659,30 @@ struct row {
 	struct args a;
 };
 
+/* Untimed: remove the keys a timed run inserted, back to the prefill. */
+static void restore_prefill(struct table *t, const struct bkey *keys, uint64_t from, uint64_t to)
+{
+	for (uint64_t j = from; j < to; j++) {
+		switch (t->impl) {
+		case IMPL_OURS:
+			t_erase(t, IMPL_OURS, &keys[j]);
+			break;
+		case IMPL_RTE:
+			t_erase(t, IMPL_RTE, &keys[j]);
+			break;
+		default:
+			t_erase(t, IMPL_CKHT, &keys[j]);
+			break;
+		}
+	}
+}
+
 /*
- * Run rows that share a capacity and prefill on each table in turn: the
- * table is created and prefilled once, then every row runs on it (rows
- * with inserts use --rounds or restore the prefill afterwards).
+ * Run rows that share a capacity and prefill. Every table is created and
+ * prefilled first (all live at once), then each row runs its repeats
+ * round-robin over the tables (ours, rte_hash, ck_ht, ours, ...), so the
+ * noise of this shared machine hits all tables alike instead of whichever
+ * happened to run in a busy second; each table keeps its best run.
  */
 static int run_rows(const struct row *rows, unsigned nrows, const bool *use)
 {
@@ -649,47 +699,54 @@ static int run_rows(const struct row *rows, unsigned nrows, const bool *use)
 	if (!keys)
 		return 1;
 	struct result res[16][IMPL_N];
+	struct table tabs[IMPL_N];
+	long rss[IMPL_N] = { 0 };
 	bool have[IMPL_N] = { false };
 	memset(res, 0, sizeof(res));
+	memset(tabs, 0, sizeof(tabs));
 	for (unsigned impl = 0; impl < IMPL_N; impl++) {
 		if (!use[impl] || (impl == IMPL_RTE && rte_ok != 1))
 			continue;
-		reset_peak_rss();
 		long rss0 = proc_kb("VmRSS:");
-		struct table t;
-		if (table_create(&t, (enum impl)impl, cap, a0->seed) != 0) {
+		if (table_create(&tabs[impl], (enum impl)impl, cap, a0->seed) != 0) {
 			printf("{\"bench\":\"table\",\"table\":\"%s\",\"skipped\":\"create failed\"}\n",
 			       impl_name[impl]);
-			table_destroy(&t);
+			table_destroy(&tabs[impl]);
 			continue;
 		}
-		prefill(&t, keys, prefill_n);
-		for (unsigned i = 0; i < nrows; i++) {
-			const struct args *a = &rows[i].a;
-			struct result r = { 0 };
-			/* best of --repeat runs: this machine is shared, and a run
-			 * that lost its CPU for a while measures the scheduler */
-			for (unsigned rep = 0; rep < a->repeat; rep++) {
-				struct result x = run_timed(&t, a, keys, prefill_n, prefill_n,
-				                            ins_per_thread_of(a));
-				if (rep == 0 || x.throughput > r.throughput)
-					r = x;
-				if (a->rounds <= 1 && (a->inserts || a->upserts || a->erases)) {
-					/* restore the prefill (untimed): remove the inserted
-					 * keys; erased prefill keys are not restored, so
-					 * rows with erases should come last */
-					for (uint64_t j = prefill_n; j < prefill_n + ins_max; j++)
-						t_erase(&t, (enum impl)impl, &keys[j]);
-				}
-			}
-			r.rss_change_bytes = (proc_kb("VmHWM:") - rss0) * 1024;
-			res[i][impl] = r;
-			print_libcuckoo(a, (enum impl)impl, &r);
-			fflush(stdout);
-		}
+		prefill(&tabs[impl], keys, prefill_n);
+		rss[impl] = (proc_kb("VmRSS:") - rss0) * 1024;
 		have[impl] = true;
-		table_destroy(&t);
 	}
+	for (unsigned i = 0; i < nrows; i++) {
+		const struct args *a = &rows[i].a;
+		/* best of --repeat runs: a run that lost its CPU for a while
+		 * measures the scheduler, not the table */
+		for (unsigned rep = 0; rep < a->repeat; rep++) {
+			for (unsigned impl = 0; impl < IMPL_N; impl++) {
+				if (!have[impl])
+					continue;
+				struct result x = run_timed(&tabs[impl], a, keys, prefill_n, prefill_n,
+				                            ins_per_thread_of(a));
+				if (rep == 0 || x.throughput > res[i][impl].throughput)
+					res[i][impl] = x;
+				/* erased prefill keys are not restored, so rows with
+				 * erases should come last */
+				if (a->rounds <= 1 && (a->inserts || a->upserts || a->erases))
+					restore_prefill(&tabs[impl], keys, prefill_n, prefill_n + ins_max);
+			}
+		}
+		for (unsigned impl = 0; impl < IMPL_N; impl++) {
+			if (!have[impl])
+				continue;
+			res[i][impl].rss_change_bytes = rss[impl];
+			print_libcuckoo(a, (enum impl)impl, &res[i][impl]);
+		}
+		fflush(stdout);
+	}
+	for (unsigned impl = 0; impl < IMPL_N; impl++)
+		if (have[impl])
+			table_destroy(&tabs[impl]);
 	for (unsigned i = 0; i < nrows; i++)
 		print_ratios(rows[i].metric, res[i], have);
 	/* goals stated per core (docs/table.md) */
