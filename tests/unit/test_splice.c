@@ -511,6 +511,135 @@ static void record_four_ack_cases(void **state)
 	assert_int_equal(l7_splice_map_seq(&r, 400), 600);
 }
 
+/* ------------------------------------------------ prepared records */
+
+static size_t rec_frame(uint8_t *f, uint32_t src, uint32_t dst, uint16_t sport, uint16_t dport,
+			uint32_t seq, uint32_t ack, const uint8_t *o, size_t olen)
+{
+	struct l7_tcp_build b = { 0 };
+	b.linktype = L7_LINKTYPE_RAW;
+	b.ip_version = 4;
+	b.ttl = 64;
+	b.src = l7_addr_from_v4(src);
+	b.dst = l7_addr_from_v4(dst);
+	b.sport = sport;
+	b.dport = dport;
+	b.seq = seq;
+	b.ack = ack;
+	b.flags = L7_TCP_ACK | L7_TCP_PSH;
+	b.window = 500;
+	b.opts = o;
+	b.opts_len = olen;
+	b.payload = (const uint8_t *)"data";
+	b.payload_len = 4;
+	size_t n = 0;
+	assert_int_equal(l7_pkt_build_tcp(f, 256, &b, &n), 0);
+	return n;
+}
+
+/* Translate one frame with the record prepared and with the same record
+ * unprepared (the general path): same result, byte-identical frames,
+ * views and record updates, and checksums that verify. */
+static void xlate_prepared_and_not(const struct l7_splice_record *r, int s2c, const uint8_t *f,
+				   size_t len)
+{
+	struct l7_splice_record a = *r, b = *r;
+	l7_splice_record_prepare(&a);
+	assert_int_equal(a.v4_ready, 1);
+	b.v4_ready = 0;
+	uint8_t fa[256], fb[256];
+	memcpy(fa, f, len);
+	memcpy(fb, f, len);
+	struct l7_pkt pa, pb;
+	memset(&pa, 0, sizeof(pa));
+	memset(&pb, 0, sizeof(pb));
+	assert_int_equal(l7_pkt_parse(&pa, fa, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	assert_int_equal(l7_pkt_parse(&pb, fb, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	int ra = s2c ? l7_splice_xlate_s2c(&a, &pa, fa, NULL) : l7_splice_xlate_c2s(&a, &pa, fa);
+	int rb = s2c ? l7_splice_xlate_s2c(&b, &pb, fb, NULL) : l7_splice_xlate_c2s(&b, &pb, fb);
+	assert_int_equal(ra, rb);
+	assert_int_equal(ra, L7_SPLICE_XLATE_OK);
+	assert_memory_equal(fa, fb, len);
+	assert_ptr_equal(pa.data, fa);
+	pb.data = fa; /* the only field that may differ: it points at the frame */
+	assert_memory_equal(&pa, &pb, sizeof(pa));
+	assert_int_equal(a.last_s_ack, b.last_s_ack);
+	assert_int_equal(a.last_c_ack, b.last_c_ack);
+	assert_int_equal(a.has_last, b.has_last);
+	assert_memory_equal(fa + 12, s2c ? r->vip.b + 12 : r->leg_src.b + 12, 4);
+	assert_memory_equal(fa + 16, s2c ? r->client.b + 12 : r->backend.b + 12, 4);
+	assert_int_equal(l7_pkt_parse(&pa, fa, (uint32_t)len, L7_LINKTYPE_RAW), 0);
+	assert_int_equal(l7_pkt_csum_verify(&pa), 0);
+}
+
+static void prepared_record_translates_like_unprepared(void **state)
+{
+	(void)state;
+	struct l7_splice_record r;
+	memset(&r, 0, sizeof(r));
+	r.client = l7_addr_from_v4(CLIENT_IP);
+	r.client_port = CPORT;
+	r.vip = l7_addr_from_v4(VIP_IP);
+	r.vip_port = VPORT;
+	r.backend = l7_addr_from_v4(BE1_IP);
+	r.backend_port = BPORT;
+	r.s2c_delta = 0x12345678;
+	r.ts_delta = 0x9abcdef0u;
+	r.flags = L7_SPLICE_REC_TS;
+	r.win_c2s_in = r.win_c2s_out = 2;
+	r.win_s2c_in = 9;
+	r.win_s2c_out = 7;
+	/* Option lists: none, TS, TS + SACK with 1..3 blocks, SACK alone. */
+	uint8_t opts[6][40];
+	size_t olen[6] = { 0 };
+	for (int k = 1; k < 6; k++) {
+		uint8_t *o = opts[k];
+		size_t n = k < 5 ? ts_opt(o, 0xfffffff0u, 0x00000010u) : 0;
+		int nblk = k == 1 ? 0 : k < 5 ? k - 1 : 2;
+		if (nblk) {
+			o[n++] = 1;
+			o[n++] = 1;
+			o[n++] = 5;
+			o[n++] = (uint8_t)(2 + 8 * nblk);
+			for (int i = 0; i < nblk; i++) {
+				l7_put_be32(o + n, 0xffffff00u + 300u * (uint32_t)i);
+				l7_put_be32(o + n + 4, 0xffffff00u + 300u * (uint32_t)i + 200);
+				n += 8;
+			}
+		}
+		olen[k] = n;
+	}
+	/* SNAT, transparent (leg source = client), and a back-end on the
+	 * VIP's port (the port sum covers one changed port). */
+	for (int mode = 0; mode < 3; mode++) {
+		r.leg_src = mode == 1 ? r.client : l7_addr_from_v4(0x0a000307u);
+		r.leg_src_port = mode == 1 ? CPORT : 50123;
+		r.backend_port = mode == 2 ? VPORT : BPORT;
+		for (int k = 0; k < 6; k++) {
+			uint8_t f[256];
+			size_t n = rec_frame(f, CLIENT_IP, VIP_IP, CPORT, VPORT, 0xfffffff0u,
+					     0x00000123u, opts[k], olen[k]);
+			xlate_prepared_and_not(&r, 0, f, n);
+			n = rec_frame(f, BE1_IP, l7_addr_v4(&r.leg_src), r.backend_port,
+				      r.leg_src_port, 0x7fffff00u, 0xfffffff5u, opts[k], olen[k]);
+			xlate_prepared_and_not(&r, 1, f, n);
+			/* A packet with other endpoints than the record's (a
+			 * caller's mistake) takes the general path: still the
+			 * same bytes. */
+			n = rec_frame(f, CLIENT_IP + 7, VIP_IP, CPORT, VPORT, 1, 2, opts[k], olen[k]);
+			xlate_prepared_and_not(&r, 0, f, n);
+			n = rec_frame(f, BE1_IP, l7_addr_v4(&r.leg_src), r.backend_port, 1, 3, 4,
+				      opts[k], olen[k]);
+			xlate_prepared_and_not(&r, 1, f, n);
+		}
+	}
+	/* IPv6 records need no preparation and are never marked ready. */
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+	r.client = l7_addr_from_v6(v6);
+	l7_splice_record_prepare(&r);
+	assert_int_equal(r.v4_ready, 0);
+}
+
 static void insertion_flush_and_ack_cases(void **state)
 {
 	struct h *h = *state;
@@ -1009,6 +1138,7 @@ static void agent_record_translates_like_engine(void **state)
 	establish(h, 1);
 	struct l7_splice_record rec, rec0;
 	assert_int_equal(l7_splice_export(h->s, h->conn, &rec), 0);
+	assert_int_equal(rec.v4_ready, 1); /* exported records come prepared */
 	rec0 = rec;
 	/* The same back-end packet through the engine and through an agent
 	 * holding only the record must leave byte-identical. */
@@ -1637,6 +1767,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(cookie_forged_and_stale_acks_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(cookie_without_ts_offers_no_ws_sack, setup, teardown),
 		cmocka_unit_test(record_four_ack_cases),
+		cmocka_unit_test(prepared_record_translates_like_unprepared),
 		cmocka_unit_test_setup_teardown(insertion_flush_and_ack_cases, setup, teardown),
 		cmocka_unit_test_setup_teardown(retransmission_straddling_point_is_split, setup, teardown),
 		cmocka_unit_test_setup_teardown(sack_translated_with_and_without_ts, setup, teardown),

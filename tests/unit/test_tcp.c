@@ -343,6 +343,92 @@ static void mss_clamp_at_odd_offset(void **state)
 	assert_int_equal(l7_tcpopt_get_mss(buf + 40, 8, &mss), 0);
 }
 
+static uint32_t add_map(const void *ctx, uint32_t edge, int is_right)
+{
+	(void)is_right;
+	return edge + *(const uint32_t *)ctx;
+}
+
+/* NOP NOP TS, NOP NOP SACK(nblk blocks) with the given left edges, each
+ * block 100 bytes long unless `inverted` names one to make empty. */
+static size_t ts_sack_layout(uint8_t *o, size_t nblk, uint32_t left0, int inverted)
+{
+	const uint8_t ts[12] = { 1, 1, 8, 10, 0x12, 0x34, 0x56, 0x78, 0xff, 0xff, 0xff, 0xf0 };
+	memcpy(o, ts, 12);
+	o[12] = 1;
+	o[13] = 1;
+	o[14] = 5;
+	o[15] = (uint8_t)(2 + 8 * nblk);
+	for (size_t i = 0; i < nblk; i++) {
+		uint32_t left = left0 + 1000u * (uint32_t)i;
+		l7_put_be32(o + 16 + 8 * i, left);
+		l7_put_be32(o + 20 + 8 * i, (int)i == inverted ? left : left + 100);
+	}
+	return 16 + 8 * nblk;
+}
+
+static void sack_after_ts_fast_path_matches_walk(void **state)
+{
+	(void)state;
+	/* The fixed-layout path (NOP NOP TS NOP NOP SACK filling the area)
+	 * must leave exactly the bytes the general walk leaves: the walk is
+	 * forced with a mapping callback that adds the same delta. Left edges
+	 * near 2^32 so some edges wrap. */
+	const uint32_t deltas[3] = { 0x100, (uint32_t)-0x12345, 0x80000001u };
+	for (size_t nblk = 1; nblk <= 3; nblk++)
+		for (int inverted = -1; inverted < (int)nblk; inverted++)
+			for (int k = 0; k < 3; k++) {
+				uint8_t o[40], fast[128], walk[128];
+				size_t olen = ts_sack_layout(o, nblk, 0xfffffc00u, inverted);
+				size_t n = build(fast, sizeof(fast), o, olen);
+				memcpy(walk, fast, n);
+				struct l7_tcpopt_edit ef = { .sack_delta = deltas[k],
+							     .tsecr_delta = 7 };
+				struct l7_tcpopt_edit ew = { .sack_map = add_map,
+							     .sack_ctx = &deltas[k],
+							     .tsecr_delta = 7 };
+				int rf = edit_and_verify(fast, n, &ef);
+				int rw = edit_and_verify(walk, n, &ew);
+				assert_int_equal(rf, rw);
+				assert_memory_equal(fast, walk, n);
+				int dropped = inverted >= 0;
+				assert_int_equal(rf, L7_TCPOPT_EDIT_TS | L7_TCPOPT_EDIT_SACK |
+							     (dropped ? L7_TCPOPT_EDIT_SACK_DROPPED : 0));
+				struct l7_sack_block blk[4];
+				int nb = l7_tcpopt_get_sack(fast + 40, olen, blk);
+				assert_int_equal(nb, dropped ? 0 : (int)nblk);
+				for (int i = 0; i < nb; i++) {
+					uint32_t left = 0xfffffc00u + 1000u * (uint32_t)i + deltas[k];
+					assert_int_equal(blk[i].left, left);
+					assert_int_equal(blk[i].right, left + 100);
+				}
+				uint32_t v, ecr;
+				assert_int_equal(l7_tcpopt_get_ts(fast + 40, olen, &v, &ecr), 1);
+				assert_int_equal(v, 0x12345678u);
+				assert_int_equal(ecr, 0xfffffff7u);
+			}
+	/* No SACK change asked for: the TS is edited, the SACK left alone. */
+	uint8_t o[40], buf[128];
+	size_t olen = ts_sack_layout(o, 2, 5000, -1);
+	size_t n = build(buf, sizeof(buf), o, olen);
+	struct l7_tcpopt_edit e = { .tsval_delta = 1 };
+	assert_int_equal(edit_and_verify(buf, n, &e), L7_TCPOPT_EDIT_TS);
+	assert_memory_equal(buf + 40 + 12, o + 12, olen - 12);
+	/* A SACK that does not fill the area (an option follows) takes the
+	 * general walk and is still rewritten. */
+	olen = ts_sack_layout(o, 1, 5000, -1);
+	const uint8_t mss[4] = { 2, 4, 0x05, 0xb4 };
+	memcpy(o + olen, mss, 4);
+	n = build(buf, sizeof(buf), o, olen + 4);
+	struct l7_tcpopt_edit e2 = { .sack_delta = 10, .mss_clamp = 1000 };
+	assert_int_equal(edit_and_verify(buf, n, &e2),
+			 L7_TCPOPT_EDIT_TS | L7_TCPOPT_EDIT_SACK | L7_TCPOPT_EDIT_MSS);
+	struct l7_sack_block blk[4];
+	assert_int_equal(l7_tcpopt_get_sack(buf + 40, olen + 4, blk), 1);
+	assert_int_equal(blk[0].left, 5010);
+	assert_int_equal(blk[0].right, 5110);
+}
+
 static void csum_acc_matches_update(void **state)
 {
 	(void)state;
@@ -376,6 +462,7 @@ int main(void)
 		cmocka_unit_test(mss_clamp_and_strip),
 		cmocka_unit_test(bad_options_rejected),
 		cmocka_unit_test(mss_clamp_at_odd_offset),
+		cmocka_unit_test(sack_after_ts_fast_path_matches_walk),
 		cmocka_unit_test(csum_acc_matches_update),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
