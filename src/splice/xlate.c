@@ -72,8 +72,8 @@ static uint16_t rescale(uint16_t w, uint8_t in, uint8_t out)
 }
 
 /* Write seq, ack and window into the TCP header, accounting the changes. */
-static void put_seq_ack_win(struct l7_pkt *p, uint8_t *tcp, uint32_t seq, uint32_t ack,
-			    uint16_t win, uint32_t *acc)
+static inline void put_seq_ack_win(struct l7_pkt *p, uint8_t *tcp, uint32_t seq,
+				   uint32_t ack, uint16_t win, uint32_t *acc)
 {
 	if (seq != p->tcp_seq) {
 		*acc = l7_csum_acc32(*acc, p->tcp_seq, seq, 0);
@@ -183,11 +183,12 @@ void l7_splice_record_prepare(struct l7_splice_record *r)
  * the precomputed sums instead of recomputing them, and write the new
  * endpoints unconditionally (an unchanged part has sum 0 and rewrites the
  * same bytes). 1 if done, 0 if the caller must take the general path. */
-static int set_endpoints_ready(struct l7_pkt *p, uint8_t *frame, const struct l7_addr *src,
-			       uint16_t sport, const struct l7_addr *dst, uint16_t dport,
-			       const struct l7_addr *nsrc, uint16_t nsport,
-			       const struct l7_addr *ndst, uint16_t ndport, uint32_t addr_sum,
-			       uint32_t port_sum, uint32_t *acc)
+static inline int set_endpoints_ready(struct l7_pkt *p, uint8_t *frame,
+				      const struct l7_addr *src, uint16_t sport,
+				      const struct l7_addr *dst, uint16_t dport,
+				      const struct l7_addr *nsrc, uint16_t nsport,
+				      const struct l7_addr *ndst, uint16_t ndport,
+				      uint32_t addr_sum, uint32_t port_sum, uint32_t *acc)
 {
 	uint8_t *ip = frame + p->l3_off, *tcp = frame + p->l4_off;
 	if (p->ip_version != 4 || p->sport != sport || p->dport != dport ||
@@ -240,7 +241,8 @@ int splice_xlate_c2s_ts(const struct l7_splice_record *r, struct l7_pkt *p,
 	uint32_t ack = (p->tcp_flags & L7_TCP_ACK) ? p->tcp_ack - r->s2c_delta : p->tcp_ack;
 	uint16_t win = (p->tcp_flags & L7_TCP_SYN) ? p->tcp_window
 			: rescale(p->tcp_window, r->win_c2s_in, r->win_c2s_out);
-	put_seq_ack_win(p, tcp, l7_splice_map_seq(r, seq), ack, win, &acc);
+	put_seq_ack_win(p, tcp, r->n_points ? l7_splice_map_seq(r, seq) : seq + r->c2s_delta, ack,
+			win, &acc);
 	if (r->v4_ready && set_endpoints_ready(p, frame, &r->client, r->client_port, &r->vip,
 					       r->vip_port, &r->leg_src, r->leg_src_port,
 					       &r->backend, r->backend_port, r->v4_addr_c2s,

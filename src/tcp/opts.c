@@ -54,6 +54,12 @@ static int edit_sack(uint8_t *base, size_t off, size_t olen,
 	return 0;
 }
 
+/* The four bytes NOP NOP kind len as one big-endian word, to recognise the
+ * common layouts with one comparison. */
+#define LAYOUT_NOP_NOP(kind, len) \
+	((uint32_t)L7_TCPOPT_NOP << 24 | (uint32_t)L7_TCPOPT_NOP << 16 | (uint32_t)(kind) << 8 | \
+	 (uint32_t)(len))
+
 /*
  * NOP NOP SACK filling the rest of the area after NOP NOP TS (opts[12..]),
  * shifted by a constant: the layout of nearly every segment that carries
@@ -105,8 +111,7 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 	 * timestamps does (NOP NOP TS, RFC 7323 Appendix A) and nothing is to
 	 * be stripped: edit the TS inline and walk only what follows (usually
 	 * nothing, or NOP NOP SACK). */
-	if (len >= 12 && !e->strip && opts[0] == L7_TCPOPT_NOP && opts[1] == L7_TCPOPT_NOP &&
-	    opts[2] == L7_TCPOPT_TS && opts[3] == 10) {
+	if (len >= 12 && !e->strip && l7_get_be32(opts) == LAYOUT_NOP_NOP(L7_TCPOPT_TS, 10)) {
 		size_t off = opts_off + 4;
 		uint32_t v = l7_get_be32(opts + 4), r = l7_get_be32(opts + 8);
 		if (e->tsval_delta)
@@ -119,9 +124,8 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 		}
 		done = L7_TCPOPT_EDIT_TS;
 		i = 12;
-		if (len >= 24 && opts[12] == L7_TCPOPT_NOP && opts[13] == L7_TCPOPT_NOP &&
-		    opts[14] == L7_TCPOPT_SACK && opts[15] == len - 14 && (len - 16) % 8 == 0 &&
-		    !e->sack_map && (opts_off & 1) == 0) {
+		if (len >= 24 && (len - 16) % 8 == 0 && !e->sack_map && (opts_off & 1) == 0 &&
+		    l7_get_be32(opts + 12) == LAYOUT_NOP_NOP(L7_TCPOPT_SACK, len - 14)) {
 			if (!e->sack_delta)
 				return done;
 			done |= L7_TCPOPT_EDIT_SACK;
