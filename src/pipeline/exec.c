@@ -21,24 +21,6 @@
 
 #include "pl_internal.h"
 
-struct pass {
-	uint64_t orig[L7_PL_F__BUILTIN_COUNT];
-	struct l7_pkt pkt;    /* l3_off/l4_off always; the rest after a full parse */
-	int parsed;           /* 1: IPv4 TCP/UDP, offsets valid for deparse */
-	int egress_set, drop, to_cpu, recirc, opts_blob;
-	uint16_t egress;
-	uint64_t applied, hit;
-};
-
-/* One packet of a burst between its phases. */
-struct bctx {
-	struct pass ps;
-	uint64_t phv[L7_PL_MAX_FIELDS];
-	unsigned step;        /* paused at this step (n_steps: pass done) */
-	uint32_t idx;
-	uint64_t key;
-};
-
 static inline uint32_t rd16(const uint8_t *b) { return (uint32_t)b[0] << 8 | b[1]; }
 static inline uint32_t rd32(const uint8_t *b) { return rd16(b) << 16 | rd16(b + 2); }
 static inline void wr16(uint8_t *b, uint32_t v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
@@ -107,18 +89,8 @@ static unsigned popcount64(uint64_t v)
 	return n;
 }
 
-/* The bits of v under mask m, packed to the right (a software pext). */
-static uint64_t gather_bits(uint64_t v, uint64_t m)
-{
-	uint64_t r = 0;
-	unsigned k = 0;
-	for (; m; m &= m - 1, k++)
-		if (v & m & -m)
-			r |= 1ull << k;
-	return r;
-}
-
-/* The inverse: spread the low bits of r over the set bits of m. */
+/* Spread the low bits of r over the set bits of m (the inverse of the
+ * software pext in pl_chain_index). */
 static uint64_t scatter_bits(uint64_t r, uint64_t m)
 {
 	uint64_t v = 0;
@@ -127,23 +99,6 @@ static uint64_t scatter_bits(uint64_t r, uint64_t m)
 		if ((r >> k) & 1)
 			v |= m & -m;
 	return v;
-}
-
-static inline uint32_t chain_index(const struct pl_chain *ch, const uint64_t *x)
-{
-	uint32_t idx = 0;
-	if (ch->all_contig) {
-		/* the same index as below, each field's bits placed at once */
-		for (unsigned f = 0; f < ch->n_fields; f++)
-			idx |= (uint32_t)((x[ch->field[f]] >> ch->shift[f]) & ch->low[f]) << ch->oshift[f];
-		return idx;
-	}
-	for (unsigned f = 0; f < ch->n_fields; f++) {
-		uint64_t v = x[ch->field[f]] & ch->mask[f];
-		v = ch->contig[f] ? v >> ch->shift[f] : gather_bits(v, ch->mask[f]);
-		idx = (idx << ch->bits[f]) | (uint32_t)v;
-	}
-	return idx;
 }
 
 /* Add step i's tests to the chain's field list; 0 if it cannot join. */
@@ -292,7 +247,10 @@ static void build_hops(struct l7_pipeline *pl)
 		h->next = c->next;
 		h->fail = c->fail_next;
 		if (c->table >= 0) {
-			h->body = pl->table[c->table].big ? PL_HB_BIG : PL_HB_TABLE;
+			const struct pl_table *t = &pl->table[c->table];
+			h->body = t->big ? PL_HB_BIG : PL_HB_TABLE;
+			h->lk = t->direct ? PL_LK_DIRECT
+				: (t->kind == PL_EXACT && !t->ct) ? PL_LK_EXACT : PL_LK_GEN;
 			h->obj = c->table;
 			h->key_n = c->key_n;
 			memcpy(h->key_field, c->key_field, sizeof(h->key_field));
@@ -405,15 +363,15 @@ int pl_exec_prepare(struct l7_pipeline *pl)
 			    op == L7_PL_OP_DIGEST)
 				pl->burst_ok = 0;
 		}
-	pl->burst = calloc(L7_PL_MAX_BURST, sizeof(struct bctx));
-	if (!pl->burst)
-		return L7_ENOMEM;
+	rc = pl_burst_prepare(pl);
+	if (rc < 0)
+		return rc;
 	return err;
 }
 
 /* ------------------------------------------------------------ parser */
 
-static void parse_full(struct pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
+static void parse_full(struct pl_pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
 {
 	int rc = l7_pkt_parse(&ps->pkt, frame, len, L7_LINKTYPE_ETHERNET);
 	const struct l7_pkt *p = &ps->pkt;
@@ -458,7 +416,7 @@ static void parse_full(struct pass *ps, uint64_t *f, const uint8_t *frame, uint3
  * fragmentation, TCP, every length consistent. Returns 0 if it handled the
  * frame, -1 to let the full parser decide (which also classifies errors).
  */
-static int parse_fast(struct pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
+static int parse_fast(struct pl_pass *ps, uint64_t *f, const uint8_t *frame, uint32_t len)
 {
 	uint32_t l3 = 14;
 	if (len < 14 + 20 + 20)
@@ -505,17 +463,23 @@ static int parse_fast(struct pass *ps, uint64_t *f, const uint8_t *frame, uint32
 	return 0;
 }
 
-static void parse(struct l7_pipeline *pl, struct pass *ps, const uint8_t *frame, uint32_t len,
-		  uint16_t port)
+static void parse(struct l7_pipeline *pl, struct pl_pass *ps, uint64_t *f, const uint8_t *frame,
+		  uint32_t len, uint16_t port)
 {
-	uint64_t *f = pl->phv;
-	/* every field, built-in or metadata, starts the pass at zero */
-	memset(f, 0, sizeof(uint64_t) * pl->n_fields);
+	/* every field, built-in or metadata, starts the pass at zero; the
+	 * fast parser writes every built-in field but udp.valid */
+	memset(f + L7_PL_F__BUILTIN_COUNT, 0,
+	       sizeof(uint64_t) * (pl->n_fields - L7_PL_F__BUILTIN_COUNT));
+	f[L7_PL_F_UDP_VALID] = 0;
 	f[L7_PL_F_INGRESS_PORT] = port & 0x1ff;
 	f[L7_PL_F_PKT_LEN] = len & 0xffff;
 	ps->parsed = 0;
-	if (parse_fast(ps, f, frame, len) < 0)
+	if (parse_fast(ps, f, frame, len) < 0) {
+		memset(f, 0, sizeof(uint64_t) * L7_PL_F__BUILTIN_COUNT);
+		f[L7_PL_F_INGRESS_PORT] = port & 0x1ff;
+		f[L7_PL_F_PKT_LEN] = len & 0xffff;
 		parse_full(ps, f, frame, len);
+	}
 	memcpy(ps->orig, f, sizeof(ps->orig));
 }
 
@@ -534,10 +498,10 @@ static void l4_csum_fix(uint8_t *l4, int tcp, int wide, uint32_t o, uint32_t n)
 }
 
 /* Deparser: write back what changed; 0 or a negative error. */
-static int deparse(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint32_t *len,
-		   uint32_t cap)
+static int deparse(struct l7_pipeline *pl, struct pl_pass *ps, const uint64_t *f, uint8_t *frame,
+		   uint32_t *len, uint32_t cap)
 {
-	const uint64_t *f = pl->phv, *o = ps->orig;
+	const uint64_t *o = ps->orig;
 	if (f[L7_PL_F_ETH_VALID]) {
 		if (f[L7_PL_F_ETH_DST] != o[L7_PL_F_ETH_DST])
 			wr48(frame, f[L7_PL_F_ETH_DST]);
@@ -612,25 +576,25 @@ static int deparse(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint
 
 /* ------------------------------------------------------------ actions */
 
-static size_t pack_src(const struct l7_pipeline *pl, const struct pl_uop *u, uint8_t *buf)
+static size_t pack_src(const uint64_t *x, const struct pl_uop *u, uint8_t *buf)
 {
 	size_t len = 0;
 	for (unsigned i = 0; i < u->n_src; i++) {
-		uint64_t v = pl->phv[u->src[i]];
+		uint64_t v = x[u->src[i]];
 		for (unsigned k = u->src_bytes[i]; k-- > 0;)
 			buf[len++] = (uint8_t)(v >> (8 * k));
 	}
 	return len;
 }
 
-static uint64_t do_hash(const struct l7_pipeline *pl, const struct pl_uop *u)
+uint64_t pl_hash_fields(const struct l7_pipeline *pl, const struct pl_uop *u, const uint64_t *x)
 {
 	uint8_t buf[L7_PL_MAX_SRC * 8];
 	if (u->alg == L7_PL_HASH_IDENTITY) {
 		uint64_t v = 0;
 		for (unsigned i = 0; i < u->n_src; i++) {
 			unsigned w = pl->field[u->src[i]].width;
-			v = (w == 64 ? 0 : v << w) | pl->phv[u->src[i]];
+			v = (w == 64 ? 0 : v << w) | x[u->src[i]];
 		}
 		return v;
 	}
@@ -638,13 +602,13 @@ static uint64_t do_hash(const struct l7_pipeline *pl, const struct pl_uop *u)
 		/* pl_crc8 over the packed bytes, fed straight from the fields */
 		uint32_t c = 0;
 		for (unsigned i = 0; i < u->n_src; i++) {
-			uint64_t v = pl->phv[u->src[i]];
+			uint64_t v = x[u->src[i]];
 			for (unsigned k = u->src_bytes[i]; k-- > 0;)
 				c = pl->crc8[(c ^ (uint8_t)(v >> (8 * k))) & 0xff];
 		}
 		return c;
 	}
-	size_t n = pack_src(pl, u, buf);
+	size_t n = pack_src(x, u, buf);
 	switch (u->alg) {
 	case L7_PL_HASH_CRC16: return pl_crc16(pl, buf, n);
 	case L7_PL_HASH_CRC32: return pl_crc32_row(pl, 0, buf, n);
@@ -689,7 +653,7 @@ static int reg_rmw(struct l7_pipeline *pl, const struct pl_uop *u, uint64_t *out
 
 /* The rarely used primitives, out of the hot loop (kept out of line so the
  * common action stays a small leaf). */
-__attribute__((noinline)) static int run_slow(struct l7_pipeline *pl, struct pass *ps, const struct pl_uop *u,
+__attribute__((noinline)) static int run_slow(struct l7_pipeline *pl, struct pl_pass *ps, const struct pl_uop *u,
 		    l7_time_ns now_ns, struct l7_pl_result *res, uint64_t *v)
 {
 	uint64_t *x = pl->phv;
@@ -697,17 +661,17 @@ __attribute__((noinline)) static int run_slow(struct l7_pipeline *pl, struct pas
 	int err = 0;
 	switch (u->op) {
 	case L7_PL_OP_HASH:
-		*v = do_hash(pl, u);
+		*v = pl_hash_fields(pl, u, x);
 		return 1;
 	case L7_PL_OP_REG:
 		return reg_rmw(pl, u, v, res);
 	case L7_PL_OP_CMS:
-		pl_cms_update(pl, &pl->sketch[u->obj], buf, pack_src(pl, u, buf), x[u->b], v, &err);
+		pl_cms_update(pl, &pl->sketch[u->obj], buf, pack_src(x, u, buf), x[u->b], v, &err);
 		if (err)
 			note_rmw(pl, res);
 		return 1;
 	case L7_PL_OP_BLOOM:
-		pl_bloom_op(pl, &pl->bloom[u->obj], buf, pack_src(pl, u, buf),
+		pl_bloom_op(pl, &pl->bloom[u->obj], buf, pack_src(x, u, buf),
 			    u->rmw == L7_PL_BLOOM_INSERT, v, &err);
 		if (err)
 			note_rmw(pl, res);
@@ -737,7 +701,7 @@ __attribute__((noinline)) static int run_slow(struct l7_pipeline *pl, struct pas
 }
 
 static inline __attribute__((always_inline)) void
-run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *params,
+run_action(struct l7_pipeline *pl, struct pl_pass *ps, int aid, const uint64_t *params,
 	   l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	const struct pl_action *a = &pl->action[aid];
@@ -768,7 +732,7 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 		case L7_PL_OP_OR: v = x[u->a] | x[u->b]; break;
 		case L7_PL_OP_XOR: v = x[u->a] ^ x[u->b]; break;
 		case L7_PL_OP_HASH:
-			v = do_hash(pl, u);
+			v = pl_hash_fields(pl, u, x);
 			break;
 		case L7_PL_OP_FORWARD:
 			ps->egress = (uint16_t)(x[u->a] & 0x1ff);
@@ -787,21 +751,9 @@ run_action(struct l7_pipeline *pl, struct pass *ps, int aid, const uint64_t *par
 
 /* ------------------------------------------------------------ control flow */
 
-static inline int cond_holds(const uint64_t *x, const struct pass *ps, const struct pl_ccond *c)
-{
-	if (__builtin_expect(c->kind == PL_CK_MASKED, 1))
-		return ((x[c->field] & c->mask) == c->value) ^ c->neg;
-	switch (c->kind) {
-	case PL_CK_LT: return x[c->field] < c->value;
-	case PL_CK_GE: return x[c->field] >= c->value;
-	case PL_CK_HIT: return (ps->hit >> c->field) & 1;
-	default: return ((ps->applied & ~ps->hit) >> c->field) & 1;
-	}
-}
-
 /* Run the action of entry i (or the default on PL_NIL) of table tid.
  * Inline: as a call its register saves cost more than its bookkeeping. */
-static inline __attribute__((always_inline)) void apply_found(struct l7_pipeline *pl, struct pass *ps, int tid, uint32_t i,
+static inline __attribute__((always_inline)) void apply_found(struct l7_pipeline *pl, struct pl_pass *ps, int tid, uint32_t i,
 			l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	struct pl_table *t = &pl->table[tid];
@@ -824,30 +776,11 @@ static inline __attribute__((always_inline)) void apply_found(struct l7_pipeline
 		run_action(pl, ps, t->def.default_action, t->def.default_params, now_ns, res);
 }
 
-/* The key of the table a step applies: fields concatenated, first field in
- * the most significant bits (the common one- and two-field keys unrolled). */
-static inline uint64_t hop_key(const uint64_t *x, const struct pl_hop *h)
+/* Run the steps of one pass (one packet in pl->phv; bursts: burst.c). */
+static void run_steps(struct l7_pipeline *pl, struct pl_pass *ps, l7_time_ns now_ns,
+		      struct l7_pl_result *res)
 {
-	switch (h->key_n) {
-	case 0: return 0;
-	case 1: return x[h->key_field[0]] << h->key_shift[0];
-	case 2: return x[h->key_field[0]] << h->key_shift[0] | x[h->key_field[1]] << h->key_shift[1];
-	default: break;
-	}
-	uint64_t key = 0;
-	for (unsigned k = 0; k < h->key_n; k++)
-		key |= x[h->key_field[k]] << h->key_shift[k];
-	return key;
-}
-
-/*
- * Run steps from step i to the end of the pass; with stop_big, stop instead
- * at a taken step that applies a big exact table (burst mode prefetches its
- * memory) and return that step's index. Returns n_steps when the pass ended.
- */
-static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned i, int stop_big,
-			       l7_time_ns now_ns, struct l7_pl_result *res)
-{
+	unsigned i = 0;
 	const uint64_t *x = pl->phv;
 	unsigned n = pl->n_steps;
 	while (i < n) {
@@ -862,19 +795,19 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 		} else if (h->test == PL_HT_CHAIN) {
 			/* a decision table picks the taken step of the chain */
 			const struct pl_chain *ch = &pl->chains[h->chain];
-			unsigned t = ch->table[chain_index(ch, x)];
+			unsigned t = ch->table[pl_chain_index(ch, x)];
 			i = t;
 			if (t >= ch->end)
 				continue;
 			h = &pl->hop[t];
 		} else {
 			const struct pl_cstep *s = &pl->cstep[i];
-			if (!cond_holds(x, ps, &s->cond[0])) {
+			if (!pl_cond_holds(x, ps, &s->cond[0])) {
 				i = s->fail_next;
 				continue;
 			}
 			unsigned c = 1;
-			while (c < s->n_cond && cond_holds(x, ps, &s->cond[c]))
+			while (c < s->n_cond && pl_cond_holds(x, ps, &s->cond[c]))
 				c++;
 			if (c < s->n_cond) {
 				i++;
@@ -883,11 +816,8 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 		}
 		switch (h->body) {
 		case PL_HB_BIG:
-			if (stop_big)
-				return i;
-			/* fall through */
 		case PL_HB_TABLE:
-			apply_found(pl, ps, h->obj, pl_table_lookup_inl(&pl->table[h->obj], hop_key(x, h)),
+			apply_found(pl, ps, h->obj, pl_hop_lookup(&pl->table[h->obj], h, pl_hop_key(x, h)),
 				    now_ns, res);
 			break;
 		case PL_HB_ACTION:
@@ -898,30 +828,29 @@ static unsigned run_steps_from(struct l7_pipeline *pl, struct pass *ps, unsigned
 		}
 		i = h->next;
 	}
-	return n;
 }
 
 /* ------------------------------------------------------------ process */
 
-static void pass_begin(struct l7_pipeline *pl, struct pass *ps, const uint8_t *frame,
-		       uint32_t len, uint16_t port, struct l7_pl_result *res)
+void pl_pass_begin(struct l7_pipeline *pl, struct pl_pass *ps, uint64_t *f, const uint8_t *frame,
+		   uint32_t len, uint16_t port, struct l7_pl_result *res)
 {
 	pl->pass_id++;
 	res->passes++;
 	pl->st.passes++;
-	parse(pl, ps, frame, len, port);
+	parse(pl, ps, f, frame, len, port);
 	ps->egress_set = ps->drop = ps->to_cpu = ps->recirc = 0;
 	ps->opts_blob = -1;
 	ps->applied = ps->hit = 0;
 }
 
-/* Deparse; 1 if another pass is due (recirculation), else 0. */
-static int pass_end(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint32_t *len,
-		    uint32_t cap, struct l7_pl_result *res)
+/* Deparse from PHV f; 1 if another pass is due (recirculation), else 0. */
+int pl_pass_end(struct l7_pipeline *pl, struct pl_pass *ps, const uint64_t *f, uint8_t *frame,
+		uint32_t *len, uint32_t cap, struct l7_pl_result *res)
 {
 	res->tables_applied |= ps->applied;
 	res->tables_hit |= ps->hit;
-	int rc = deparse(pl, ps, frame, len, cap);
+	int rc = deparse(pl, ps, f, frame, len, cap);
 	if (rc < 0) {
 		pl->st.deparse_errors++;
 		if (res->err == 0)
@@ -943,8 +872,8 @@ static int pass_end(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uin
 	return 1;
 }
 
-static void finish(struct l7_pipeline *pl, const struct pass *ps, uint32_t len,
-		   uint16_t ingress_port, l7_time_ns now_ns, struct l7_pl_result *res)
+void pl_finish(struct l7_pipeline *pl, const struct pl_pass *ps, uint32_t len,
+	       uint16_t ingress_port, l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	res->frame_len = len;
 	res->latency_ns = (l7_time_ns)res->passes * pl->cfg.pass_latency_ns;
@@ -968,13 +897,13 @@ static void finish(struct l7_pipeline *pl, const struct pass *ps, uint32_t len,
 }
 
 /* The remaining passes of a packet after the first (recirculation). */
-static void more_passes(struct l7_pipeline *pl, struct pass *ps, uint8_t *frame, uint32_t *len,
-			uint32_t cap, l7_time_ns now_ns, struct l7_pl_result *res)
+void pl_more_passes(struct l7_pipeline *pl, struct pl_pass *ps, uint8_t *frame, uint32_t *len,
+		    uint32_t cap, l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	do {
-		pass_begin(pl, ps, frame, *len, L7_PL_PORT_RECIRC, res);
-		run_steps_from(pl, ps, 0, 0, now_ns, res);
-	} while (pass_end(pl, ps, frame, len, cap, res));
+		pl_pass_begin(pl, ps, pl->phv, frame, *len, L7_PL_PORT_RECIRC, res);
+		run_steps(pl, ps, now_ns, res);
+	} while (pl_pass_end(pl, ps, pl->phv, frame, len, cap, res));
 }
 
 int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
@@ -987,97 +916,11 @@ int l7_pipeline_process(struct l7_pipeline *pl, uint8_t *frame, uint32_t len,
 		return L7_ESTATE;
 	memset(res, 0, sizeof(*res));
 	pl->st.packets++;
-	struct pass ps;
-	pass_begin(pl, &ps, frame, len, ingress_port, res);
-	run_steps_from(pl, &ps, 0, 0, now_ns, res);
-	if (pass_end(pl, &ps, frame, &len, cap, res))
-		more_passes(pl, &ps, frame, &len, cap, now_ns, res);
-	finish(pl, &ps, len, ingress_port, now_ns, res);
-	return 0;
-}
-
-/* ------------------------------------------------------------ bursts */
-
-
-/*
- * A burst interleaves packets in three phases so the big table's memory is
- * fetched for all of them at once: (A) run each packet up to the big
- * table and compute its key; (B) look all keys up in one batch (the
- * connection table prefetches every bucket first), prefetch the entries;
- * (C) finish each packet in order. That is only equivalent to one-by-one
- * processing when packets cannot see each other's effects inside the
- * burst, so programs with registers, sketches, Bloom filters or digests
- * (pl->burst_ok == 0) are processed one by one.
- */
-int l7_pipeline_process_burst(struct l7_pipeline *pl, uint8_t *const frames[],
-			      const uint32_t lens[], const uint32_t caps[],
-			      const uint16_t ports[], unsigned n, l7_time_ns now_ns,
-			      struct l7_pl_result res[])
-{
-	if (!pl || (n && (!frames || !lens || !caps || !ports || !res)))
-		return L7_EINVAL;
-	if (!pl->compiled)
-		return L7_ESTATE;
-	for (unsigned k = 0; k < n; k++)
-		if (!frames[k] || caps[k] < lens[k])
-			return L7_EINVAL;
-	if (!pl->burst_ok) {
-		for (unsigned k = 0; k < n; k++)
-			l7_pipeline_process(pl, frames[k], lens[k], caps[k], ports[k], now_ns, &res[k]);
-		return 0;
-	}
-	struct bctx *b = pl->burst;
-	size_t phv_bytes = sizeof(uint64_t) * pl->n_fields;
-	for (unsigned base = 0; base < n; base += L7_PL_MAX_BURST) {
-		unsigned m = n - base < L7_PL_MAX_BURST ? n - base : L7_PL_MAX_BURST;
-		for (unsigned k = 0; k < m; k++) {
-			struct bctx *c = &b[k];
-			struct l7_pl_result *r = &res[base + k];
-			memset(r, 0, sizeof(*r));
-			pl->st.packets++;
-			pass_begin(pl, &c->ps, frames[base + k], lens[base + k], ports[base + k], r);
-			c->step = run_steps_from(pl, &c->ps, 0, 1, now_ns, r);
-			if (c->step < pl->n_steps)
-				c->key = hop_key(pl->phv, &pl->hop[c->step]);
-			memcpy(c->phv, pl->phv, phv_bytes);
-		}
-		/* one batched lookup per big table among the paused packets (the
-		 * table hashes all keys and prefetches their buckets first) */
-		uint32_t done = 0; /* bit k: packet k's lookup is done */
-		for (unsigned k = 0; k < m; k++) {
-			if (b[k].step >= pl->n_steps || (done >> k) & 1)
-				continue;
-			int tid = pl->cstep[b[k].step].table;
-			uint64_t keys[L7_PL_MAX_BURST];
-			uint32_t idx[L7_PL_MAX_BURST];
-			unsigned who[L7_PL_MAX_BURST], nk = 0;
-			for (unsigned j = k; j < m; j++)
-				if (b[j].step < pl->n_steps && pl->cstep[b[j].step].table == tid) {
-					keys[nk] = b[j].key;
-					who[nk++] = j;
-					done |= 1u << j;
-				}
-			const struct pl_table *t = &pl->table[tid];
-			pl_exact_lookup_batch(t, keys, nk, idx);
-			for (unsigned j = 0; j < nk; j++) {
-				b[who[j]].idx = idx[j];
-				if (idx[j] != PL_NIL)
-					__builtin_prefetch(&t->e[idx[j]]);
-			}
-		}
-		for (unsigned k = 0; k < m; k++) {
-			struct bctx *c = &b[k];
-			struct l7_pl_result *r = &res[base + k];
-			uint32_t len = lens[base + k];
-			memcpy(pl->phv, c->phv, phv_bytes);
-			if (c->step < pl->n_steps) {
-				apply_found(pl, &c->ps, pl->cstep[c->step].table, c->idx, now_ns, r);
-				run_steps_from(pl, &c->ps, pl->cstep[c->step].next, 0, now_ns, r);
-			}
-			if (pass_end(pl, &c->ps, frames[base + k], &len, caps[base + k], r))
-				more_passes(pl, &c->ps, frames[base + k], &len, caps[base + k], now_ns, r);
-			finish(pl, &c->ps, len, ports[base + k], now_ns, r);
-		}
-	}
+	struct pl_pass ps;
+	pl_pass_begin(pl, &ps, pl->phv, frame, len, ingress_port, res);
+	run_steps(pl, &ps, now_ns, res);
+	if (pl_pass_end(pl, &ps, pl->phv, frame, &len, cap, res))
+		pl_more_passes(pl, &ps, frame, &len, cap, now_ns, res);
+	pl_finish(pl, &ps, len, ingress_port, now_ns, res);
 	return 0;
 }

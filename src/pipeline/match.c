@@ -61,16 +61,8 @@ void pl_free_big(void *p)
 	free(p);
 }
 
-static inline uint64_t group_seed(uint32_t group)
-{
-	return (uint64_t)group * 0x9e3779b97f4a7c15ull;
-}
-
-static inline uint32_t slot_hash_seeded(uint64_t mkey, uint64_t seed)
-{
-	uint64_t h = (mkey ^ seed) * 0xff51afd7ed558ccdull;
-	return (uint32_t)(h >> 32 ^ h);
-}
+#define group_seed pl_group_seed
+#define slot_hash_seeded pl_slot_hash_seeded
 
 static uint32_t slot_hash(uint64_t mkey, uint32_t group)
 {
@@ -509,13 +501,7 @@ uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key)
 		/* one group (every key bit), number 0: a single probe sequence */
 		if (t->n_order == 0)
 			return PL_NIL;
-		for (uint32_t i = slot_hash(key, 0) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
-			const struct pl_slot *sl = &t->slot[i];
-			if (sl->head == 0)
-				return PL_NIL;
-			if (sl->mkey == key)
-				return sl->head - 1;
-		}
+		return pl_exact_probe(t, key);
 	}
 	if (t->kind == PL_RANGE)
 		return range_lookup(t, key);

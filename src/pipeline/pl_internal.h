@@ -33,8 +33,11 @@ struct l7_table;
  */
 enum { PL_HT_MASKED = 0, PL_HT_CHAIN, PL_HT_SLOW };
 enum { PL_HB_NONE = 0, PL_HB_TABLE, PL_HB_BIG, PL_HB_ACTION };
+/* How a PL_HB_TABLE body looks its key up, resolved at compile. */
+enum { PL_LK_GEN = 0, PL_LK_DIRECT, PL_LK_EXACT };
 struct pl_hop {
 	uint8_t test, body, neg, key_n;
+	uint8_t lk;          /* PL_HB_TABLE: PL_LK_* */
 	uint16_t field;      /* PL_HT_MASKED: ((x[field] & mask) == value) != neg */
 	uint16_t next;       /* step after a taken step */
 	uint16_t fail;       /* step after a failed test */
@@ -80,6 +83,28 @@ struct pl_uop {
 	uint64_t dmask;      /* width mask of dst (0x1ff for PL_R_EGRESS) */
 };
 
+/*
+ * A primitive as the burst executor runs it over a list of packets
+ * (burst.c): the operand kind is resolved at compile, so each kind is one
+ * tight loop over the packets. PL_VK_GEN runs the general per-packet form
+ * of uop[k].
+ */
+enum {
+	PL_VK_SET_F = 0, /* x[dst] = x[a] & c */
+	PL_VK_SET_P,     /* x[dst] = param[a] & c */
+	PL_VK_SET_C,     /* x[dst] = c (masked at compile) */
+	PL_VK_FWD_F,     /* egress = x[a] & 0x1ff */
+	PL_VK_FWD_P,     /* egress = param[a] & 0x1ff */
+	PL_VK_FWD_C,     /* egress = c */
+	PL_VK_CRC8,      /* x[dst] = CRC8 over uop[k]'s sources */
+	PL_VK_GEN,
+};
+struct pl_vop {
+	uint8_t kind, k;
+	uint16_t dst, a;
+	uint64_t c;
+};
+
 struct pl_action {
 	char name[L7_PL_NAME_MAX];
 	uint8_t n_params;
@@ -89,6 +114,7 @@ struct pl_action {
 	uint8_t fwd;         /* all_set with a FORWARD: its port is in PL_R_EGRESS */
 	struct l7_pl_prim prims[L7_PL_MAX_PRIMS];
 	struct pl_uop uop[L7_PL_MAX_PRIMS];
+	struct pl_vop vop[L7_PL_MAX_PRIMS];
 };
 
 /*
@@ -259,6 +285,16 @@ struct pl_chain {
 	uint16_t *table;
 };
 
+/* The state of one pass of one packet besides its PHV (exec.c, burst.c). */
+struct pl_pass {
+	uint64_t orig[L7_PL_F__BUILTIN_COUNT];
+	struct l7_pkt pkt;    /* l3_off/l4_off always; the rest after a full parse */
+	int parsed;           /* 1: IPv4 TCP/UDP, offsets valid for deparse */
+	int egress_set, drop, to_cpu, recirc, opts_blob;
+	uint16_t egress;
+	uint64_t applied, hit;
+};
+
 /* A queued channel item (table request or register clear). */
 struct pl_pending {
 	struct l7_pl_req req;
@@ -318,7 +354,7 @@ struct l7_pipeline {
 	struct pl_chain chains[L7_PL_MAX_STEPS / 3];
 	unsigned n_chains;
 	int burst_ok;                  /* no state shared between packets */
-	void *burst;                   /* L7_PL_MAX_BURST contexts (exec.c) */
+	void *burst;                   /* the burst executor's workspace (burst.c) */
 	struct l7_pl_stats st;
 	/* control channel */
 	struct pl_pending *pend;
@@ -360,11 +396,31 @@ void pl_exact_lookup_batch(const struct pl_table *t, const uint64_t *keys, unsig
 			   uint32_t *idx_out);
 /* Best matching entry index for a packet key, PL_NIL on a miss. */
 uint32_t pl_table_lookup(const struct pl_table *t, uint64_t key);
-/* pl_table_lookup with the direct-indexed case inline (the packet path). */
-static inline uint32_t pl_table_lookup_inl(const struct pl_table *t, uint64_t key)
+/* The tuple-space index's slot hash (match.c): a group's seed is its
+ * number times a constant, so an exact table's one group (0) has seed 0. */
+static inline uint64_t pl_group_seed(uint32_t group)
 {
-	return t->direct ? t->direct[key] - 1 : pl_table_lookup(t, key);
+	return (uint64_t)group * 0x9e3779b97f4a7c15ull;
 }
+
+static inline uint32_t pl_slot_hash_seeded(uint64_t mkey, uint64_t seed)
+{
+	uint64_t h = (mkey ^ seed) * 0xff51afd7ed558ccdull;
+	return (uint32_t)(h >> 32 ^ h);
+}
+
+/* A small exact table (one group, every key bit): one linear probe. */
+static inline uint32_t pl_exact_probe(const struct pl_table *t, uint64_t key)
+{
+	for (uint32_t i = pl_slot_hash_seeded(key, 0) & t->slot_mask;; i = (i + 1) & t->slot_mask) {
+		const struct pl_slot *sl = &t->slot[i];
+		if (sl->mkey == key && sl->head)
+			return sl->head - 1;
+		if (sl->head == 0)
+			return PL_NIL;
+	}
+}
+
 void pl_table_key_values(const struct pl_table *t, uint32_t idx, uint64_t *vals);
 
 /* prog.c */
@@ -375,6 +431,85 @@ int pl_entry_apply(struct l7_pipeline *pl, int table, uint8_t op,
 
 /* exec.c */
 int pl_exec_prepare(struct l7_pipeline *pl);
+/* Start a pass: parse the frame into PHV f (every field zeroed first). */
+void pl_pass_begin(struct l7_pipeline *pl, struct pl_pass *ps, uint64_t *f, const uint8_t *frame,
+		   uint32_t len, uint16_t port, struct l7_pl_result *res);
+int pl_pass_end(struct l7_pipeline *pl, struct pl_pass *ps, const uint64_t *f, uint8_t *frame,
+		uint32_t *len, uint32_t cap, struct l7_pl_result *res);
+void pl_more_passes(struct l7_pipeline *pl, struct pl_pass *ps, uint8_t *frame, uint32_t *len,
+		    uint32_t cap, l7_time_ns now_ns, struct l7_pl_result *res);
+void pl_finish(struct l7_pipeline *pl, const struct pl_pass *ps, uint32_t len,
+	       uint16_t ingress_port, l7_time_ns now_ns, struct l7_pl_result *res);
+/* A HASH primitive's value over the fields of PHV x. */
+uint64_t pl_hash_fields(const struct l7_pipeline *pl, const struct pl_uop *u, const uint64_t *x);
+
+/* burst.c */
+int pl_burst_prepare(struct l7_pipeline *pl);
+
+/* A decision table's index for PHV x (see struct pl_chain). */
+static inline uint32_t pl_chain_index(const struct pl_chain *ch, const uint64_t *x)
+{
+	uint32_t idx = 0;
+	if (ch->all_contig) {
+		/* the same index as below, each field's bits placed at once */
+		for (unsigned f = 0; f < ch->n_fields; f++)
+			idx |= (uint32_t)((x[ch->field[f]] >> ch->shift[f]) & ch->low[f]) << ch->oshift[f];
+		return idx;
+	}
+	for (unsigned f = 0; f < ch->n_fields; f++) {
+		uint64_t v = x[ch->field[f]] & ch->mask[f];
+		if (ch->contig[f]) {
+			v >>= ch->shift[f];
+		} else {
+			uint64_t r = 0, m = ch->mask[f]; /* a software pext */
+			for (unsigned k = 0; m; m &= m - 1, k++)
+				if (v & m & -m)
+					r |= 1ull << k;
+			v = r;
+		}
+		idx = (idx << ch->bits[f]) | (uint32_t)v;
+	}
+	return idx;
+}
+
+/* A compiled condition on PHV x and the pass's hit/applied bits. */
+static inline int pl_cond_holds(const uint64_t *x, const struct pl_pass *ps, const struct pl_ccond *c)
+{
+	if (__builtin_expect(c->kind == PL_CK_MASKED, 1))
+		return ((x[c->field] & c->mask) == c->value) ^ c->neg;
+	switch (c->kind) {
+	case PL_CK_LT: return x[c->field] < c->value;
+	case PL_CK_GE: return x[c->field] >= c->value;
+	case PL_CK_HIT: return (ps->hit >> c->field) & 1;
+	default: return ((ps->applied & ~ps->hit) >> c->field) & 1;
+	}
+}
+
+/* The key of the table a step applies: fields concatenated, first field in
+ * the most significant bits (the common one- and two-field keys unrolled). */
+static inline uint64_t pl_hop_key(const uint64_t *x, const struct pl_hop *h)
+{
+	switch (h->key_n) {
+	case 0: return 0;
+	case 1: return x[h->key_field[0]] << h->key_shift[0];
+	case 2: return x[h->key_field[0]] << h->key_shift[0] | x[h->key_field[1]] << h->key_shift[1];
+	default: break;
+	}
+	uint64_t key = 0;
+	for (unsigned k = 0; k < h->key_n; k++)
+		key |= x[h->key_field[k]] << h->key_shift[k];
+	return key;
+}
+
+/* The lookup of the table step h applies, by the kind resolved at compile. */
+static inline uint32_t pl_hop_lookup(const struct pl_table *t, const struct pl_hop *h, uint64_t key)
+{
+	if (h->lk == PL_LK_DIRECT)
+		return t->direct[key] - 1; /* 0 (empty) becomes PL_NIL */
+	if (h->lk == PL_LK_EXACT)
+		return pl_exact_probe(t, key);
+	return pl_table_lookup(t, key);
+}
 
 /* channel.c */
 void pl_event_push(struct l7_pipeline *pl, const struct l7_pl_event *ev);
