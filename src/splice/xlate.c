@@ -9,6 +9,11 @@
  * ACKs from the server are mapped back through the insertion points with
  * LB-NIC's four cases (§3.1.3).
  *
+ * An IPv4 flow's address/port rewrite is constant, so a prepared record
+ * (l7_splice_record_prepare) carries its checksum sums and the per-packet
+ * work is a compare and a few stores; the result is byte-identical to the
+ * general rewrite, which runs for anything else.
+ *
  * Invariants: every comparison goes through l7_seq_*(); checksums are only
  * updated incrementally (RFC 1624), so a packet whose payload was not fully
  * captured still leaves with a correct checksum; a pure ACK that would be a

@@ -4,8 +4,9 @@
  * offsets, MSS clamping and stripping options, each with an RFC 1624
  * incremental checksum update.
  *
- * Invariants: the whole option list is walked (a SACK after a timestamp or
- * after any number of NOPs is found); a malformed list (bad length, option
+ * Invariants: the whole option list is covered (a SACK after a timestamp or
+ * after any number of NOPs is found): either walked, or, for the two fixed
+ * layouts the fast paths recognise, by construction; a malformed list (bad length, option
  * running past the area) stops the walk with L7_EBADOPT and never reads
  * outside `len` bytes; the checksum always matches the bytes as left.
  */
@@ -109,8 +110,8 @@ int l7_tcpopt_edit_acc(uint8_t *opts, size_t len, size_t opts_off,
 	size_t i = 0;
 	/* Fast path: the list starts the way nearly every segment with
 	 * timestamps does (NOP NOP TS, RFC 7323 Appendix A) and nothing is to
-	 * be stripped: edit the TS inline and walk only what follows (usually
-	 * nothing, or NOP NOP SACK). */
+	 * be stripped: edit the TS inline; then either the rest is exactly
+	 * NOP NOP SACK (edited without a walk) or it is walked. */
 	if (len >= 12 && !e->strip && l7_get_be32(opts) == LAYOUT_NOP_NOP(L7_TCPOPT_TS, 10)) {
 		size_t off = opts_off + 4;
 		uint32_t v = l7_get_be32(opts + 4), r = l7_get_be32(opts + 8);
