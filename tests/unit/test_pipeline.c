@@ -955,6 +955,277 @@ static void fast_paths_match_the_general_interpreter(void **state)
 	l7_pipeline_destroy(slow);
 }
 
+/*
+ * The burst executor runs the program step by step over the whole burst;
+ * every kind of step, test, table and primitive a burst program may hold
+ * must give what one-by-one processing gives: ternary, LPM, range, direct
+ * and hashed exact tables with actions chosen per entry and defaults;
+ * HIT/MISS/LT/GE conditions; ADD/XOR/HASH into fields; MIRROR, DROP,
+ * TO_CPU, RECIRCULATE and options rewrites; jumps past other steps.
+ */
+static struct l7_pl_cond cd(int cmp, int field, uint64_t value)
+{
+	struct l7_pl_cond c = { (uint8_t)cmp, (int16_t)field, value };
+	return c;
+}
+
+static void mstep(struct l7_pipeline *pl, int table, int action, int go, unsigned nc,
+		  struct l7_pl_cond c0, struct l7_pl_cond c1)
+{
+	struct l7_pl_step s;
+	memset(&s, 0, sizeof(s));
+	s.table = table;
+	s.action = action;
+	s.goto_step = go;
+	s.n_cond = nc;
+	s.cond[0] = c0;
+	s.cond[1] = c1;
+	assert_true(l7_pipeline_step_add(pl, &s) >= 0);
+}
+
+static struct l7_pipeline *mixed_prog(int *tt, int *tl, int *tr, int *te, int *td, int *a_ids)
+{
+	struct l7_pipeline *pl = mk(NULL);
+	int fa = l7_pipeline_field_add(pl, "md.a", 8), fb = l7_pipeline_field_add(pl, "md.b", 16);
+	int fh = l7_pipeline_field_add(pl, "md.h", 16), fc = l7_pipeline_field_add(pl, "md.c", 8);
+	static const uint8_t opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 1, 0 };
+	int blob = l7_pipeline_blob_add(pl, opts, sizeof(opts));
+	assert_true(blob >= 0);
+	const int hsrc[] = { L7_PL_F_IPV4_SRC, L7_PL_F_L4_SPORT };
+	static const uint8_t b1[] = { 8 }, b2[] = { 9, 16 };
+	const struct l7_pl_prim mark[] = {
+		l7_pl_p_set(fa, l7_pl_param(0)),
+		l7_pl_p_alu(L7_PL_OP_ADD, fb, l7_pl_fld(L7_PL_F_L4_SPORT), l7_pl_param(0)),
+	};
+	const struct l7_pl_prim other[] = {
+		l7_pl_p_alu(L7_PL_OP_XOR, fa, l7_pl_fld(L7_PL_F_IPV4_TTL), l7_pl_param(0)),
+		l7_pl_p_hash(fh, L7_PL_HASH_CRC16, hsrc, 2, 0),
+	};
+	const struct l7_pl_prim fwd[] = {
+		l7_pl_p_forward(l7_pl_param(0)),
+		l7_pl_p_mirror(l7_pl_imm(7)),
+		l7_pl_p_set(L7_PL_F_TCP_WINDOW, l7_pl_param(1)),
+	};
+	const struct l7_pl_prim drop[] = { l7_pl_p_drop() };
+	const struct l7_pl_prim cpu[] = { l7_pl_p_to_cpu(), l7_pl_p_set(fc, l7_pl_imm(3)) };
+	const struct l7_pl_prim recirc[] = {
+		l7_pl_p_recirculate(), l7_pl_p_set(L7_PL_F_IPV4_TTL, l7_pl_fld(fa)),
+	};
+	const struct l7_pl_prim hsh[] = {
+		l7_pl_p_hash(fc, L7_PL_HASH_CRC8, hsrc, 2, 0),
+		l7_pl_p_set(L7_PL_F_TCP_SEQ, l7_pl_fld(fh)),
+		l7_pl_p_forward(l7_pl_fld(fc)),
+	};
+	const struct l7_pl_prim optsp[] = { l7_pl_p_tcp_opts(blob), l7_pl_p_set(L7_PL_F_L4_DPORT, l7_pl_imm(8443)) };
+	int a_mark = l7_pipeline_action_add(pl, "mark", 1, b1, mark, 2);
+	int a_other = l7_pipeline_action_add(pl, "other", 1, b1, other, 2);
+	int a_fwd = l7_pipeline_action_add(pl, "fwd", 2, b2, fwd, 3);
+	int a_drop = l7_pipeline_action_add(pl, "drop", 0, NULL, drop, 1);
+	int a_cpu = l7_pipeline_action_add(pl, "cpu", 0, NULL, cpu, 2);
+	int a_rec = l7_pipeline_action_add(pl, "recirc", 0, NULL, recirc, 2);
+	int a_hsh = l7_pipeline_action_add(pl, "hsh", 0, NULL, hsh, 3);
+	int a_opts = l7_pipeline_action_add(pl, "opts", 0, NULL, optsp, 2);
+	assert_true(a_mark >= 0 && a_other >= 0 && a_fwd >= 0 && a_drop >= 0 && a_cpu >= 0 &&
+		    a_rec >= 0 && a_hsh >= 0 && a_opts >= 0);
+	a_ids[0] = a_mark;
+	a_ids[1] = a_other;
+	a_ids[2] = a_fwd;
+	/* ternary on the source address, two actions, a default */
+	struct l7_pl_table_def d;
+	memset(&d, 0, sizeof(d));
+	d.name = "tern";
+	d.n_keys = 1;
+	d.key_field[0] = L7_PL_F_IPV4_SRC;
+	d.key_kind[0] = L7_PL_MATCH_TERNARY;
+	d.size = 64;
+	d.n_actions = 2;
+	d.actions[0] = a_mark;
+	d.actions[1] = a_other;
+	d.default_action = a_other;
+	d.default_params[0] = 0x5a;
+	*tt = l7_pipeline_table_add(pl, &d);
+	/* LPM on the destination */
+	memset(&d, 0, sizeof(d));
+	d.name = "lpm";
+	d.n_keys = 1;
+	d.key_field[0] = L7_PL_F_IPV4_DST;
+	d.key_kind[0] = L7_PL_MATCH_LPM;
+	d.size = 64;
+	d.n_actions = 1;
+	d.actions[0] = a_fwd;
+	d.default_action = -1;
+	*tl = l7_pipeline_table_add(pl, &d);
+	/* range on the destination port */
+	memset(&d, 0, sizeof(d));
+	d.name = "rng";
+	d.n_keys = 1;
+	d.key_field[0] = L7_PL_F_L4_DPORT;
+	d.key_kind[0] = L7_PL_MATCH_RANGE;
+	d.size = 16;
+	d.n_actions = 1;
+	d.actions[0] = a_mark;
+	d.default_action = -1;
+	*tr = l7_pipeline_table_add(pl, &d);
+	/* hashed exact on (md.a, tcp.flags) and direct exact on ipv4.ttl */
+	memset(&d, 0, sizeof(d));
+	d.name = "ex";
+	d.n_keys = 2;
+	d.key_field[0] = fa;
+	d.key_field[1] = L7_PL_F_TCP_FLAGS;
+	d.key_kind[0] = d.key_kind[1] = L7_PL_MATCH_EXACT;
+	d.size = 256;
+	d.n_actions = 1;
+	d.actions[0] = a_fwd;
+	d.default_action = -1;
+	*te = l7_pipeline_table_add(pl, &d);
+	memset(&d, 0, sizeof(d));
+	d.name = "dir";
+	d.n_keys = 1;
+	d.key_field[0] = L7_PL_F_IPV4_TTL;
+	d.key_kind[0] = L7_PL_MATCH_EXACT;
+	d.size = 256;
+	d.n_actions = 1;
+	d.actions[0] = a_fwd;
+	d.default_action = a_fwd;
+	d.default_params[0] = 9;
+	d.default_params[1] = 99;
+	*td = l7_pipeline_table_add(pl, &d);
+	assert_true(*tt >= 0 && *tl >= 0 && *tr >= 0 && *te >= 0 && *td >= 0);
+	const struct l7_pl_cond no = { 0, 0, 0 };
+	mstep(pl, *tt, -1, -1, 0, no, no);                                      /* 0 */
+	mstep(pl, *tr, -1, -1, 1, cd(L7_PL_CMP_HIT, *tt, 0), no);              /* 1 */
+	mstep(pl, *tl, -1, -1, 1, cd(L7_PL_CMP_LT, fa, 0x80), no);             /* 2 */
+	mstep(pl, -1, a_hsh, 6, 1, cd(L7_PL_CMP_MISS, *tl, 0), no);            /* 3 */
+	mstep(pl, *te, -1, -1, 1, cd(L7_PL_CMP_GE, L7_PL_F_TCP_WINDOW, 0x4000), no); /* 4 */
+	mstep(pl, *td, -1, -1, 0, no, no);                                      /* 5 */
+	/* 6..9: an else-if chain (a decision table) on flags and md.a bits */
+	mstep(pl, -1, a_drop, L7_PL_STEP_END, 2, cd(L7_PL_CMP_ANY, L7_PL_F_TCP_FLAGS, L7_TCP_RST),
+	      cd(L7_PL_CMP_ANY, fa, 1));                                        /* 6 */
+	mstep(pl, -1, a_cpu, L7_PL_STEP_END, 1, cd(L7_PL_CMP_ANY, L7_PL_F_TCP_FLAGS, L7_TCP_FIN),
+	      no);                                                              /* 7 */
+	mstep(pl, -1, a_rec, 10, 2, cd(L7_PL_CMP_NE, L7_PL_F_INGRESS_PORT, L7_PL_PORT_RECIRC),
+	      cd(L7_PL_CMP_EQ, fa, 0x5a));                                      /* 8 */
+	mstep(pl, -1, a_opts, 10, 1, cd(L7_PL_CMP_ANY, L7_PL_F_TCP_FLAGS, L7_TCP_SYN), no); /* 9 */
+	mstep(pl, -1, a_other, -1, 1, cd(L7_PL_CMP_NONE, fb, 3), no);          /* 10 */
+	compile_ok(pl);
+	return pl;
+}
+
+static void mixed_install(struct l7_pipeline *pl, int tt, int tl, int tr, int te, int td,
+			  const int *a)
+{
+	struct l7_pl_entry e;
+	for (unsigned k = 0; k < 8; k++) {
+		memset(&e, 0, sizeof(e));
+		e.value[0] = (uint32_t)k << 29;
+		e.mask[0] = 0xe0000000u;
+		e.priority = (int)k;
+		e.action = a[k & 1];
+		e.params[0] = (k & 1) || k % 4 == 2 ? 0x5a : 0x10 * k;
+		assert_int_equal(l7_pipeline_entry_add(pl, tt, &e, 0), 0);
+		memset(&e, 0, sizeof(e));
+		e.value[0] = (uint32_t)k << 28;
+		e.prefix_len = (uint8_t)(k % 3 ? 4 : 3);
+		e.action = a[2];
+		e.params[0] = 20 + k;
+		e.params[1] = 1000 + k;
+		l7_pipeline_entry_add(pl, tl, &e, 0); /* some prefixes coincide: EEXIST */
+		memset(&e, 0, sizeof(e));
+		e.value[0] = 4096u * k;
+		e.hi[0] = 4096u * k + 2047;
+		e.priority = (int)k;
+		e.action = a[0];
+		e.params[0] = 0x80 + k;
+		assert_int_equal(l7_pipeline_entry_add(pl, tr, &e, 0), 0);
+	}
+	for (unsigned k = 0; k < 256; k += 5) {
+		memset(&e, 0, sizeof(e));
+		e.value[0] = k;
+		e.value[1] = L7_TCP_ACK;
+		e.action = a[2];
+		e.params[0] = 40 + k % 7;
+		e.params[1] = k;
+		assert_int_equal(l7_pipeline_entry_add(pl, te, &e, 0), 0);
+		memset(&e, 0, sizeof(e));
+		e.value[0] = k;
+		e.action = a[2];
+		e.params[0] = 60 + k % 9;
+		e.params[1] = 2 * k;
+		assert_int_equal(l7_pipeline_entry_add(pl, td, &e, 0), 0);
+	}
+}
+
+static void burst_executor_matches_one_by_one(void **state)
+{
+	(void)state;
+	int tt, tl, tr, te, td, a[3];
+	struct l7_pipeline *pb = mixed_prog(&tt, &tl, &tr, &te, &td, a);
+	struct l7_pipeline *p1 = mixed_prog(&tt, &tl, &tr, &te, &td, a);
+	mixed_install(pb, tt, tl, tr, te, td, a);
+	mixed_install(p1, tt, tl, tr, te, td, a);
+	enum { B = 45 }; /* a full burst of 32 and a partial one */
+	static uint8_t fb[B][256], f1[B][256];
+	uint8_t *bp[B];
+	uint32_t lens[B], caps[B];
+	uint16_t ports[B];
+	struct l7_pl_result rb[B], r1;
+	uint64_t seed = 7;
+	unsigned seen_drop = 0, seen_cpu = 0, seen_recirc = 0, seen_mirror = 0, seen_opts = 0;
+	for (unsigned round = 0; round < 120; round++) {
+		for (unsigned k = 0; k < B; k++) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t r = seed >> 7;
+			struct l7_tcp_build tb;
+			memset(&tb, 0, sizeof(tb));
+			tb.linktype = L7_LINKTYPE_ETHERNET;
+			tb.ip_version = 4;
+			tb.ttl = (uint8_t)(r >> 3);
+			tb.src = l7_addr_from_v4((uint32_t)(r * 2654435761u));
+			tb.dst = l7_addr_from_v4((uint32_t)((r >> 11) * 40503u << 16));
+			tb.sport = (uint16_t)(r >> 13);
+			tb.dport = (uint16_t)(r >> 29);
+			tb.seq = (uint32_t)(r >> 5);
+			tb.ack = (uint32_t)r;
+			static const uint16_t fl[] = { L7_TCP_ACK, L7_TCP_SYN, L7_TCP_ACK | L7_TCP_PSH,
+						       L7_TCP_RST, L7_TCP_FIN | L7_TCP_ACK, L7_TCP_ACK };
+			tb.flags = fl[(r >> 40) % 6];
+			tb.window = (uint16_t)(r >> 41);
+			tb.payload = (const uint8_t *)"xyz";
+			tb.payload_len = (r >> 50) % 4;
+			size_t len;
+			assert_int_equal(l7_pkt_build_tcp(fb[k], 256, &tb, &len), 0);
+			if ((r >> 55) % 16 == 0) /* now and then a frame the fast parser leaves */
+				fb[k][23] = 17;
+			memcpy(f1[k], fb[k], len);
+			bp[k] = fb[k];
+			lens[k] = (uint32_t)len;
+			caps[k] = 256;
+			ports[k] = (uint16_t)(r % 9);
+		}
+		assert_int_equal(l7_pipeline_process_burst(pb, bp, lens, caps, ports, B, round * 1000, rb), 0);
+		for (unsigned k = 0; k < B; k++) {
+			assert_int_equal(l7_pipeline_process(p1, f1[k], lens[k], 256, ports[k], round * 1000,
+							     &r1), 0);
+			assert_memory_equal(&rb[k], &r1, sizeof(r1));
+			assert_memory_equal(fb[k], f1[k], r1.frame_len);
+			seen_drop += r1.dropped && !r1.to_cpu;
+			seen_cpu += r1.to_cpu;
+			seen_recirc += r1.passes > 1;
+			seen_mirror += r1.n_mirror > 0;
+			seen_opts += r1.frame_len != lens[k];
+		}
+	}
+	struct l7_pl_stats sb, s1;
+	l7_pipeline_stats(pb, &sb);
+	l7_pipeline_stats(p1, &s1);
+	assert_memory_equal(&sb, &s1, sizeof(sb));
+	/* the stream reached every kind of outcome */
+	assert_true(seen_drop > 50 && seen_cpu > 50 && seen_recirc > 50 && seen_mirror > 50 &&
+		    seen_opts > 50);
+	l7_pipeline_destroy(pb);
+	l7_pipeline_destroy(p1);
+}
+
 /* ------------------------------------------------------------ registers */
 
 static void one_rmw_per_register_per_pass(void **state)
@@ -1650,6 +1921,7 @@ int main(void)
 		cmocka_unit_test(recirculation_is_bounded),
 		cmocka_unit_test(if_else_chain_picks_the_first_true_branch),
 		cmocka_unit_test(fast_paths_match_the_general_interpreter),
+		cmocka_unit_test(burst_executor_matches_one_by_one),
 		cmocka_unit_test(one_rmw_per_register_per_pass),
 		cmocka_unit_test(register_ops_and_recirculated_pass_gets_a_new_access),
 		cmocka_unit_test(compile_fits_with_exact_usage),
