@@ -10,7 +10,19 @@
  * by the workload's byte counts from raw_pos, the original c2s stream
  * offset it has reached. A head buffer is held only while a head arrives
  * in pieces, and is returned when the head completes or the leg dies.
+ *
+ * Oracle (server.h): a streaming comparison that does not depend on the
+ * framing above (so byte-count legs are checked alike). exp_pos is the
+ * captured client-stream offset the next received byte should equal. Where
+ * a received byte differs, the bytes from there on may be one of the
+ * allowed insertions (ins_mask: the candidates whose first ins_len bytes
+ * they matched so far); a candidate matched to its end is an insertion,
+ * and when none is left, the bytes held (a known candidate prefix) are
+ * compared with the capture like any others. A mismatching byte advances
+ * exp_pos by one: the capture is assumed to continue one for one.
  */
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "models/server.h"
@@ -187,6 +199,211 @@ static void s_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *ds
 		l7sim_wl_read(c->srv->wl, c->wconn, 1, c->s2c_base + off, dst, len);
 }
 
+/* ------------------------------------------------------------ oracle */
+
+enum { INS_LINE = 0, INS_APPEND, INS_FIRST, INS_FORMS }; /* x 2 addresses */
+#define INS_TEXT_MAX 96
+
+static void oracle_bad(struct l7sim_srv_conn *c, uint64_t n)
+{
+	if (!n)
+		return;
+	c->srv->st.oracle.mismatch_bytes += n;
+	if (!c->oracle_bad)
+		c->srv->st.oracle.legs_mismatch++;
+	c->oracle_bad = 1;
+}
+
+/* The text of an address as an inserting load balancer writes it. */
+static void addr_text(const uint8_t a[16], char *out, size_t len)
+{
+	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!memcmp(a, v4, 12))
+		snprintf(out, len, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+	else if (!inet_ntop(AF_INET6, a, out, (socklen_t)len))
+		out[0] = 0;
+}
+
+/* Candidate k (form k % INS_FORMS of address k / INS_FORMS: the leg's
+ * peer, then the captured client) into t; its length, 0 if none. */
+static size_t ins_text(const struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
+		       unsigned k, char t[INS_TEXT_MAX])
+{
+	char a[64];
+	addr_text(k / INS_FORMS ? w->key.src : c->ep.raddr.b, a, sizeof(a));
+	if (!a[0])
+		return 0;
+	static const char *const fmt[INS_FORMS] = { "X-Forwarded-For: %s\r\n", ", %s", "%s" };
+	int n = snprintf(t, INS_TEXT_MAX, fmt[k % INS_FORMS], a);
+	return n > 0 && n < INS_TEXT_MAX ? (size_t)n : 0;
+}
+
+static int ieq_prefix(const uint8_t *b, size_t blen, const char *lit)
+{
+	size_t n = strlen(lit);
+	if (blen < n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t x = b[i], y = (uint8_t)lit[i];
+		if (x >= 'A' && x <= 'Z')
+			x = (uint8_t)(x + 32);
+		if (y >= 'A' && y <= 'Z')
+			y = (uint8_t)(y + 32);
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* Which insertion forms may start at exp_pos (server.h): a line where a
+ * line starts in both streams; an append at the end of a captured
+ * X-Forwarded-For line's value (", ADDR", or ADDR when it is empty). */
+static unsigned ins_forms(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w)
+{
+	struct l7sim_server *s = c->srv;
+	uint64_t back = c->exp_pos < sizeof(s->scratch) ? c->exp_pos : sizeof(s->scratch);
+	uint64_t avail = w->c2s_len > c->exp_pos - back ? w->c2s_len - (c->exp_pos - back) : 0;
+	if (back > avail)
+		back = avail;
+	if (!back)
+		return 0;
+	l7sim_wl_read(s->wl, c->wconn, 0, c->exp_pos - back, s->scratch, (uint32_t)back);
+	const uint8_t *end = s->scratch + back; /* exp_pos */
+	if (c->last_rx == '\n' && end[-1] == '\n')
+		return 1u << INS_LINE;
+	const uint8_t *ls = end;
+	while (ls > s->scratch && ls[-1] != '\n')
+		ls--;
+	if (!ieq_prefix(ls, (size_t)(end - ls), "X-Forwarded-For:"))
+		return 0;
+	for (const uint8_t *v = ls + 16; v < end; v++)
+		if (*v != ' ' && *v != '\t')
+			return 1u << INS_APPEND;
+	return 1u << INS_FIRST;
+}
+
+static void oracle_raw(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
+		       const uint8_t *d, size_t len);
+
+/* The candidates ran out: the held bytes are ordinary received bytes. */
+static void ins_give_up(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w)
+{
+	char t[INS_TEXT_MAX];
+	unsigned k = 0;
+	while (!(c->ins_mask & (1u << k)))
+		k++;
+	size_t n = ins_text(c, w, k, t), held = c->ins_len;
+	c->ins_mask = 0;
+	c->ins_len = 0;
+	/* compared one for one; a held byte never starts a new candidate,
+	 * so this cannot recurse */
+	for (size_t i = 0; i < held && i < n; i++) {
+		struct l7sim_server *s = c->srv;
+		uint8_t cap = 0;
+		int have = c->exp_pos < w->c2s_len;
+		if (have)
+			l7sim_wl_read(s->wl, c->wconn, 0, c->exp_pos, &cap, 1);
+		s->st.oracle.checked_bytes++;
+		oracle_bad(c, !have || cap != (uint8_t)t[i]);
+		c->exp_pos++;
+		c->last_rx = (uint8_t)t[i];
+	}
+}
+
+/* One byte while candidates are open. 1: consumed, 0: give up first. */
+static int ins_step(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w, uint8_t b)
+{
+	char t[INS_TEXT_MAX];
+	unsigned keep = 0, done = 0;
+	for (unsigned k = 0; k < 2 * INS_FORMS; k++) {
+		if (!(c->ins_mask & (1u << k)))
+			continue;
+		size_t n = ins_text(c, w, k, t);
+		if (c->ins_len < n && (uint8_t)t[c->ins_len] == b) {
+			keep |= 1u << k;
+			if (c->ins_len + 1u == n)
+				done = 1;
+		}
+	}
+	if (!keep)
+		return 0;
+	c->ins_len++;
+	c->ins_mask = (uint8_t)keep;
+	c->last_rx = b;
+	if (done) {
+		c->srv->st.oracle.inserted_bytes += c->ins_len;
+		c->ins_mask = 0;
+		c->ins_len = 0;
+	}
+	return 1;
+}
+
+/* Every received byte of a leg of a known workload connection. */
+static void oracle_raw(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
+		       const uint8_t *d, size_t len)
+{
+	struct l7sim_server *s = c->srv;
+	size_t i = 0;
+	while (i < len) {
+		if (c->ins_mask) {
+			if (ins_step(c, w, d[i]))
+				i++;
+			else
+				ins_give_up(c, w);
+			continue;
+		}
+		/* the common case: a run equal to the capture */
+		size_t n = len - i < sizeof(s->scratch) ? len - i : sizeof(s->scratch);
+		uint64_t avail = c->exp_pos < w->c2s_len ? w->c2s_len - c->exp_pos : 0;
+		size_t m = avail < n ? (size_t)avail : n, k = 0;
+		l7sim_wl_read(s->wl, c->wconn, 0, c->exp_pos, s->scratch, (uint32_t)m);
+		while (k < m && s->scratch[k] == d[i + k])
+			k++;
+		if (k) {
+			s->st.oracle.checked_bytes += k;
+			c->exp_pos += k;
+			c->last_rx = d[i + k - 1];
+			i += k;
+			continue;
+		}
+		/* d[i] differs from the capture (or lies beyond it) */
+		unsigned forms = ins_forms(c, w), mask = 0;
+		char t[INS_TEXT_MAX];
+		for (unsigned f = 0; f < 2 * INS_FORMS; f++)
+			if ((forms & (1u << (f % INS_FORMS))) && ins_text(c, w, f, t) &&
+			    (uint8_t)t[0] == d[i])
+				mask |= 1u << f;
+		if (mask) {
+			c->ins_mask = (uint8_t)mask;
+			c->ins_len = 0;
+			continue;
+		}
+		s->st.oracle.checked_bytes++;
+		oracle_bad(c, 1);
+		c->exp_pos++;
+		c->last_rx = d[i++];
+	}
+}
+
+/* The leg closed: held bytes are settled; did it end where a request
+ * ends? */
+static void oracle_close(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w)
+{
+	struct l7sim_server_oracle *o = &c->srv->st.oracle;
+	if (!w)
+		return;
+	if (c->ins_mask)
+		ins_give_up(c, w);
+	if (c->exp_pos >= w->c2s_len) {
+		o->legs_whole++;
+		return;
+	}
+	for (uint32_t k = 0; k < w->n_req; k++)
+		if (w->req[k].off == c->exp_pos)
+			return;
+	o->legs_cut++;
+}
+
 /* Byte-count framing from here on (see server.h). */
 static void to_raw(struct l7sim_srv_conn *c, uint64_t pos)
 {
@@ -283,8 +500,11 @@ static void s_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_
 	(void)now;
 	c->rx_bytes += len;
 	c->srv->st.rx_bytes += len;
-	if (!w)
+	if (!w) {
+		c->srv->st.oracle.unchecked_bytes += len;
 		return;
+	}
+	oracle_raw(c, w, d, len);
 	size_t left = len;
 	while (left && c->complete < w->n_req) {
 		size_t used = left;
@@ -328,6 +548,7 @@ static void s_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 		maybe_close(c);
 		break;
 	case L7SIM_TCP_EV_CLOSED:
+		oracle_close(c, w);
 		l7sim_tcp_demux_del(&s->demux, &c->ep);
 		s->st.closed++;
 		c->dead = 1;
@@ -352,8 +573,14 @@ static void leg_start(struct l7sim_srv_conn *c, uint32_t first)
 	c->first = 0;
 	c->s2c_base = 0;
 	c->raw_pos = 0;
-	if (!w)
+	c->exp_pos = 0;
+	c->oracle_bad = c->ins_mask = c->last_rx = 0;
+	c->ins_len = 0;
+	if (!w) {
+		c->srv->st.oracle.legs_unchecked++;
 		return;
+	}
+	c->srv->st.oracle.legs_checked++;
 	if (first > w->n_req)
 		first = w->n_req;
 	c->first = c->complete = c->served = first;
@@ -362,6 +589,7 @@ static void leg_start(struct l7sim_srv_conn *c, uint32_t first)
 		c->s2c_base = first < w->n_req ? w->resp[first].off : w->s2c_len;
 		c->raw_pos = first < w->n_req ? w->req[first].off : w->c2s_len;
 	}
+	c->exp_pos = c->raw_pos;
 	if (!(w->flags & L7SIM_WL_HTTP_FRAMED)) {
 		c->mode = F_RAW;
 		c->srv->st.bytecount_legs++;
@@ -416,6 +644,51 @@ static void srv_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 	l7sim_pkt_free(s->env.pool, p);
 }
 
+/* Live servers, for l7sim_server_oracle_sum (server.h: not thread-safe). */
+static struct l7sim_server *live_servers;
+
+static void register_server(struct l7sim_server *s)
+{
+	s->reg_prev = NULL;
+	s->reg_next = live_servers;
+	if (live_servers)
+		live_servers->reg_prev = s;
+	live_servers = s;
+	s->registered = 1;
+}
+
+static void unregister_server(struct l7sim_server *s)
+{
+	if (!s->registered)
+		return;
+	if (s->reg_prev)
+		s->reg_prev->reg_next = s->reg_next;
+	else
+		live_servers = s->reg_next;
+	if (s->reg_next)
+		s->reg_next->reg_prev = s->reg_prev;
+	s->registered = 0;
+}
+
+void l7sim_server_oracle_sum(const struct l7sim_engine *eng, struct l7sim_server_oracle *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (const struct l7sim_server *s = live_servers; s; s = s->reg_next) {
+		const struct l7sim_server_oracle *o = &s->st.oracle;
+		if (s->eng != eng)
+			continue;
+		out->legs_checked += o->legs_checked;
+		out->legs_unchecked += o->legs_unchecked;
+		out->legs_mismatch += o->legs_mismatch;
+		out->legs_whole += o->legs_whole;
+		out->legs_cut += o->legs_cut;
+		out->checked_bytes += o->checked_bytes;
+		out->mismatch_bytes += o->mismatch_bytes;
+		out->inserted_bytes += o->inserted_bytes;
+		out->unchecked_bytes += o->unchecked_bytes;
+	}
+}
+
 int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *cfg,
 		      struct l7sim_engine *eng, struct l7sim_pktpool *pool,
 		      const struct l7sim_tcp_cfg *tcp, struct l7sim_node *out,
@@ -451,12 +724,15 @@ int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *
 	if (rc) {
 		l7sim_pool_fini(&s->conns);
 		l7sim_tcp_demux_fini(&s->demux);
+		return rc;
 	}
-	return rc;
+	register_server(s);
+	return 0;
 }
 
 void l7sim_server_fini(struct l7sim_server *s)
 {
+	unregister_server(s);
 	l7sim_pool_fini(&s->heads);
 	l7sim_pool_fini(&s->conns);
 	l7sim_tcp_demux_fini(&s->demux);

@@ -27,9 +27,26 @@
  * server closed first, otherwise when the client's FIN has come and every
  * request received has been answered.
  *
- * Memory per connection: sizeof(struct l7sim_srv_conn) (tcpep + ~140 B);
+ * Back-end side of the replay oracle (ARCHITECTURE.md §5): every byte a
+ * leg receives is compared with the captured client stream of its
+ * workload connection, from the offset of the leg's first request on.
+ * The received stream must be the captured one with only these
+ * insertions (what l7_http_rewrite_xff() produces; the only rewrite an
+ * architecture makes today), each starting where the two streams first
+ * differ: a whole line "X-Forwarded-For: ADDR\r\n" where a line starts in
+ * both streams, or ", ADDR" (ADDR alone after an empty value) at the end of
+ * a captured X-Forwarded-For value, where ADDR is the text of the leg's
+ * peer address (transparent legs) or of the captured client's address.
+ * The comparison does not use the server's request framing, so legs
+ * framed by byte counts are checked the same way. The server learns
+ * nothing from the load balancer: the expectation is the capture and the
+ * rule above. Results go to st.oracle; l7sim_server_oracle_sum() adds up
+ * every live server of an engine (the run's counters).
+ *
+ * Memory per connection: sizeof(struct l7sim_srv_conn) (tcpep + ~160 B);
  * plus, per server, L7SIM_SRV_HEAD_BUFS buffers of L7SIM_SRV_HEAD_BYTES for
- * request heads that span segments (taken while such a head arrives).
+ * request heads that span segments (taken while such a head arrives) and
+ * one L7SIM_SRV_HEAD_BYTES scratch buffer for the oracle's captured bytes.
  */
 #ifndef L7SIM_MODELS_SERVER_H
 #define L7SIM_MODELS_SERVER_H
@@ -57,6 +74,22 @@ struct l7sim_server_config {
 	uint64_t service_ns_per_kib;  /* per KiB of response [0] */
 };
 
+/* The back-end side of the replay oracle (above), per server or summed. */
+struct l7sim_server_oracle {
+	uint64_t legs_checked;        /* legs of a known workload connection */
+	uint64_t legs_unchecked;      /* legs of an unknown conn_id: nothing to
+				       * compare with */
+	uint64_t legs_mismatch;       /* checked legs with >= 1 bad byte */
+	uint64_t legs_whole;          /* closed having received up to the end
+				       * of the captured client stream */
+	uint64_t legs_cut;            /* closed inside a request (not at a
+				       * request boundary nor the end) */
+	uint64_t checked_bytes;       /* received bytes compared with the capture */
+	uint64_t mismatch_bytes;      /* ... that differ (or are unexplained) */
+	uint64_t inserted_bytes;      /* received bytes accepted as insertions */
+	uint64_t unchecked_bytes;     /* bytes of unchecked legs */
+};
+
 struct l7sim_server_stats {
 	uint64_t accepted, refused, rst_sent;
 	uint64_t unknown_conn;        /* conn_id not in the workload */
@@ -72,6 +105,7 @@ struct l7sim_server_stats {
 	uint64_t queued, queue_peak;
 	uint64_t busy_ns;             /* summed over workers */
 	uint64_t closed;
+	struct l7sim_server_oracle oracle;
 };
 
 struct l7sim_server;
@@ -90,8 +124,13 @@ struct l7sim_srv_conn {
 	uint8_t *hbuf;                /* head arriving in pieces, or NULL */
 	uint32_t hlen;
 	struct l7_http_body body;     /* framing of the current request body */
+	uint64_t exp_pos;             /* oracle: c2s offset of the next byte expected */
 	uint8_t mode;                 /* head, body or byte counts */
 	uint8_t in_service, queued, peer_fin, dead;
+	uint8_t oracle_bad;           /* oracle: a byte differed on this leg */
+	uint8_t last_rx;              /* oracle: the last byte received */
+	uint8_t ins_mask;             /* oracle: insertion candidates open */
+	uint8_t ins_len;              /* oracle: their bytes matched so far */
 };
 
 struct l7sim_server {
@@ -106,6 +145,9 @@ struct l7sim_server {
 	struct l7sim_srv_conn *q_head, *q_tail;
 	uint32_t busy, qlen;
 	struct l7sim_server_stats st;
+	struct l7sim_server *reg_prev, *reg_next; /* live servers (oracle sum) */
+	uint8_t registered;
+	uint8_t scratch[L7SIM_SRV_HEAD_BYTES];    /* oracle: captured bytes */
 };
 
 void l7sim_server_config_defaults(struct l7sim_server_config *c);
@@ -119,5 +161,15 @@ int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *
 		      const struct l7sim_tcp_cfg *tcp, struct l7sim_node *out,
 		      const struct l7sim_workload *wl);
 void l7sim_server_fini(struct l7sim_server *s);
+
+/*
+ * Sum st.oracle over every server of engine eng that is initialised and
+ * not yet finalised (the runner calls it after the run, before the
+ * architecture destroys its servers). Servers join a process-wide list in
+ * l7sim_server_init and leave it in l7sim_server_fini, so every successful
+ * init must be paired with a fini; not thread-safe (runs are
+ * single-threaded).
+ */
+void l7sim_server_oracle_sum(const struct l7sim_engine *eng, struct l7sim_server_oracle *out);
 
 #endif
