@@ -13,6 +13,7 @@
 
 #include "arch/runner.h"
 #include "engine/clock.h"
+#include "models/server.h"
 #include "net/link.h"
 
 const struct l7sim_col l7sim_std_cols[L7SIM_STD_COLS] = {
@@ -99,18 +100,25 @@ void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_lin
 }
 
 static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters *src,
-			 const struct l7sim_client_stats *cli)
+			 const struct l7sim_client_stats *cli, const struct l7sim_server_oracle *so)
 {
 	static const char *const cnames[] = {
 		"client_conns_started", "client_conns_done", "client_conns_failed",
 		"client_resets", "client_aborts", "client_incomplete",
 		"client_resp_mismatch_bytes", "client_tuple_clash", "client_conns_queued",
 		"client_queue_wait_ns",
+		/* the replay oracle's back-end side (models/server.h) */
+		"server_legs_checked", "server_legs_unchecked", "server_legs_mismatch",
+		"server_legs_whole", "server_legs_cut", "server_req_checked_bytes",
+		"server_req_mismatch_bytes", "server_req_inserted_bytes", "server_req_unchecked_bytes",
 	};
 	const uint64_t cv[] = {
 		cli->conns_started, cli->conns_done, cli->conns_failed, cli->resets,
 		cli->aborts, cli->incomplete, cli->resp_mismatch_bytes, cli->tuple_clash,
 		cli->queued, cli->queue_wait_ns,
+		so->legs_checked, so->legs_unchecked, so->legs_mismatch, so->legs_whole,
+		so->legs_cut, so->checked_bytes, so->mismatch_bytes, so->inserted_bytes,
+		so->unchecked_bytes,
 	};
 	uint32_t n = (src ? src->n : 0) + (uint32_t)(sizeof(cnames) / sizeof(cnames[0]));
 	int rc = l7sim_counters_init(dst, n);
@@ -335,7 +343,9 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 		   p.l2c.st.loss_drops + p.pool.alloc_fail;
 	if (a->report)
 		a->report(p.state, &w, s);
-	if ((rc = copy_counters(&out->counters, s->extra, &out->cli)) < 0)
+	struct l7sim_server_oracle so; /* before destroy: the servers are still live */
+	l7sim_server_oracle_sum(p.eng, &so);
+	if ((rc = copy_counters(&out->counters, s->extra, &out->cli, &so)) < 0)
 		goto fail_rc;
 	/* the architecture's histogram dies with it: keep a copy */
 	if (s->insert_delay) {
