@@ -38,6 +38,10 @@ struct l7sim_run_out {
 	struct l7sim_engine_stats eng;
 	struct l7sim_client_stats cli;
 	l7_time_ns end_ns;                /* simulated time when the run stopped */
+	uint64_t frames_emitted;          /* frames any node put into the network
+					   * (offered to a first link), counted
+					   * once however many hops they cross */
+	uint64_t link_deliveries;         /* frames links delivered (hops) */
 };
 
 /* The column table of the standard series (enum l7sim_std_col order). */

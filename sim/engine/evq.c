@@ -74,10 +74,16 @@ static inline int ent_live(const struct l7sim_evq *q, const struct l7sim_evq_ent
 	       q->slot_seq[x->seqslot & SLOT_MASK] == x->seqslot >> L7SIM_EVQ_SLOT_BITS;
 }
 
+/* Released chunks first, then never-used ones in order: init touches no
+ * chunk, so a queue sized for the worst case costs page faults only for
+ * the chunks a run actually fills. */
 static inline struct l7sim_evq_chunk *chunk_get(struct l7sim_evq *q)
 {
 	struct l7sim_evq_chunk *c = q->free_chunks;
-	q->free_chunks = c->next;
+	if (c)
+		q->free_chunks = c->next;
+	else
+		c = &q->chunk_mem[q->fresh_chunk++];
 	q->nfree_chunks--;
 	c->next = NULL;
 	c->n = 0;
@@ -170,16 +176,16 @@ int l7sim_evq_init(struct l7sim_evq *q, uint32_t capacity)
 	q->chunk_mem = malloc(nchunks * sizeof(*q->chunk_mem));
 	q->slot_seq = calloc(capacity, sizeof(*q->slot_seq));
 	q->free_slots = malloc((size_t)capacity * sizeof(*q->free_slots));
-	if (!q->chunk_mem || !q->slot_seq || !q->free_slots) {
+	if (!q->chunk_mem || !q->slot_seq || !q->free_slots || nchunks > UINT32_MAX) {
 		l7sim_evq_fini(q);
 		return L7_ENOMEM;
 	}
-	for (uint64_t i = nchunks; i-- > 0;)
-		chunk_put(q, &q->chunk_mem[i]);
-	/* Stack order hands out slot 0 first: deterministic. */
-	for (uint32_t i = 0; i < capacity; i++)
-		q->free_slots[i] = capacity - 1 - i;
-	q->nfree_slots = capacity;
+	q->nchunks = (uint32_t)nchunks;
+	q->nfree_chunks = (uint32_t)nchunks;
+	/* Released slots are reused LIFO, else slots 0, 1, 2, ... in order:
+	 * deterministic, and nothing is written here. */
+	q->nfree_slots = 0;
+	q->fresh_slot = 0;
 	q->next_seq = 1;
 	return 0;
 }
@@ -212,7 +218,7 @@ int l7sim_evq_push(struct l7sim_evq *q, l7_time_ns t, uint16_t type, void *obj,
 	if (h) {
 		if (q->next_seq >= L7SIM_EVQ_SEQ_LIMIT)
 			return L7_ERANGE;
-		uint32_t slot = q->free_slots[--q->nfree_slots];
+		uint32_t slot = q->nfree_slots ? q->free_slots[--q->nfree_slots] : q->fresh_slot++;
 		uint64_t seq = q->next_seq++;
 		q->slot_seq[slot] = seq;
 		x.seqslot = seq << L7SIM_EVQ_SLOT_BITS | slot;

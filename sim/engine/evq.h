@@ -82,10 +82,13 @@ struct l7sim_evq {
 	uint64_t nonempty[L7SIM_EVQ_MAP_WORDS]; /* bit i-1 set: bucket i >= 1 non-empty */
 	l7_time_ns last_ns;          /* the radix heap's reference key */
 	struct l7sim_evq_chunk *chunk_mem, *free_chunks;
-	uint32_t nfree_chunks;
+	uint32_t nfree_chunks;       /* on free_chunks + never used */
+	uint32_t fresh_chunk;        /* chunk_mem[fresh_chunk..] never used */
+	uint32_t nchunks;
 	uint64_t *slot_seq;          /* seq of the live handled event in a slot; 0 = free */
-	uint32_t *free_slots;        /* stack of free slot indices */
+	uint32_t *free_slots;        /* stack of released slot indices */
 	uint32_t nfree_slots;
+	uint32_t fresh_slot;         /* slots [fresh_slot, capacity) never used */
 	uint32_t capacity;
 	uint32_t live;               /* live (not cancelled) pending events */
 	uint32_t tombstones;

@@ -1,8 +1,12 @@
 /*
  * pool.c — the fixed-size object pool of pool.h.
  *
- * The free list is threaded through the free objects themselves, so the pool
- * costs no memory beyond the objects. Initial order hands out object 0 first.
+ * The free list is threaded through the objects that were handed out and
+ * returned, so the pool costs no memory beyond the objects; objects never
+ * handed out are taken in index order from `fresh` when the free list is
+ * empty. The sequence of objects returned is therefore exactly that of a
+ * free list initially holding 0, 1, 2, ... (object 0 first, then LIFO
+ * reuse), without writing to any object at init.
  */
 #include <stdalign.h>
 #include <stddef.h>
@@ -17,6 +21,7 @@ int l7sim_pool_init(struct l7sim_pool *p, size_t obj_bytes, uint32_t capacity)
 	p->mem = NULL;
 	p->free_head = NULL;
 	p->capacity = 0;
+	p->fresh = 0;
 	p->in_use = p->peak_in_use = 0;
 	p->exhausted = 0;
 	if (obj_bytes == 0 || capacity == 0)
@@ -31,11 +36,7 @@ int l7sim_pool_init(struct l7sim_pool *p, size_t obj_bytes, uint32_t capacity)
 		return L7_ENOMEM;
 	p->obj_bytes = obj_bytes;
 	p->capacity = capacity;
-	for (uint32_t i = capacity; i-- > 0;) {
-		void *obj = p->mem + (size_t)i * obj_bytes;
-		*(void **)obj = p->free_head;
-		p->free_head = obj;
-	}
+	p->fresh = 0;
 	return 0;
 }
 
@@ -45,16 +46,20 @@ void l7sim_pool_fini(struct l7sim_pool *p)
 	p->mem = NULL;
 	p->free_head = NULL;
 	p->capacity = 0;
+	p->fresh = 0;
 }
 
 void *l7sim_pool_get(struct l7sim_pool *p)
 {
 	void *obj = p->free_head;
-	if (!obj) {
+	if (obj) {
+		p->free_head = *(void **)obj;
+	} else if (p->fresh < p->capacity) {
+		obj = p->mem + (size_t)p->fresh++ * p->obj_bytes;
+	} else {
 		p->exhausted++;
 		return NULL;
 	}
-	p->free_head = *(void **)obj;
 	if (++p->in_use > p->peak_in_use)
 		p->peak_in_use = p->in_use;
 	return obj;

@@ -6,6 +6,12 @@
  * NULL and counts one exhaustion (the caller turns that into a counted drop);
  * objects come back in LIFO order, so a run's allocation pattern, and thus
  * its addresses' reuse, is deterministic. Objects are not zeroed.
+ *
+ * Memory is touched only when an object is first handed out (objects never
+ * used are never written), so a pool sized for the worst case costs page
+ * faults only for what a run uses: l7sim sizes its pools generously and
+ * the setup of a short run used to be dominated by threading free lists
+ * through untouched memory.
  */
 #ifndef L7SIM_ENGINE_POOL_H
 #define L7SIM_ENGINE_POOL_H
@@ -16,6 +22,7 @@
 struct l7sim_pool {
 	unsigned char *mem;
 	void *free_head;         /* intrusive free list through the objects */
+	uint32_t fresh;          /* objects [fresh, capacity) never handed out */
 	size_t obj_bytes;        /* rounded up to the pool's alignment */
 	uint32_t capacity;
 	uint32_t in_use;

@@ -24,6 +24,7 @@ static void deliver(struct l7sim_engine *e, void *obj, uint64_t arg)
 	struct l7sim_link *l = (struct l7sim_link *)(uintptr_t)arg;
 	l7_time_ns now = l7sim_engine_now(e);
 	l->st.delivered++;
+	l->pool->deliveries++;
 	for (uint32_t i = 0; i < l->n_taps; i++)
 		if (l->tap[i].at == L7SIM_TAP_DELIVER)
 			l->tap[i].fn(l->tap[i].ctx, now, p);
@@ -179,6 +180,8 @@ void l7sim_link_send(struct l7sim_link *l, struct l7sim_pkt *p)
 {
 	l7_time_ns now = l7sim_engine_now(l->eng);
 	l->st.offered++;
+	if (!p->hops)
+		l->pool->emitted++;
 	l->st.offered_bytes += p->len;
 	for (uint32_t i = 0; i < l->n_taps; i++)
 		if (l->tap[i].at == L7SIM_TAP_ENQUEUE)

@@ -48,6 +48,12 @@ struct l7sim_pktpool {
 	uint64_t allocs;
 	uint64_t frees;
 	uint64_t alloc_fail;      /* get() found the pool empty: a drop */
+	/* Counted by link.c here, so every link of a run adds to one total: */
+	uint64_t emitted;         /* frames offered to their first link (hops
+				   * 0): what nodes put into the network, each
+				   * once however many hops it then crosses */
+	uint64_t deliveries;      /* frames links handed to their destination
+				   * (link hops) */
 };
 
 /* Allocate `capacity` buffers (about 2.1 KB each). L7_EINVAL, L7_ENOMEM. */

@@ -272,6 +272,24 @@ static void pool_exhaustion_counted(void **state)
 	assert_int_equal(p.in_use, 2);
 	assert_int_equal(p.peak_in_use, 3);
 	l7sim_pool_fini(&p);
+	/* the hand-out order of a free list initially 0, 1, 2, ...: returned
+	 * objects first (LIFO), then never-used ones in index order */
+	assert_int_equal(l7sim_pool_init(&p, 24, 5), 0);
+	a = l7sim_pool_get(&p);
+	b = l7sim_pool_get(&p);
+	l7sim_pool_put(&p, a);
+	assert_ptr_equal(l7sim_pool_get(&p), a);
+	c = l7sim_pool_get(&p);
+	assert_int_equal(l7sim_pool_index(&p, c), 2);
+	l7sim_pool_put(&p, b);
+	l7sim_pool_put(&p, c);
+	assert_ptr_equal(l7sim_pool_get(&p), c);
+	assert_ptr_equal(l7sim_pool_get(&p), b);
+	assert_int_equal(l7sim_pool_index(&p, l7sim_pool_get(&p)), 3);
+	assert_int_equal(l7sim_pool_index(&p, l7sim_pool_get(&p)), 4);
+	assert_null(l7sim_pool_get(&p));
+	assert_int_equal(p.exhausted, 1);
+	l7sim_pool_fini(&p);
 	assert_int_equal(l7sim_pool_init(&p, 0, 3), L7_EINVAL);
 	assert_int_equal(l7sim_pool_init(&p, 8, 0), L7_EINVAL);
 }
