@@ -141,6 +141,11 @@ int l7_table_create(const struct l7_table_config *cfg, struct l7_table **out)
 	t->exp_word = t->key_words + t->value_words;
 	t->max_depth = cfg->max_depth ? cfg->max_depth : L7_TABLE_DEPTH_DEFAULT;
 	t->conc = cfg->mode == L7_TABLE_CONCURRENT;
+	if (t->key_bytes == 16 && t->value_bytes == 8 && t->ttl_ns == 0)
+		t->kind = (uint8_t)(t->spb == 8 ? (t->conc ? TB_KIND_16_8_S8_CONC : TB_KIND_16_8_S8_ST)
+		                                : (t->conc ? TB_KIND_16_8_S4_CONC : TB_KIND_16_8_S4_ST));
+	else
+		t->kind = TB_KIND_GENERIC;
 	t->sh = (struct tb_shape){ t->key_bytes, t->key_words, t->value_bytes, t->value_words,
 	                           t->tag_words, t->spb, t->slot_words };
 	for (uint64_t b = 0; b < nb; b++)

@@ -147,23 +147,160 @@ int tb_lookup_hashed(struct l7_table *t, const uint64_t *kw, uint64_t h,
 	return lookup_impl(t, t->sh, kw, h, value_out, now_ns, false);
 }
 
+/*
+ * Lookup in a table without TTLs: the hot path, kept lean (no expiry, no
+ * refresh, no bookkeeping of a linearized hit). Same protocol as
+ * lookup_impl, with one difference in where the odd-version check sits:
+ * the probe starts without waiting for the version load, and a version
+ * that was odd at read_begin fails validation (tb_read_ok) like a changed
+ * one. That keeps the version load off the critical path of the probe.
+ */
+TB_INLINE bool tb_read_ok(const struct tb_bucket *b, uint32_t v)
+{
+	return ((__atomic_load_n(&b->version, __ATOMIC_RELAXED) ^ v) | (v & 1u)) == 0;
+}
+
+/* Probe the tag candidates m of bucket b for kw; on a key match copy the
+ * value words to vw and return true. Reads are validated by the caller. */
+TB_INLINE bool probe_cands(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t m,
+                           const uint64_t *kw, uint64_t *vw, bool conc)
+{
+	while (m) {
+		uint32_t s = (uint32_t)__builtin_ctz(m) >> 1;
+		const uint64_t *slot = tb_slot_g(t, g, b, s);
+		if (tb_key_eq_g(g, slot, kw, conc)) {
+			tb_read_value_g(g, slot, vw, conc);
+			return true;
+		}
+		m &= ~(3u << (2u * s));
+	}
+	return false;
+}
+
+TB_INLINE int lookup_nottl(struct l7_table *t, struct tb_shape g, const uint64_t *kw, uint64_t h,
+                           void *value_out, bool conc)
+{
+	uint64_t b1 = h & t->bucket_mask;
+	uint16_t tag = tb_tag(h);
+	uint64_t b2 = tb_alt(t, b1, tag);
+	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[b2];
+	uint64_t vw[TB_VALUE_WORDS_MAX];
+	/* the secondary header's miss in parallel with the primary's */
+	__builtin_prefetch(k2, 0, 3);
+	for (;;) {
+		uint32_t v1 = conc ? tb_read_begin(k1) : 0, v2 = 0;
+		if (probe_cands(t, g, b1, tb_match_slots(t, g, b1, tag, conc), kw, vw, conc)) {
+			if (conc && !tb_read_ok(k1, v1))
+				goto retry;
+			goto hit;
+		}
+		if (b2 != b1) {
+			v2 = conc ? tb_read_begin(k2) : 0;
+			if (probe_cands(t, g, b2, tb_match_slots(t, g, b2, tag, conc), kw, vw, conc)) {
+				if (conc && !tb_read_ok(k2, v2))
+					goto retry;
+				goto hit;
+			}
+			if (conc && !tb_read_ok(k2, v2))
+				goto retry;
+		}
+		if (conc && !tb_read_ok(k1, v1))
+			goto retry;
+		return L7_ENOENT;
+hit:
+		if (value_out)
+			tb_value_out_g(g, value_out, vw);
+		return 0;
+retry:
+		tb_count(&t->ctr.lookup_retries, 1, conc);
+		ck_pr_stall();
+	}
+}
+
+/* The retry loop, out of line: a contended or torn read is rare, and
+ * keeping the loop out of the fast path keeps that path free of the
+ * register saves the loop would need. */
+static __attribute__((noinline)) int lookup_retry(struct l7_table *t, const uint64_t *kw,
+                                                  uint64_t h, void *value_out)
+{
+	tb_count(&t->ctr.lookup_retries, 1, t->conc);
+	if (t->conc)
+		return lookup_nottl(t, t->sh, kw, h, value_out, true);
+	return lookup_nottl(t, t->sh, kw, h, value_out, false);
+}
+
+/* One attempt of lookup_nottl without the loop: the common case (no writer
+ * in the key's buckets) finishes here; anything else goes to lookup_retry. */
+TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const uint64_t *kw, uint64_t h,
+                          void *value_out, bool conc)
+{
+	uint64_t b1 = h & t->bucket_mask;
+	uint16_t tag = tb_tag(h);
+	uint64_t b2 = tb_alt(t, b1, tag);
+	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[b2];
+	uint64_t vw[TB_VALUE_WORDS_MAX];
+	__builtin_prefetch(k2, 0, 3);
+	uint32_t v1 = conc ? tb_read_begin(k1) : 0;
+	if (probe_cands(t, g, b1, tb_match_slots(t, g, b1, tag, conc), kw, vw, conc)) {
+		if (conc && !tb_read_ok(k1, v1))
+			return lookup_retry(t, kw, h, value_out);
+	} else {
+		if (b2 != b1) {
+			uint32_t v2 = conc ? tb_read_begin(k2) : 0;
+			bool hit = probe_cands(t, g, b2, tb_match_slots(t, g, b2, tag, conc), kw, vw, conc);
+			if (conc && !tb_read_ok(k2, v2))
+				return lookup_retry(t, kw, h, value_out);
+			if (hit)
+				goto hit;
+		}
+		if (conc && !tb_read_ok(k1, v1))
+			return lookup_retry(t, kw, h, value_out);
+		return L7_ENOENT;
+	}
+hit:
+	if (value_out)
+		tb_value_out_g(g, value_out, vw);
+	return 0;
+}
+
 static inline __attribute__((always_inline)) int
 lookup_key(struct l7_table *t, struct tb_shape g, const void *key, void *value_out,
            l7_time_ns now_ns, bool conc)
 {
 	uint64_t kw[TB_KEY_WORDS_MAX];
 	tb_key_words_g(g, key, kw);
+	if (!t->ttl_ns)
+		return lookup_once(t, g, kw, tb_hash_g(t, g, kw), value_out, conc);
 	return lookup_impl(t, g, kw, tb_hash_g(t, g, kw), value_out, now_ns, conc);
 }
 
 /* Constant shapes of the common geometries (16-byte keys such as an IPv4
  * 5-tuple padded or a pair of ids, 8-byte values): the compiler unrolls
- * every key, value and tag loop for them. */
+ * every key, value and tag loop for them. t->kind says which applies. */
 #define SHAPE_16_8(spb) ((struct tb_shape){ 16, 2, 8, 1, (spb) / 4u, (spb), 3 })
 
-static inline bool is_16_8(const struct l7_table *t)
+/* One out-of-line function per specialised kind and one generic: each is
+ * small and needs no stack realignment or spills of the others' paths;
+ * l7_table_lookup tail-calls the table's. */
+#define TB_LOOKUP_FN(name, shape, conc)                                               \
+	static __attribute__((noinline)) int name(struct l7_table *t, const void *key, \
+	                                          void *value_out)                   \
+	{                                                                             \
+		uint64_t kw[TB_KEY_WORDS_MAX];                                         \
+		tb_key_words_g(shape, key, kw);                                        \
+		return lookup_once(t, shape, kw, tb_hash_g(t, shape, kw), value_out, conc); \
+	}
+TB_LOOKUP_FN(lookup_16_8_s8_conc, SHAPE_16_8(8), true)
+TB_LOOKUP_FN(lookup_16_8_s8_st, SHAPE_16_8(8), false)
+TB_LOOKUP_FN(lookup_16_8_s4_conc, SHAPE_16_8(4), true)
+TB_LOOKUP_FN(lookup_16_8_s4_st, SHAPE_16_8(4), false)
+
+static __attribute__((noinline)) int lookup_generic(struct l7_table *t, const void *key,
+                                                    void *value_out, l7_time_ns now_ns)
 {
-	return t->key_bytes == 16 && t->value_bytes == 8 && t->ttl_ns == 0;
+	if (t->conc)
+		return lookup_key(t, t->sh, key, value_out, now_ns, true);
+	return lookup_key(t, t->sh, key, value_out, now_ns, false);
 }
 
 int l7_table_lookup(struct l7_table *t, const void *key, void *value_out,
@@ -171,16 +308,18 @@ int l7_table_lookup(struct l7_table *t, const void *key, void *value_out,
 {
 	if (!t || !key)
 		return L7_EINVAL;
-	if (t->conc) {
-		if (is_16_8(t))
-			return t->spb == 8 ? lookup_key(t, SHAPE_16_8(8), key, value_out, now_ns, true)
-			                   : lookup_key(t, SHAPE_16_8(4), key, value_out, now_ns, true);
-		return lookup_key(t, t->sh, key, value_out, now_ns, true);
+	switch (t->kind) {
+	case TB_KIND_16_8_S8_CONC:
+		return lookup_16_8_s8_conc(t, key, value_out);
+	case TB_KIND_16_8_S8_ST:
+		return lookup_16_8_s8_st(t, key, value_out);
+	case TB_KIND_16_8_S4_CONC:
+		return lookup_16_8_s4_conc(t, key, value_out);
+	case TB_KIND_16_8_S4_ST:
+		return lookup_16_8_s4_st(t, key, value_out);
+	default:
+		return lookup_generic(t, key, value_out, now_ns);
 	}
-	if (is_16_8(t))
-		return t->spb == 8 ? lookup_key(t, SHAPE_16_8(8), key, value_out, now_ns, false)
-		                   : lookup_key(t, SHAPE_16_8(4), key, value_out, now_ns, false);
-	return lookup_key(t, t->sh, key, value_out, now_ns, false);
 }
 
 int l7_table_touch(struct l7_table *t, const void *key, l7_time_ns now_ns)
@@ -260,6 +399,136 @@ batch_impl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsig
 	return hits;
 }
 
+/*
+ * Batched lookup without TTLs: the same three stages, but each key's work
+ * is done once and carried from stage to stage instead of repeated:
+ *  A. copy and hash the key, prefetch both candidate headers;
+ *  B. load the primary's version, match its tags (SIMD) and prefetch the
+ *     first candidate's slot; only when the primary has no candidate, do
+ *     the same for the secondary (most keys live in their primary bucket);
+ *  C. compare keys, read the value, validate the versions loaded before.
+ * Each version is loaded before its bucket's tags and validated after the
+ * slot reads, so a stage-C result is exactly a validated lookup_nottl probe
+ * that happened to span the stages (a hit validates its bucket; a miss
+ * validates both, after loading both: the interval argument of lookup_impl
+ * does not care which version was loaded first). A key whose validation
+ * fails — a writer touched a bucket between B and C — is redone by
+ * lookup_nottl.
+ */
+struct bstate {
+	uint64_t kw[TB_KEY_WORDS_MAX];
+	uint64_t h, b2;
+	uint32_t v1, v2, m1, m2;
+	bool have2; /* v2/m2 loaded */
+};
+
+TB_INLINE void nt_stage_a(const struct l7_table *t, struct tb_shape g, const void *key,
+                       struct bstate *st)
+{
+	tb_key_words_g(g, key, st->kw);
+	uint64_t h = tb_hash_g(t, g, st->kw);
+	uint64_t b1 = h & t->bucket_mask;
+	st->h = h;
+	st->b2 = tb_alt(t, b1, tb_tag(h));
+	__builtin_prefetch(&t->buckets[b1], 0, 3);
+	__builtin_prefetch(&t->buckets[st->b2], 0, 3);
+}
+
+TB_INLINE void prefetch_slot(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t m)
+{
+	/* a slot may straddle two cache lines: fetch both ends */
+	const uint64_t *sl = tb_slot_g(t, g, b, (uint32_t)__builtin_ctz(m) >> 1);
+	__builtin_prefetch(sl, 0, 3);
+	__builtin_prefetch(sl + g.slot_words - 1, 0, 3);
+}
+
+TB_INLINE void load2(const struct l7_table *t, struct tb_shape g, struct bstate *st, bool conc)
+{
+	st->v2 = conc ? tb_read_begin(&t->buckets[st->b2]) : 0;
+	st->m2 = tb_match_slots(t, g, st->b2, tb_tag(st->h), conc);
+	st->have2 = true;
+}
+
+TB_INLINE void nt_stage_b(const struct l7_table *t, struct tb_shape g, struct bstate *st, bool conc)
+{
+	uint64_t b1 = st->h & t->bucket_mask;
+	st->v1 = conc ? tb_read_begin(&t->buckets[b1]) : 0;
+	st->m1 = tb_match_slots(t, g, b1, tb_tag(st->h), conc);
+	st->have2 = false;
+	if (st->m1) {
+		prefetch_slot(t, g, b1, st->m1);
+	} else if (st->b2 != b1) {
+		load2(t, g, st, conc);
+		if (st->m2)
+			prefetch_slot(t, g, st->b2, st->m2);
+	}
+}
+
+/* Returns 1 hit, 0 miss (validated), -1 when the reads must be redone. */
+TB_INLINE int nt_stage_c(struct l7_table *t, struct tb_shape g, struct bstate *st, uint64_t *vw,
+                      bool conc)
+{
+	uint64_t b1 = st->h & t->bucket_mask;
+	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[st->b2];
+	if (probe_cands(t, g, b1, st->m1, st->kw, vw, conc))
+		return !conc || tb_read_ok(k1, st->v1) ? 1 : -1;
+	if (st->b2 != b1) {
+		if (!st->have2)
+			load2(t, g, st, conc);
+		if (probe_cands(t, g, st->b2, st->m2, st->kw, vw, conc))
+			return !conc || tb_read_ok(k2, st->v2) ? 1 : -1;
+		if (conc && !tb_read_ok(k2, st->v2))
+			return -1;
+	}
+	return !conc || tb_read_ok(k1, st->v1) ? 0 : -1;
+}
+
+TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_shape g, struct bstate *st,
+                              char *vo, unsigned k, bool conc)
+{
+	uint64_t vw[TB_VALUE_WORDS_MAX];
+	void *out = vo ? vo + (size_t)k * g.value_bytes : NULL;
+	int r = nt_stage_c(t, g, st, vw, conc);
+	if (r < 0) {
+		tb_count(&t->ctr.lookup_retries, 1, conc);
+		return lookup_nottl(t, g, st->kw, st->h, out, conc) == 0 ? 1u : 0u;
+	}
+	if (r && out)
+		tb_value_out_g(g, out, vw);
+	return (uint64_t)r;
+}
+
+static inline __attribute__((always_inline)) unsigned
+batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
+            void *values_out, uint64_t *hit_mask, bool conc)
+{
+	const unsigned d = TB_BATCH_AHEAD;
+	struct bstate st[L7_TABLE_BATCH_MAX];
+	uint64_t mask = 0;
+	char *vo = values_out;
+	unsigned i = 0;
+	/* fill the pipeline, run it full, drain it: no stage tests per key in
+	 * the steady state */
+	for (; i < n && i < 2 * d; i++) {
+		nt_stage_a(t, g, keys[i], &st[i]);
+		if (i >= d)
+			nt_stage_b(t, g, &st[i - d], conc);
+	}
+	for (; i < n; i++) {
+		nt_stage_a(t, g, keys[i], &st[i]);
+		nt_stage_b(t, g, &st[i - d], conc);
+		mask |= finish_key(t, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
+	}
+	for (; i < n + 2 * d; i++) {
+		if (i >= d && i - d < n)
+			nt_stage_b(t, g, &st[i - d], conc);
+		if (i >= 2 * d)
+			mask |= finish_key(t, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
+	}
+	*hit_mask = mask;
+	return (unsigned)__builtin_popcountll(mask);
+}
+
 unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
                                unsigned n, void *values_out,
                                uint64_t *hit_mask, l7_time_ns now_ns)
@@ -276,12 +545,24 @@ unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
 			*hit_mask = 0;
 			return 0;
 		}
-	if (t->conc) {
-		if (is_16_8(t) && t->spb == 8)
-			return batch_impl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, now_ns, true);
-		return batch_impl(t, t->sh, keys, n, values_out, hit_mask, now_ns, true);
+	switch (t->kind) {
+	case TB_KIND_16_8_S8_CONC:
+		return batch_nottl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, true);
+	case TB_KIND_16_8_S8_ST:
+		return batch_nottl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, false);
+	case TB_KIND_16_8_S4_CONC:
+		return batch_nottl(t, SHAPE_16_8(4), keys, n, values_out, hit_mask, true);
+	case TB_KIND_16_8_S4_ST:
+		return batch_nottl(t, SHAPE_16_8(4), keys, n, values_out, hit_mask, false);
+	default:
+		break;
 	}
-	if (is_16_8(t) && t->spb == 8)
-		return batch_impl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, now_ns, false);
+	if (!t->ttl_ns) {
+		if (t->conc)
+			return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, true);
+		return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, false);
+	}
+	if (t->conc)
+		return batch_impl(t, t->sh, keys, n, values_out, hit_mask, now_ns, true);
 	return batch_impl(t, t->sh, keys, n, values_out, hit_mask, now_ns, false);
 }

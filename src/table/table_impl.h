@@ -95,6 +95,17 @@ struct tb_shape {
 	uint32_t tag_words, spb, slot_words;
 };
 
+/* Which specialised lookup code serves a table (set at create): the
+ * constant 16-byte-key / 8-byte-value shapes when there is no TTL, else
+ * the generic code. */
+enum tb_kind {
+	TB_KIND_GENERIC = 0,
+	TB_KIND_16_8_S8_CONC,
+	TB_KIND_16_8_S8_ST,
+	TB_KIND_16_8_S4_CONC,
+	TB_KIND_16_8_S4_ST,
+};
+
 struct tb_counters {
 	uint64_t inserts, updates, deletes, expired;
 	uint64_t cuckoo_moves, failed_inserts, full_rejects;
@@ -122,6 +133,7 @@ struct l7_table {
 	uint32_t exp_word;       /* index of the expiry word in a slot */
 	uint32_t max_depth;
 	bool conc;               /* concurrent mode */
+	uint8_t kind;            /* enum tb_kind */
 	struct tb_shape sh;      /* the same geometry, for the *_g helpers */
 
 	/* written by writers: own cache lines, away from the read-only part */
