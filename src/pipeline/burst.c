@@ -35,11 +35,19 @@ _Static_assert(VB <= 32, "burst masks are 32-bit");
 struct vburst {
 	unsigned stride;                 /* uint64 values per PHV row */
 	struct pl_pass ps[VB];
-	const uint64_t *par[VB];         /* parameters of the action each packet runs */
-	int16_t act[VB];                 /* action each packet runs after a lookup */
 	uint64_t key[VB];
 	uint32_t idx[VB];
 	uint64_t rows[];                 /* VB PHV rows of `stride` values each */
+};
+
+/* Packets an action or a table runs on: burst index, PHV row, and the
+ * parameters of the action each runs (par == NULL in run_action_v: every
+ * packet has the parameters `common`). */
+struct vlist {
+	unsigned n;
+	uint8_t k[VB];
+	uint64_t *x[VB];
+	const uint64_t *par[VB];
 };
 
 #define ROW(vb, k) (&(vb)->rows[(size_t)(k) * (vb)->stride])
@@ -106,12 +114,9 @@ static inline uint64_t opnd(const struct l7_pipeline *pl, const uint64_t *x, con
 
 /* One primitive of one packet, any kind a burst program may hold (no
  * registers, sketches, Bloom filters or digests). */
-static void gen_one(const struct l7_pipeline *pl, struct vburst *vb, unsigned k,
-		    const struct pl_uop *u, struct l7_pl_result *res)
+static void gen_one(const struct l7_pipeline *pl, uint64_t *x, const uint64_t *par,
+		    struct pl_pass *ps, const struct pl_uop *u, struct l7_pl_result *res)
 {
-	uint64_t *x = ROW(vb, k);
-	const uint64_t *par = vb->par[k];
-	struct pl_pass *ps = &vb->ps[k];
 	uint64_t v;
 	switch (u->op) {
 	case L7_PL_OP_SET: v = opnd(pl, x, par, u->a); break;
@@ -147,47 +152,53 @@ static inline void set_egress(struct pl_pass *ps, uint64_t port)
 	ps->drop = 0;
 }
 
-/* Run action aid for the n packets in list (their parameters in vb->par),
- * primitive by primitive: each packet still sees its primitives in order. */
+/* Run action aid for the packets of L, primitive by primitive: each packet
+ * still sees its primitives in order. With common != NULL every packet has
+ * those parameters (a step's action), so a parameter is a constant here. */
 static void run_action_v(const struct l7_pipeline *pl, struct vburst *vb, int aid,
-			 const uint8_t *list, unsigned n, struct l7_pl_result *res)
+			 const struct vlist *L, const uint64_t *common, struct l7_pl_result *res)
 {
 	const struct pl_action *a = &pl->action[aid];
+	const unsigned n = L->n;
+	uint64_t *const *xs = L->x;
 	for (unsigned p = 0; p < a->n_prims; p++) {
 		const struct pl_vop *v = &a->vop[p];
-		const uint64_t c = v->c;
+		uint64_t c = v->c;
 		const uint16_t d = v->dst, s = v->a;
-		switch (v->kind) {
+		unsigned kind = v->kind;
+		if (common && (kind == PL_VK_SET_P || kind == PL_VK_FWD_P)) {
+			c &= common[s];
+			kind = kind == PL_VK_SET_P ? PL_VK_SET_C : PL_VK_FWD_C;
+		}
+		switch (kind) {
 		case PL_VK_SET_F:
-			for (unsigned j = 0; j < n; j++) {
-				uint64_t *x = ROW(vb, list[j]);
-				x[d] = x[s] & c;
-			}
+			for (unsigned j = 0; j < n; j++)
+				xs[j][d] = xs[j][s] & c;
 			break;
 		case PL_VK_SET_P:
 			for (unsigned j = 0; j < n; j++)
-				ROW(vb, list[j])[d] = vb->par[list[j]][s] & c;
+				xs[j][d] = L->par[j][s] & c;
 			break;
 		case PL_VK_SET_C:
 			for (unsigned j = 0; j < n; j++)
-				ROW(vb, list[j])[d] = c;
+				xs[j][d] = c;
 			break;
 		case PL_VK_FWD_F:
 			for (unsigned j = 0; j < n; j++)
-				set_egress(&vb->ps[list[j]], ROW(vb, list[j])[s] & c);
+				set_egress(&vb->ps[L->k[j]], xs[j][s] & c);
 			break;
 		case PL_VK_FWD_P:
 			for (unsigned j = 0; j < n; j++)
-				set_egress(&vb->ps[list[j]], vb->par[list[j]][s] & c);
+				set_egress(&vb->ps[L->k[j]], L->par[j][s] & c);
 			break;
 		case PL_VK_FWD_C:
 			for (unsigned j = 0; j < n; j++)
-				set_egress(&vb->ps[list[j]], c);
+				set_egress(&vb->ps[L->k[j]], c);
 			break;
 		case PL_VK_CRC8: {
 			const struct pl_uop *u = &a->uop[v->k];
 			for (unsigned j = 0; j < n; j++) {
-				uint64_t *x = ROW(vb, list[j]);
+				uint64_t *x = xs[j];
 				uint32_t h = 0;
 				for (unsigned i = 0; i < u->n_src; i++) {
 					uint64_t f = x[u->src[i]];
@@ -200,7 +211,8 @@ static void run_action_v(const struct l7_pipeline *pl, struct vburst *vb, int ai
 		}
 		default:
 			for (unsigned j = 0; j < n; j++)
-				gen_one(pl, vb, list[j], &a->uop[v->k], &res[list[j]]);
+				gen_one(pl, xs[j], common ? common : L->par[j], &vb->ps[L->k[j]],
+					&a->uop[v->k], &res[L->k[j]]);
 			break;
 		}
 	}
@@ -209,41 +221,66 @@ static void run_action_v(const struct l7_pipeline *pl, struct vburst *vb, int ai
 /* ------------------------------------------------------------ tables */
 
 /*
- * Apply the table of step h to the n packets in list: keys first, then the
- * lookups (one batch for a big exact table), then each action once over
- * the packets that run it.
+ * Apply the table of step h to the packets of L: keys and lookups first
+ * (one batch for a big exact table), then each action once over the
+ * packets that run it.
  */
 static void run_table_v(struct l7_pipeline *pl, struct vburst *vb, const struct pl_hop *h,
-			const uint8_t *list, unsigned n, l7_time_ns now_ns, struct l7_pl_result *res)
+			const struct vlist *L, l7_time_ns now_ns, struct l7_pl_result *res)
 {
 	const int tid = h->obj;
 	struct pl_table *t = &pl->table[tid];
 	const uint64_t tbit = 1ull << tid;
-	uint64_t *key = vb->key;
+	const unsigned n = L->n;
 	uint32_t *idx = vb->idx;
-	for (unsigned j = 0; j < n; j++)
-		key[j] = pl_hop_key(ROW(vb, list[j]), h);
-	if (h->body == PL_HB_BIG) {
+	uint64_t *key = vb->key;
+	/* keys, with the key layout's switch out of the loop */
+	if (h->key_n == 1) {
+		const uint16_t f0 = h->key_field[0];
+		const uint8_t s0 = h->key_shift[0];
+		for (unsigned j = 0; j < n; j++)
+			key[j] = L->x[j][f0] << s0;
+	} else if (h->key_n == 2) {
+		const uint16_t f0 = h->key_field[0], f1 = h->key_field[1];
+		const uint8_t s0 = h->key_shift[0], s1 = h->key_shift[1];
+		for (unsigned j = 0; j < n; j++)
+			key[j] = L->x[j][f0] << s0 | L->x[j][f1] << s1;
+	} else {
+		for (unsigned j = 0; j < n; j++)
+			key[j] = pl_hop_key(L->x[j], h);
+	}
+	switch (h->body == PL_HB_BIG ? 3 : h->lk) {
+	case 3:
 		pl_exact_lookup_batch(t, key, n, idx);
 		for (unsigned j = 0; j < n; j++)
 			if (idx[j] != PL_NIL)
 				__builtin_prefetch(&t->e[idx[j]]);
-	} else if (h->lk == PL_LK_DIRECT) {
+		break;
+	case PL_LK_DIRECT:
 		for (unsigned j = 0; j < n; j++)
 			idx[j] = t->direct[key[j]] - 1;
-	} else if (h->lk == PL_LK_EXACT) {
+		break;
+	case PL_LK_EXACT:
 		for (unsigned j = 0; j < n; j++)
 			idx[j] = pl_exact_probe(t, key[j]);
-	} else {
+		break;
+	default:
 		for (unsigned j = 0; j < n; j++)
 			idx[j] = pl_table_lookup(t, key[j]);
+		break;
 	}
-	unsigned hits = 0;
-	uint32_t todo = 0;
+	/* the action and parameters of each packet; `run` keeps, in place,
+	 * the packets that run an action (hit, or a miss with a default) */
+	const int dflt = t->def.default_action;
+	const int idle = t->def.idle_timeout_ns != 0;
+	int16_t act[VB];
+	struct vlist A; /* the packets of L that run an action */
+	unsigned hits = 0, m = 0;
+	int first = -1, mixed = 0;
 	for (unsigned j = 0; j < n; j++) {
-		unsigned k = list[j];
-		struct pl_pass *ps = &vb->ps[k];
+		struct pl_pass *ps = &vb->ps[L->k[j]];
 		uint32_t i = idx[j];
+		int a;
 		ps->applied |= tbit;
 		if (i != PL_NIL) {
 			struct pl_entry *e = &t->e[i];
@@ -251,34 +288,49 @@ static void run_table_v(struct l7_pipeline *pl, struct vburst *vb, const struct 
 			hits++;
 			if (!e->hit)
 				e->hit = 1;
-			if (t->def.idle_timeout_ns) {
+			if (idle) {
 				t->ec[i].last_hit_ns = now_ns;
 				t->ec[i].notified = 0;
 			}
-			vb->act[k] = (int16_t)e->action;
-			vb->par[k] = e->params;
+			a = e->action;
+			A.par[m] = e->params;
 		} else {
-			vb->act[k] = (int16_t)t->def.default_action;
-			vb->par[k] = t->def.default_params;
+			a = dflt;
+			A.par[m] = t->def.default_params;
 		}
-		if (vb->act[k] >= 0)
-			todo |= 1u << k;
+		if (a < 0)
+			continue;
+		if (first < 0)
+			first = a;
+		mixed |= a != first;
+		act[m] = (int16_t)a;
+		A.k[m] = L->k[j];
+		A.x[m] = L->x[j];
+		m++;
 	}
 	pl->st.table_hits[tid] += hits;
 	pl->st.table_misses[tid] += n - hits;
-	/* each distinct action once, over the packets that run it, in order */
-	while (todo) {
-		int aid = vb->act[__builtin_ctz(todo)];
-		uint8_t sub[VB];
-		unsigned m = 0;
-		for (uint32_t b = todo; b; b &= b - 1) {
-			unsigned k = (unsigned)__builtin_ctz(b);
-			if (vb->act[k] == aid) {
-				sub[m++] = (uint8_t)k;
-				todo &= ~(1u << k);
+	A.n = m;
+	if (!mixed) {
+		if (m)
+			run_action_v(pl, vb, first, &A, NULL, res);
+		return;
+	}
+	/* several actions: each once over the packets that run it, in order */
+	uint8_t done[VB] = { 0 };
+	for (unsigned j0 = 0; j0 < m; j0++) {
+		if (done[j0])
+			continue;
+		struct vlist S;
+		S.n = 0;
+		for (unsigned j = j0; j < m; j++)
+			if (!done[j] && act[j] == act[j0]) {
+				done[j] = 1;
+				S.k[S.n] = A.k[j];
+				S.x[S.n] = A.x[j];
+				S.par[S.n++] = A.par[j];
 			}
-		}
-		run_action_v(pl, vb, aid, sub, m, res);
+		run_action_v(pl, vb, act[j0], &S, NULL, res);
 	}
 }
 
@@ -312,9 +364,29 @@ static uint32_t test_v(const struct l7_pipeline *pl, struct vburst *vb, const st
 	case PL_HT_CHAIN: {
 		/* a decision table picks each packet's taken step of the chain */
 		const struct pl_chain *ch = &pl->chains[h->chain];
-		for (uint32_t b = w; b; b &= b - 1) {
-			unsigned k = (unsigned)__builtin_ctz(b);
-			unsigned t = ch->table[pl_chain_index(ch, ROW(vb, k))];
+		uint32_t ci[VB];
+		uint8_t ks[VB];
+		unsigned m = 0;
+		for (uint32_t b = w; b; b &= b - 1)
+			ks[m++] = (uint8_t)__builtin_ctz(b);
+		if (ch->all_contig) {
+			/* field by field over the packets: the layout loads once */
+			for (unsigned j = 0; j < m; j++)
+				ci[j] = 0;
+			for (unsigned f = 0; f < ch->n_fields; f++) {
+				const uint16_t fld = ch->field[f];
+				const uint8_t sh = ch->shift[f], osh = ch->oshift[f];
+				const uint64_t low = ch->low[f];
+				for (unsigned j = 0; j < m; j++)
+					ci[j] |= (uint32_t)((ROW(vb, ks[j])[fld] >> sh) & low) << osh;
+			}
+		} else {
+			for (unsigned j = 0; j < m; j++)
+				ci[j] = pl_chain_index(ch, ROW(vb, ks[j]));
+		}
+		for (unsigned j = 0; j < m; j++) {
+			unsigned k = ks[j];
+			unsigned t = ch->table[ci[j]];
 			if (t == i)
 				pass |= 1u << k;
 			else if (t >= ch->end)
@@ -356,6 +428,9 @@ static void run_pass_v(struct l7_pipeline *pl, struct vburst *vb, uint32_t live,
 	memset(wait, 0, sizeof(uint32_t) * (n + 1));
 	memset(pre, 0, sizeof(uint32_t) * (n + 1));
 	wait[0] = live;
+	struct vlist L;
+	uint32_t L_mask = 0;
+	L.n = 0;
 	for (unsigned i = 0; i < n; i++) {
 		uint32_t w = wait[i], take = pre[i];
 		if (!(w | take))
@@ -368,17 +443,19 @@ static void run_pass_v(struct l7_pipeline *pl, struct vburst *vb, uint32_t live,
 		wait[h->next] |= take;
 		if (h->body == PL_HB_NONE)
 			continue;
-		uint8_t list[VB];
-		unsigned m = 0;
-		for (uint32_t b = take; b; b &= b - 1)
-			list[m++] = (uint8_t)__builtin_ctz(b);
-		if (h->body == PL_HB_ACTION) {
-			for (unsigned j = 0; j < m; j++)
-				vb->par[list[j]] = h->params;
-			run_action_v(pl, vb, h->obj, list, m, res);
-		} else {
-			run_table_v(pl, vb, h, list, m, now_ns, res);
+		if (take != L_mask) { /* runs of steps taken by the same packets share it */
+			L.n = 0;
+			for (uint32_t b = take; b; b &= b - 1) {
+				unsigned k = (unsigned)__builtin_ctz(b);
+				L.k[L.n] = (uint8_t)k;
+				L.x[L.n++] = ROW(vb, k);
+			}
+			L_mask = take;
 		}
+		if (h->body == PL_HB_ACTION)
+			run_action_v(pl, vb, h->obj, &L, h->params, res);
+		else
+			run_table_v(pl, vb, h, &L, now_ns, res);
 	}
 }
 
