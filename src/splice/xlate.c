@@ -307,8 +307,10 @@ static void retire_points(struct l7_splice_record *r)
 	}
 }
 
-int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
-			int *retx_point, uint32_t *ts_seen, int *has_ts)
+/* The server->client translation, inlined into both entry points like
+ * xlate_c2s(). */
+static inline int xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
+			    int *retx_point, uint32_t *ts_seen, int *has_ts)
 {
 	int rc = check_view(p, frame);
 	if (rc < 0)
@@ -319,7 +321,13 @@ int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *f
 		enum l7_splice_ack_case c;
 		int pt;
 		uint32_t s_ack = p->tcp_ack;
-		ack = l7_splice_map_ack(r, s_ack, &c, &pt);
+		if (r->n_points) {
+			ack = l7_splice_map_ack(r, s_ack, &c, &pt);
+		} else { /* what map_ack answers without points, without the call */
+			ack = s_ack - r->c2s_delta;
+			c = L7_SPLICE_ACK_NOPOINT;
+			pt = -1;
+		}
 		int pure = p->payload_len == 0 &&
 			   !(p->tcp_flags & (L7_TCP_SYN | L7_TCP_FIN | L7_TCP_RST));
 		if (pure && r->has_last && c == L7_SPLICE_ACK_AFTER_POINT &&
@@ -388,8 +396,14 @@ int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *f
 	return rc < 0 ? rc : result;
 }
 
+int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *frame,
+			int *retx_point, uint32_t *ts_seen, int *has_ts)
+{
+	return xlate_s2c(r, p, frame, retx_point, ts_seen, has_ts);
+}
+
 int l7_splice_xlate_s2c(struct l7_splice_record *r, struct l7_pkt *p,
 			uint8_t *frame, int *retx_point)
 {
-	return splice_xlate_s2c_ts(r, p, frame, retx_point, NULL, NULL);
+	return xlate_s2c(r, p, frame, retx_point, NULL, NULL);
 }
