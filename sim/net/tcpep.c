@@ -7,6 +7,15 @@
  * iss + 1 + offset mod 2^32. Incoming ACK numbers are mapped to offsets only
  * after l7_seq_between() placed them inside [snd_una, snd_max].
  *
+ * Reordering (docs/models.md "Reordering"): the receiver reports a
+ * segment it already has in a D-SACK block (RFC 2883) on the ACK that
+ * answers it; the sender counts the segments it retransmits during a fast
+ * recovery and the segments D-SACKs report inside that recovery, and when
+ * every retransmission has been reported it undoes the recovery (cwnd and
+ * ssthresh back to their values before it, RFC 3708 §3 / Linux's
+ * tcp_try_undo_dsack) and raises its duplicate-ACK threshold to the
+ * reordering the D-SACK showed (Linux's tp->reordering).
+ *
  * Invariants: the endpoint owns exactly the packets on its ooo list (sorted
  * by sequence, each with its sequence, payload offset, length and FIN bit
  * in the buffer's aux fields); the timer is armed iff one of rto_at,
@@ -26,6 +35,7 @@
 #define F_RTT 0x10      /* a segment is being timed */
 #define F_RECOV 0x20    /* in fast recovery */
 #define F_DONE 0x40     /* CLOSED reported */
+#define F_UNDO 0x80     /* the last fast recovery may still be undone */
 
 #define AUX_LEN(a) ((a) & 0xffffu)
 #define AUX_OFF(a) (((a) >> 16) & 0x7fffu)
@@ -41,6 +51,9 @@ void l7sim_tcp_cfg_defaults(struct l7sim_tcp_cfg *c)
 	c->delack = 1;
 	c->ack_every = 2;
 	c->max_retries = 12;
+	c->dsack = 1;
+	c->undo = 0;
+	c->max_reordering = 300;
 	c->rcv_buf_bytes = 1u << 20;
 	c->init_cwnd_segs = 10;
 	c->rto_init_ns = 1000000000ULL;
@@ -239,11 +252,19 @@ static int send_seg(struct l7sim_tcpep *ep, uint32_t seq, uint16_t flags, uint64
 		o.ts_val = (uint32_t)(now / (1000000000ULL / c->ts_hz)) + ep->ts_off;
 		o.ts_ecr = (flags & L7_TCP_ACK) ? ep->ts_recent : 0;
 	}
-	if ((ep->flags & F_SACK) && ep->ooo && !(flags & L7_TCP_SYN)) {
-		o.n_sack = sack_blocks(ep, o.sack, (ep->flags & F_TS) ? 3 : 4);
-		if (o.n_sack)
+	if ((ep->flags & F_SACK) && !(flags & L7_TCP_SYN)) {
+		uint8_t max = (ep->flags & F_TS) ? 3 : 4, k = 0;
+		if (env->dsack_pending) {
+			o.sack[k++] = env->dsack; /* first, RFC 2883 §4 */
+			env->st.dsacks_out++;
+		}
+		if (ep->ooo)
+			k = (uint8_t)(k + sack_blocks(ep, o.sack + k, (uint8_t)(max - k)));
+		o.n_sack = k;
+		if (k)
 			o.has |= L7_TCPO_HAS_SACK;
 	}
+	env->dsack_pending = 0;
 	uint8_t optbuf[L7_TCP_OPT_MAX];
 	int olen = l7_tcp_opts_encode(&o, optbuf, sizeof(optbuf));
 	if (olen < 0) {
@@ -309,6 +330,18 @@ static void send_ack(struct l7sim_tcpep *ep)
 	send_seg(ep, seq_of(ep, ep->nxt_off), L7_TCP_ACK, 0, 0);
 }
 
+/* An ACK whose first SACK block reports [seq, seq + len), a segment we
+ * already had (RFC 2883); a plain ACK when D-SACK is off or not possible. */
+static void send_ack_dsack(struct l7sim_tcpep *ep, uint32_t seq, uint32_t len)
+{
+	if ((ep->flags & F_SACK) && ep->env->cfg->dsack && len) {
+		ep->env->dsack.left = seq;
+		ep->env->dsack.right = seq + len;
+		ep->env->dsack_pending = 1;
+	}
+	send_ack(ep);
+}
+
 static void send_syn(struct l7sim_tcpep *ep)
 {
 	uint16_t fl = L7_TCP_SYN;
@@ -326,6 +359,8 @@ static void retransmit_n(struct l7sim_tcpep *ep, uint64_t off, uint64_t maxlen)
 	int fin = (ep->flags & F_FIN_Q) && off + len == ep->end_off && ep->max_off > ep->end_off;
 	if (!len && !fin)
 		return;
+	if ((ep->flags & F_UNDO) && ep->undo_retrans < UINT16_MAX)
+		ep->undo_retrans++;
 	ep->env->st.retrans_segs++;
 	ep->env->st.retrans_bytes += len;
 	send_seg(ep, seq_of(ep, off), (uint16_t)(L7_TCP_ACK | (fin ? L7_TCP_FIN : 0) |
@@ -516,6 +551,7 @@ static void ep_base(struct l7sim_tcpep *ep, struct l7sim_tcp_env *env, void *use
 	ep->peer_mss = 536;
 	ep->my_mss = env->cfg->mss;
 	ep->my_ws = env->cfg->wscale == L7SIM_TCP_NO_WS ? 0 : env->cfg->wscale;
+	ep->reordering = 3; /* RFC 5681's dupthresh, Linux's tcp_reordering */
 	env->st.opened++;
 }
 
@@ -651,8 +687,10 @@ static void deliver(struct l7sim_tcpep *ep, uint32_t seq, const uint8_t *data, u
 	}
 }
 
-static void hold(struct l7sim_tcpep *ep, struct l7sim_pkt *p, uint32_t seq, uint32_t off,
-		 uint32_t len, int fin)
+/* Keep an out-of-order segment; 1 if it was a copy of one already held
+ * (freed). */
+static int hold(struct l7sim_tcpep *ep, struct l7sim_pkt *p, uint32_t seq, uint32_t off,
+		uint32_t len, int fin)
 {
 	p->aux_seq = seq;
 	p->aux = len | (off << 16) | ((uint32_t)fin << 31);
@@ -661,13 +699,16 @@ static void hold(struct l7sim_tcpep *ep, struct l7sim_pkt *p, uint32_t seq, uint
 		pp = &(*pp)->next;
 	if (*pp && (*pp)->aux_seq == seq && AUX_LEN((*pp)->aux) >= len) {
 		l7sim_pkt_free(ep->env->pool, p); /* a copy we already hold */
-		return;
+		/* its block goes right after the D-SACK block (RFC 2883 §4) */
+		ep->last_ooo_seq = seq;
+		return 1;
 	}
 	p->next = *pp;
 	*pp = p;
 	ep->ooo_bytes += len;
 	ep->last_ooo_seq = seq;
 	ep->env->st.ooo_segs_in++;
+	return 0;
 }
 
 static void drain(struct l7sim_tcpep *ep)
@@ -678,6 +719,75 @@ static void drain(struct l7sim_tcpep *ep)
 		ep->ooo_bytes -= AUX_LEN(q->aux);
 		deliver(ep, q->aux_seq, q->data + AUX_OFF(q->aux), AUX_LEN(q->aux), (int)AUX_FIN(q->aux));
 		l7sim_pkt_free(ep->env->pool, q);
+	}
+}
+
+/* ------------------------------------------------------------ D-SACK, undo */
+
+/* RFC 2883 §4: the first SACK block reports a duplicate when it lies
+ * below the cumulative ACK or inside the second block. 1 and *d if so. */
+static int dsack_of(const struct l7_tcp_opts *o, uint32_t ack, struct l7_sack_block *d)
+{
+	if (!(o->has & L7_TCPO_HAS_SACK) || !o->n_sack)
+		return 0;
+	const struct l7_sack_block b = o->sack[0];
+	if (!l7_seq_before(b.left, b.right))
+		return 0;
+	if (!l7_seq_before(b.left, ack) &&
+	    !(o->n_sack > 1 && !l7_seq_before(b.left, o->sack[1].left) &&
+	      !l7_seq_after(b.right, o->sack[1].right)))
+		return 0;
+	*d = b;
+	return 1;
+}
+
+/* Every retransmission of the last fast recovery reached a receiver that
+ * already had the data: the recovery was spurious. Put the window back as
+ * it was before it (Linux tcp_undo_cwnd_reduction: cwnd = max(cwnd,
+ * prior), ssthresh = max(ssthresh, prior)) and leave recovery. */
+static void undo_recovery(struct l7sim_tcpep *ep)
+{
+	if (ep->cwnd < ep->prior_cwnd)
+		ep->cwnd = ep->prior_cwnd;
+	if (ep->ssthresh < ep->prior_ssthresh)
+		ep->ssthresh = ep->prior_ssthresh;
+	ep->flags &= (uint8_t)~(F_RECOV | F_UNDO);
+	ep->env->st.undos++;
+}
+
+/* A D-SACK block d with cumulative ACK ack (o: the whole option). When it
+ * reports a retransmission of the last fast recovery (inside [undo_marker,
+ * recovery point]): the original was only late, so dupthresh grows to how
+ * far the receiver had got past it (the highest SACKed or ACKed sequence
+ * minus d's left edge, in segments, capped at max_reordering; Linux
+ * tcp_check_sack_reordering), and once every retransmission of that
+ * recovery is reported, the recovery is undone. */
+static void on_dsack(struct l7sim_tcpep *ep, const struct l7_tcp_opts *o,
+		     const struct l7_sack_block *d, uint32_t ack)
+{
+	struct l7sim_tcp_env *env = ep->env;
+	env->st.dsacks_in++;
+	if (!(ep->flags & F_UNDO) || l7_seq_before(d->left, ep->undo_marker) ||
+	    l7_seq_after(d->right, seq_of(ep, ep->recover_off)))
+		return;
+	uint32_t fack = ack;
+	for (uint32_t i = 1; i < o->n_sack; i++)
+		if (l7_seq_after(o->sack[i].right, fack))
+			fack = o->sack[i].right;
+	uint32_t reord = l7_seq_after(fack, d->left) ? (fack - d->left + ep->smss - 1u) / ep->smss : 0;
+	if (reord > env->cfg->max_reordering)
+		reord = env->cfg->max_reordering;
+	if (reord > ep->reordering) {
+		ep->reordering = (uint16_t)reord;
+		env->st.reorder_raised++;
+	}
+	uint32_t segs = (d->right - d->left + ep->smss - 1u) / ep->smss;
+	ep->undo_retrans = (uint16_t)(segs >= ep->undo_retrans ? 0 : ep->undo_retrans - segs);
+	if (!ep->undo_retrans) {
+		if (env->cfg->undo)
+			undo_recovery(ep);
+		else
+			ep->flags &= (uint8_t)~F_UNDO; /* this recovery is over */
 	}
 }
 
@@ -693,6 +803,15 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 	if (l7_seq_after(ack, snd_max)) {
 		send_ack(ep);
 		return 1;
+	}
+	struct l7_sack_block d;
+	int dsack_only = 0;
+	if ((ep->flags & F_SACK) && dsack_of(o, ack, &d)) {
+		on_dsack(ep, o, &d, ack);
+		/* reports nothing but a duplicate: not a duplicate ACK (RFC
+		 * 6675 §2 wants newly SACKed data), or a spurious
+		 * retransmission's answer would count toward the next one */
+		dsack_only = o->n_sack == 1;
 	}
 	if (l7_seq_after(ack, snd_una)) {
 		uint64_t ack_off = ep->una_off + (uint32_t)(ack - snd_una);
@@ -712,7 +831,12 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		if (ep->flags & F_RECOV) {
 			if (ack_off >= ep->recover_off) {
 				uint64_t flight = ep->max_off - ep->una_off;
-				ep->cwnd = (uint32_t)min64(ep->ssthresh, flight + ep->smss);
+				/* RFC 6582 §3.2 step 3, option (1):
+				 * min(ssthresh, max(FlightSize, SMSS) + SMSS),
+				 * so never below 2 SMSS: a lone segment would
+				 * wait for the peer's delayed ACK */
+				ep->cwnd = (uint32_t)min64(ep->ssthresh,
+							   (flight > ep->smss ? flight : ep->smss) + ep->smss);
 				ep->flags &= (uint8_t)~F_RECOV;
 			} else {
 				env->st.partial_acks++;
@@ -754,7 +878,7 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 		}
 	} else if (ack == snd_una) {
 		if (len == 0 && !(v->tcp_flags & L7_TCP_FIN) && wnd == ep->snd_wnd &&
-		    ep->una_off != ep->max_off) {
+		    ep->una_off != ep->max_off && !dsack_only) {
 			env->st.dupacks_in++;
 			ep->dupacks++;
 			if ((ep->flags & F_SACK) && env->cfg->sack_recovery)
@@ -762,9 +886,20 @@ static int process_ack(struct l7sim_tcpep *ep, const struct l7_pkt *v, uint32_t 
 			if (ep->flags & F_RECOV) {
 				ep->cwnd += ep->smss;
 				sack_rexmit_one(ep);
-			} else if (ep->dupacks == 3 && ep->una_off >= ep->recover_off) {
+			} else if (ep->dupacks == ep->reordering && ep->una_off >= ep->recover_off) {
 				uint64_t flight = ep->max_off - ep->una_off;
 				uint64_t half = flight / 2;
+				/* what an undo would restore (RFC 3708, Linux) */
+				ep->prior_cwnd = ep->cwnd;
+				ep->prior_ssthresh = ep->ssthresh;
+				ep->undo_marker = snd_una;
+				ep->undo_retrans = 0;
+				/* follow this recovery's retransmissions when a
+				 * D-SACK can tell us something: for undo, or to
+				 * raise dupthresh */
+				ep->flags &= (uint8_t)~F_UNDO;
+				if ((ep->flags & F_SACK) && (env->cfg->undo || env->cfg->max_reordering > 3))
+					ep->flags |= F_UNDO;
 				ep->ssthresh = (uint32_t)(half > 2u * ep->smss ? half : 2u * ep->smss);
 				ep->recover_off = ep->max_off;
 				ep->flags |= F_RECOV;
@@ -795,22 +930,23 @@ static void process_data(struct l7sim_tcpep *ep, struct l7sim_pkt *p, const stru
 		/* the peer's FIN is in: whatever comes now is a retransmission */
 		ep->env->st.old_segs_in++;
 		l7sim_pkt_free(ep->env->pool, p);
-		send_ack(ep);
+		send_ack_dsack(ep, seq, l7_seq_after(seq + len, ep->rcv_nxt) ? 0 : len);
 		return;
 	}
 	const uint32_t end = seq + len + (uint32_t)fin;
 	if (!l7_seq_after(end, ep->rcv_nxt)) {
 		ep->env->st.old_segs_in++;
 		l7sim_pkt_free(ep->env->pool, p);
-		send_ack(ep);
+		send_ack_dsack(ep, seq, len);
 		return;
 	}
 	if (l7_seq_after(seq, ep->rcv_nxt)) {
+		int dup = 0;
 		if (l7_seq_after(end, ep->rcv_nxt + c->rcv_buf_bytes))
 			l7sim_pkt_free(ep->env->pool, p); /* beyond our window */
 		else
-			hold(ep, p, seq, v->payload_off, len, fin);
-		send_ack(ep);
+			dup = hold(ep, p, seq, v->payload_off, len, fin);
+		send_ack_dsack(ep, seq, dup ? len : 0);
 		return;
 	}
 	int had_ooo = ep->ooo != NULL;
@@ -966,7 +1102,7 @@ static void on_rto(struct l7sim_tcpep *ep)
 	ep->ssthresh = (uint32_t)(half > 2u * ep->smss ? half : 2u * ep->smss);
 	ep->cwnd = ep->smss;
 	ep->ca_acc = 0;
-	ep->flags &= (uint8_t)~(F_RECOV | F_RTT);
+	ep->flags &= (uint8_t)~(F_RECOV | F_RTT | F_UNDO); /* no undo of an RTO */
 	ep->recover_off = ep->max_off;
 	ep->dupacks = 0;
 	ep->n_sacked = 0; /* go-back-N: forget what the peer said it holds */

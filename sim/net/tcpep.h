@@ -14,14 +14,18 @@
  * delack_ns; immediate on out-of-order data and when a hole fills); the
  * peer's window with scaling; RTO per RFC 6298 (Karn's algorithm, one timed
  * segment per window, exponential backoff, min/max clamps); fast retransmit
- * on the third duplicate ACK and NewReno fast recovery (RFC 6582) which,
+ * on the third duplicate ACK (or on the reordering degree seen so far, as
+ * Linux's tp->reordering) and NewReno fast recovery (RFC 6582) which,
  * with sack_recovery and SACK negotiated, retransmits the holes the peer's
  * SACK blocks reveal (one segment per incoming ACK, in the spirit of
  * RFC 6675); Reno
  * slow start / congestion avoidance (RFC 5681, byte counting capped at
  * 2 SMSS per ACK); out-of-order segments kept (zero copy: the packet buffer
- * itself is held) and reported in SACK blocks (RFC 2018); FIN and RST both
- * ways, half-close, TIME_WAIT.
+ * itself is held) and reported in SACK blocks (RFC 2018); duplicate
+ * segments reported in a D-SACK block (RFC 2883); a fast recovery whose
+ * every retransmission the peer D-SACKs is undone (cwnd and ssthresh
+ * restored, RFC 3708 / Linux's DSACK undo); FIN and RST both ways,
+ * half-close, TIME_WAIT.
  *
  * Simplified (docs/models.md): the receive buffer is drained as soon as
  * bytes arrive in order, so the advertised window is a constant
@@ -35,7 +39,7 @@
  * (tcp.h). Internally the send side keeps 64-bit stream offsets (SYN and
  * FIN excluded), which never wrap, and derives sequence numbers from them.
  *
- * Memory: sizeof(struct l7sim_tcpep) (320 bytes on x86-64, see
+ * Memory: sizeof(struct l7sim_tcpep) (336 bytes on x86-64, see
  * l7sim_tcpep_size()) per connection; payload is held only for out-of-order
  * segments (their packet buffers) — nothing for the send side.
  */
@@ -89,6 +93,15 @@ struct l7sim_tcp_cfg {
 	uint8_t sack_recovery;     /* retransmit SACK-revealed holes in fast
 				    * recovery [0: NewReno only; tshark labels
 				    * such retransmissions "Out-Of-Order"] */
+	uint8_t dsack;             /* report duplicate segments in a D-SACK
+				    * block, RFC 2883 [1: Linux tcp_dsack=1] */
+	uint8_t undo;              /* undo a fast recovery whose every
+				    * retransmission was D-SACKed, RFC 3708
+				    * [1: as Linux tcp_try_undo_dsack] */
+	uint16_t max_reordering;   /* dupthresh grows to the reordering a
+				    * D-SACK shows, up to this many segments;
+				    * <= 3 keeps it at 3 [300: Linux
+				    * tcp_max_reordering] */
 	uint32_t rcv_buf_bytes;    /* receive buffer = advertised window [1 MiB] */
 	uint32_t init_cwnd_segs;   /* initial window, RFC 6928 [10] */
 	uint64_t rto_init_ns;      /* RFC 6298 initial RTO [1 s] */
@@ -124,6 +137,10 @@ struct l7sim_tcp_stats {
 	uint64_t rto_fires, syn_retrans, fast_retrans, partial_acks;
 	uint64_t sack_rexmits;       /* holes retransmitted from the scoreboard */
 	uint64_t dupacks_in;
+	uint64_t dsacks_out;         /* ACKs sent with a D-SACK block */
+	uint64_t dsacks_in;          /* D-SACK blocks received */
+	uint64_t undos;              /* fast recoveries undone (all D-SACKed) */
+	uint64_t reorder_raised;     /* dupthresh raised by a D-SACK */
 	uint64_t ooo_segs_in;        /* held out of order */
 	uint64_t old_segs_in;        /* only already-received bytes */
 	uint64_t acks_out;           /* segments without payload/SYN/FIN */
@@ -145,6 +162,11 @@ struct l7sim_tcp_env {
 	struct l7sim_rng rng;        /* ISNs and timestamp offsets */
 	int64_t fixed_isn;           /* >= 0: every ISN is this (tests) */
 	struct l7sim_tcp_stats st;
+	/* the D-SACK block for the ACK being built (one ACK only, RFC 2883
+	 * §4): set just before that ACK is sent, so it costs no
+	 * per-connection memory */
+	struct l7_sack_block dsack;
+	uint8_t dsack_pending;
 	uint8_t scratch[L7SIM_PKT_DATA_BYTES];
 };
 
@@ -171,7 +193,12 @@ struct l7sim_tcpep {
 	uint64_t rcv_bytes;          /* bytes delivered in order */
 	uint32_t iss, irs, rcv_nxt, snd_wnd, cwnd, ssthresh;
 	uint32_t ts_recent, ts_off, ooo_bytes, ca_acc, last_ooo_seq;
+	/* undo (RFC 3708 / Linux): the window before the last fast recovery,
+	 * where that recovery started, retransmissions not D-SACKed yet */
+	uint32_t prior_cwnd, prior_ssthresh, undo_marker;
 	uint16_t lport, rport, peer_mss, smss, my_mss;
+	uint16_t undo_retrans;       /* segments */
+	uint16_t reordering;         /* dupthresh, segments (3, raised by D-SACKs) */
 	uint8_t state, snd_ws, rcv_ws, my_ws, flags, dupacks, retries, unacked_segs, backoff;
 	uint8_t n_sacked;
 };
