@@ -111,6 +111,8 @@ static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters
 		"server_legs_checked", "server_legs_unchecked", "server_legs_mismatch",
 		"server_legs_whole", "server_legs_cut", "server_req_checked_bytes",
 		"server_req_mismatch_bytes", "server_req_inserted_bytes", "server_req_unchecked_bytes",
+		"server_conns_whole", "server_conns_no_head", "server_conns_not_http",
+		"server_conns_empty", "server_conns_lost", "server_conns_no_route",
 	};
 	const uint64_t cv[] = {
 		cli->conns_started, cli->conns_done, cli->conns_failed, cli->resets,
@@ -118,7 +120,8 @@ static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters
 		cli->queued, cli->queue_wait_ns,
 		so->legs_checked, so->legs_unchecked, so->legs_mismatch, so->legs_whole,
 		so->legs_cut, so->checked_bytes, so->mismatch_bytes, so->inserted_bytes,
-		so->unchecked_bytes,
+		so->unchecked_bytes, so->conns_whole, so->conns_no_head, so->conns_not_http,
+		so->conns_empty, so->conns_lost, so->conns_no_route,
 	};
 	uint32_t n = (src ? src->n : 0) + (uint32_t)(sizeof(cnames) / sizeof(cnames[0]));
 	int rc = l7sim_counters_init(dst, n);
@@ -328,8 +331,6 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 	l7sim_engine_get_stats(p.eng, &out->eng);
 	out->end_ns = out->eng.now_ns;
 	out->cli = p.cli.st;
-	out->frames_emitted = p.pool.emitted;
-	out->link_deliveries = p.pool.deliveries;
 	/* the series ends with the last sample, not at end_ns: the run's end
 	 * includes TIME_WAIT expiry, which would only add empty bins */
 
@@ -346,7 +347,7 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 	if (a->report)
 		a->report(p.state, &w, s);
 	struct l7sim_server_oracle so; /* before destroy: the servers are still live */
-	l7sim_server_oracle_sum(p.eng, &so);
+	l7sim_server_oracle_sum(p.eng, p.router, &so);
 	if ((rc = copy_counters(&out->counters, s->extra, &out->cli, &so)) < 0)
 		goto fail_rc;
 	/* the architecture's histogram dies with it: keep a copy */

@@ -23,6 +23,7 @@
  */
 #include <arpa/inet.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "models/server.h"
@@ -383,6 +384,8 @@ static void oracle_raw(struct l7sim_srv_conn *c, const struct l7sim_wl_conn *w,
 		c->exp_pos++;
 		c->last_rx = d[i++];
 	}
+	if (c->exp_pos >= w->c2s_len && !c->ins_mask)
+		s->whole_map[c->wconn / 8] |= (uint8_t)(1u << (c->wconn % 8));
 }
 
 /* The leg closed: held bytes are settled; did it end where a request
@@ -670,13 +673,52 @@ static void unregister_server(struct l7sim_server *s)
 	s->registered = 0;
 }
 
-void l7sim_server_oracle_sum(const struct l7sim_engine *eng, struct l7sim_server_oracle *out)
+/* Why connection i of wl reached no back-end whole (server.h conns_*). */
+static void classify_conn(const struct l7sim_workload *wl, const struct l7_router *router,
+			  uint32_t i, uint8_t *buf, struct l7sim_server_oracle *out)
 {
+	const struct l7sim_wl_conn *w = &wl->conns[i];
+	if (!w->c2s_len) {
+		out->conns_empty++;
+		return;
+	}
+	uint32_t n = w->c2s_len < L7SIM_SRV_HEAD_BYTES ? (uint32_t)w->c2s_len : L7SIM_SRV_HEAD_BYTES;
+	struct l7_http_parser hp;
+	struct l7_http_request req;
+	l7sim_wl_read(wl, i, 0, 0, buf, n);
+	l7_http_parser_init(&hp, L7_HTTP_LENIENT_ALL, L7SIM_SRV_HEAD_BYTES);
+	int rc = l7_http_parse_request(&hp, &req, buf, n);
+	struct l7_route_header hdrs[L7_HTTP_MAX_HEADERS];
+	struct l7_route_request rr;
+	struct l7_route_match mt;
+	if (rc == L7_EAGAIN)
+		out->conns_no_head++;
+	else if (rc < 0)
+		out->conns_not_http++;
+	else if (router && (l7_route_request_from_http(&req, (const char *)buf, hdrs,
+							L7_HTTP_MAX_HEADERS, &rr) < 0 ||
+			    l7_router_lookup(router, &rr, 0, &mt) < 0))
+		out->conns_no_route++;
+	else
+		out->conns_lost++;
+}
+
+void l7sim_server_oracle_sum(const struct l7sim_engine *eng, const struct l7_router *router,
+			     struct l7sim_server_oracle *out)
+{
+	const struct l7sim_workload *wl = NULL;
 	memset(out, 0, sizeof(*out));
+	for (const struct l7sim_server *s = live_servers; s && !wl; s = s->reg_next)
+		if (s->eng == eng)
+			wl = s->wl;
+	uint8_t *map = wl ? calloc(wl->n_conns / 8 + 1, 1) : NULL;
+	uint8_t *buf = map ? malloc(L7SIM_SRV_HEAD_BYTES) : NULL;
 	for (const struct l7sim_server *s = live_servers; s; s = s->reg_next) {
 		const struct l7sim_server_oracle *o = &s->st.oracle;
 		if (s->eng != eng)
 			continue;
+		for (uint32_t i = 0; map && s->wl == wl && i < wl->n_conns / 8 + 1; i++)
+			map[i] |= s->whole_map[i];
 		out->legs_checked += o->legs_checked;
 		out->legs_unchecked += o->legs_unchecked;
 		out->legs_mismatch += o->legs_mismatch;
@@ -687,6 +729,14 @@ void l7sim_server_oracle_sum(const struct l7sim_engine *eng, struct l7sim_server
 		out->inserted_bytes += o->inserted_bytes;
 		out->unchecked_bytes += o->unchecked_bytes;
 	}
+	for (uint32_t i = 0; buf && i < wl->n_conns; i++) {
+		if (map[i / 8] & (1u << (i % 8)))
+			out->conns_whole++;
+		else
+			classify_conn(wl, router, i, buf, out);
+	}
+	free(buf);
+	free(map);
 }
 
 int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *cfg,
@@ -721,6 +771,13 @@ int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *
 	}
 	uint32_t nh = cfg->max_conns < L7SIM_SRV_HEAD_BUFS ? cfg->max_conns : L7SIM_SRV_HEAD_BUFS;
 	rc = l7sim_pool_init(&s->heads, L7SIM_SRV_HEAD_BYTES, nh);
+	if (rc == 0) {
+		s->whole_map = calloc(wl->n_conns / 8 + 1, 1);
+		if (!s->whole_map) {
+			l7sim_pool_fini(&s->heads);
+			rc = L7_ENOMEM;
+		}
+	}
 	if (rc) {
 		l7sim_pool_fini(&s->conns);
 		l7sim_tcp_demux_fini(&s->demux);
@@ -733,6 +790,8 @@ int l7sim_server_init(struct l7sim_server *s, const struct l7sim_server_config *
 void l7sim_server_fini(struct l7sim_server *s)
 {
 	unregister_server(s);
+	free(s->whole_map);
+	s->whole_map = NULL;
 	l7sim_pool_fini(&s->heads);
 	l7sim_pool_fini(&s->conns);
 	l7sim_tcp_demux_fini(&s->demux);

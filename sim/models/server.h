@@ -54,6 +54,7 @@
 #include <stdint.h>
 
 #include "l7splice/http.h"
+#include "l7splice/route.h"
 #include "engine/engine.h"
 #include "engine/pool.h"
 #include "models/workload.h"
@@ -88,6 +89,20 @@ struct l7sim_server_oracle {
 	uint64_t mismatch_bytes;      /* ... that differ (or are unexplained) */
 	uint64_t inserted_bytes;      /* received bytes accepted as insertions */
 	uint64_t unchecked_bytes;     /* bytes of unchecked legs */
+	/* Per workload connection (l7sim_server_oracle_sum only; with
+	 * --clients xN a connection counts once, whole if any instance was): */
+	uint64_t conns_whole;         /* some leg received up to the end of
+				       * its captured client stream */
+	uint64_t conns_no_head;       /* not whole, and the captured client
+				       * stream never completes a request head
+				       * (an L7 balancer cannot route it) */
+	uint64_t conns_not_http;      /* not whole, and the library's parser
+				       * rejects its first request head */
+	uint64_t conns_no_route;      /* not whole, and the run's router has
+				       * no route for its first request */
+	uint64_t conns_empty;         /* no client bytes in the capture */
+	uint64_t conns_lost;          /* not whole for none of these reasons:
+				       * bytes a back-end should have had */
 };
 
 struct l7sim_server_stats {
@@ -146,6 +161,8 @@ struct l7sim_server {
 	uint32_t busy, qlen;
 	struct l7sim_server_stats st;
 	struct l7sim_server *reg_prev, *reg_next; /* live servers (oracle sum) */
+	uint8_t *whole_map;           /* oracle: bit per workload connection
+				       * some leg of this server got whole */
 	uint8_t registered;
 	uint8_t scratch[L7SIM_SRV_HEAD_BYTES];    /* oracle: captured bytes */
 };
@@ -165,11 +182,14 @@ void l7sim_server_fini(struct l7sim_server *s);
 /*
  * Sum st.oracle over every server of engine eng that is initialised and
  * not yet finalised (the runner calls it after the run, before the
- * architecture destroys its servers). Servers join a process-wide list in
+ * architecture destroys its servers), and classify every connection of
+ * their workload (conns_*: whole on some server, or why not; router may be
+ * NULL: then conns_no_route stays 0). Servers join a process-wide list in
  * l7sim_server_init and leave it in l7sim_server_fini, so every successful
  * init must be paired with a fini; not thread-safe (runs are
  * single-threaded).
  */
-void l7sim_server_oracle_sum(const struct l7sim_engine *eng, struct l7sim_server_oracle *out);
+void l7sim_server_oracle_sum(const struct l7sim_engine *eng, const struct l7_router *router,
+			     struct l7sim_server_oracle *out);
 
 #endif
