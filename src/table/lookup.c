@@ -162,12 +162,12 @@ TB_INLINE bool tb_read_ok(const struct tb_bucket *b, uint32_t v)
 
 /* Probe the tag candidates m of bucket b for kw; on a key match copy the
  * value words to vw and return true. Reads are validated by the caller. */
-TB_INLINE bool probe_cands(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t m,
+TB_INLINE bool probe_cands(struct tb_view v, struct tb_shape g, uint64_t b, uint32_t m,
                            const uint64_t *kw, uint64_t *vw, bool conc)
 {
 	while (m) {
 		uint32_t s = (uint32_t)__builtin_ctz(m) >> 1;
-		const uint64_t *slot = tb_slot_g(t, g, b, s);
+		const uint64_t *slot = tb_vslot(v, g, b, s);
 		if (tb_key_eq_g(g, slot, kw, conc)) {
 			tb_read_value_g(g, slot, vw, conc);
 			return true;
@@ -177,44 +177,43 @@ TB_INLINE bool probe_cands(const struct l7_table *t, struct tb_shape g, uint64_t
 	return false;
 }
 
+/* One validated attempt: 1 hit (value words in vw), 0 miss, -1 retry. */
+TB_INLINE int attempt_nottl(struct tb_view v, struct tb_shape g, const uint64_t *kw, uint64_t h,
+                            uint64_t *vw, bool conc)
+{
+	uint64_t b1 = h & v.bucket_mask;
+	uint16_t tag = tb_tag(h);
+	uint64_t b2 = tb_alt_m(v.bucket_mask, b1, tag);
+	const struct tb_bucket *k1 = &v.buckets[b1], *k2 = &v.buckets[b2];
+	/* the secondary header's miss in parallel with the primary's */
+	__builtin_prefetch(k2, 0, 3);
+	uint32_t v1 = conc ? tb_read_begin(k1) : 0;
+	if (probe_cands(v, g, b1, tb_vmatch(v, g, b1, tag, conc), kw, vw, conc))
+		return !conc || tb_read_ok(k1, v1) ? 1 : -1;
+	if (b2 != b1) {
+		uint32_t v2 = conc ? tb_read_begin(k2) : 0;
+		bool hit = probe_cands(v, g, b2, tb_vmatch(v, g, b2, tag, conc), kw, vw, conc);
+		if (conc && !tb_read_ok(k2, v2))
+			return -1;
+		if (hit)
+			return 1;
+	}
+	return !conc || tb_read_ok(k1, v1) ? 0 : -1;
+}
+
 TB_INLINE int lookup_nottl(struct l7_table *t, struct tb_shape g, const uint64_t *kw, uint64_t h,
                            void *value_out, bool conc)
 {
-	uint64_t b1 = h & t->bucket_mask;
-	uint16_t tag = tb_tag(h);
-	uint64_t b2 = tb_alt(t, b1, tag);
-	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[b2];
+	struct tb_view v = tb_view_of(t);
 	uint64_t vw[TB_VALUE_WORDS_MAX];
-	/* the secondary header's miss in parallel with the primary's */
-	__builtin_prefetch(k2, 0, 3);
-	for (;;) {
-		uint32_t v1 = conc ? tb_read_begin(k1) : 0, v2 = 0;
-		if (probe_cands(t, g, b1, tb_match_slots(t, g, b1, tag, conc), kw, vw, conc)) {
-			if (conc && !tb_read_ok(k1, v1))
-				goto retry;
-			goto hit;
-		}
-		if (b2 != b1) {
-			v2 = conc ? tb_read_begin(k2) : 0;
-			if (probe_cands(t, g, b2, tb_match_slots(t, g, b2, tag, conc), kw, vw, conc)) {
-				if (conc && !tb_read_ok(k2, v2))
-					goto retry;
-				goto hit;
-			}
-			if (conc && !tb_read_ok(k2, v2))
-				goto retry;
-		}
-		if (conc && !tb_read_ok(k1, v1))
-			goto retry;
-		return L7_ENOENT;
-hit:
-		if (value_out)
-			tb_value_out_g(g, value_out, vw);
-		return 0;
-retry:
+	int r;
+	while ((r = attempt_nottl(v, g, kw, h, vw, conc)) < 0) {
 		tb_count(&t->ctr.lookup_retries, 1, conc);
 		ck_pr_stall();
 	}
+	if (r && value_out)
+		tb_value_out_g(g, value_out, vw);
+	return r ? 0 : L7_ENOENT;
 }
 
 /* The retry loop, out of line: a contended or torn read is rare, and
@@ -229,38 +228,17 @@ static __attribute__((noinline)) int lookup_retry(struct l7_table *t, const uint
 	return lookup_nottl(t, t->sh, kw, h, value_out, false);
 }
 
-/* One attempt of lookup_nottl without the loop: the common case (no writer
- * in the key's buckets) finishes here; anything else goes to lookup_retry. */
+/* lookup_nottl's first attempt inline; the rare retry out of line. */
 TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const uint64_t *kw, uint64_t h,
                           void *value_out, bool conc)
 {
-	uint64_t b1 = h & t->bucket_mask;
-	uint16_t tag = tb_tag(h);
-	uint64_t b2 = tb_alt(t, b1, tag);
-	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[b2];
 	uint64_t vw[TB_VALUE_WORDS_MAX];
-	__builtin_prefetch(k2, 0, 3);
-	uint32_t v1 = conc ? tb_read_begin(k1) : 0;
-	if (probe_cands(t, g, b1, tb_match_slots(t, g, b1, tag, conc), kw, vw, conc)) {
-		if (conc && !tb_read_ok(k1, v1))
-			return lookup_retry(t, kw, h, value_out);
-	} else {
-		if (b2 != b1) {
-			uint32_t v2 = conc ? tb_read_begin(k2) : 0;
-			bool hit = probe_cands(t, g, b2, tb_match_slots(t, g, b2, tag, conc), kw, vw, conc);
-			if (conc && !tb_read_ok(k2, v2))
-				return lookup_retry(t, kw, h, value_out);
-			if (hit)
-				goto hit;
-		}
-		if (conc && !tb_read_ok(k1, v1))
-			return lookup_retry(t, kw, h, value_out);
-		return L7_ENOENT;
-	}
-hit:
-	if (value_out)
+	int r = attempt_nottl(tb_view_of(t), g, kw, h, vw, conc);
+	if (r < 0)
+		return lookup_retry(t, kw, h, value_out);
+	if (r && value_out)
 		tb_value_out_g(g, value_out, vw);
-	return 0;
+	return r ? 0 : L7_ENOENT;
 }
 
 static inline __attribute__((always_inline)) int
@@ -422,60 +400,60 @@ struct bstate {
 	bool have2; /* v2/m2 loaded */
 };
 
-TB_INLINE void nt_stage_a(const struct l7_table *t, struct tb_shape g, const void *key,
-                       struct bstate *st)
+TB_INLINE void nt_stage_a(struct tb_view v, const struct l7_table *t, struct tb_shape g,
+                          const void *key, struct bstate *st)
 {
 	tb_key_words_g(g, key, st->kw);
 	uint64_t h = tb_hash_g(t, g, st->kw);
-	uint64_t b1 = h & t->bucket_mask;
+	uint64_t b1 = h & v.bucket_mask;
 	st->h = h;
-	st->b2 = tb_alt(t, b1, tb_tag(h));
-	__builtin_prefetch(&t->buckets[b1], 0, 3);
-	__builtin_prefetch(&t->buckets[st->b2], 0, 3);
+	st->b2 = tb_alt_m(v.bucket_mask, b1, tb_tag(h));
+	__builtin_prefetch(&v.buckets[b1], 0, 3);
+	__builtin_prefetch(&v.buckets[st->b2], 0, 3);
 }
 
-TB_INLINE void prefetch_slot(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t m)
+TB_INLINE void prefetch_slot(struct tb_view v, struct tb_shape g, uint64_t b, uint32_t m)
 {
 	/* a slot may straddle two cache lines: fetch both ends */
-	const uint64_t *sl = tb_slot_g(t, g, b, (uint32_t)__builtin_ctz(m) >> 1);
+	const uint64_t *sl = tb_vslot(v, g, b, (uint32_t)__builtin_ctz(m) >> 1);
 	__builtin_prefetch(sl, 0, 3);
 	__builtin_prefetch(sl + g.slot_words - 1, 0, 3);
 }
 
-TB_INLINE void load2(const struct l7_table *t, struct tb_shape g, struct bstate *st, bool conc)
+TB_INLINE void load2(struct tb_view v, struct tb_shape g, struct bstate *st, bool conc)
 {
-	st->v2 = conc ? tb_read_begin(&t->buckets[st->b2]) : 0;
-	st->m2 = tb_match_slots(t, g, st->b2, tb_tag(st->h), conc);
+	st->v2 = conc ? tb_read_begin(&v.buckets[st->b2]) : 0;
+	st->m2 = tb_vmatch(v, g, st->b2, tb_tag(st->h), conc);
 	st->have2 = true;
 }
 
-TB_INLINE void nt_stage_b(const struct l7_table *t, struct tb_shape g, struct bstate *st, bool conc)
+TB_INLINE void nt_stage_b(struct tb_view v, struct tb_shape g, struct bstate *st, bool conc)
 {
-	uint64_t b1 = st->h & t->bucket_mask;
-	st->v1 = conc ? tb_read_begin(&t->buckets[b1]) : 0;
-	st->m1 = tb_match_slots(t, g, b1, tb_tag(st->h), conc);
+	uint64_t b1 = st->h & v.bucket_mask;
+	st->v1 = conc ? tb_read_begin(&v.buckets[b1]) : 0;
+	st->m1 = tb_vmatch(v, g, b1, tb_tag(st->h), conc);
 	st->have2 = false;
 	if (st->m1) {
-		prefetch_slot(t, g, b1, st->m1);
+		prefetch_slot(v, g, b1, st->m1);
 	} else if (st->b2 != b1) {
-		load2(t, g, st, conc);
+		load2(v, g, st, conc);
 		if (st->m2)
-			prefetch_slot(t, g, st->b2, st->m2);
+			prefetch_slot(v, g, st->b2, st->m2);
 	}
 }
 
 /* Returns 1 hit, 0 miss (validated), -1 when the reads must be redone. */
-TB_INLINE int nt_stage_c(struct l7_table *t, struct tb_shape g, struct bstate *st, uint64_t *vw,
-                      bool conc)
+TB_INLINE int nt_stage_c(struct tb_view v, struct tb_shape g, struct bstate *st, uint64_t *vw,
+                         bool conc)
 {
-	uint64_t b1 = st->h & t->bucket_mask;
-	const struct tb_bucket *k1 = &t->buckets[b1], *k2 = &t->buckets[st->b2];
-	if (probe_cands(t, g, b1, st->m1, st->kw, vw, conc))
+	uint64_t b1 = st->h & v.bucket_mask;
+	const struct tb_bucket *k1 = &v.buckets[b1], *k2 = &v.buckets[st->b2];
+	if (probe_cands(v, g, b1, st->m1, st->kw, vw, conc))
 		return !conc || tb_read_ok(k1, st->v1) ? 1 : -1;
 	if (st->b2 != b1) {
 		if (!st->have2)
-			load2(t, g, st, conc);
-		if (probe_cands(t, g, st->b2, st->m2, st->kw, vw, conc))
+			load2(v, g, st, conc);
+		if (probe_cands(v, g, st->b2, st->m2, st->kw, vw, conc))
 			return !conc || tb_read_ok(k2, st->v2) ? 1 : -1;
 		if (conc && !tb_read_ok(k2, st->v2))
 			return -1;
@@ -483,18 +461,15 @@ TB_INLINE int nt_stage_c(struct l7_table *t, struct tb_shape g, struct bstate *s
 	return !conc || tb_read_ok(k1, st->v1) ? 0 : -1;
 }
 
-TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_shape g, struct bstate *st,
-                              char *vo, unsigned k, bool conc)
+TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_view v, struct tb_shape g,
+                              struct bstate *st, char *vo, unsigned k, bool conc)
 {
 	uint64_t vw[TB_VALUE_WORDS_MAX];
-	void *out = vo ? vo + (size_t)k * g.value_bytes : NULL;
-	int r = nt_stage_c(t, g, st, vw, conc);
-	if (r < 0) {
-		tb_count(&t->ctr.lookup_retries, 1, conc);
-		return lookup_nottl(t, g, st->kw, st->h, out, conc) == 0 ? 1u : 0u;
-	}
-	if (r && out)
-		tb_value_out_g(g, out, vw);
+	int r = nt_stage_c(v, g, st, vw, conc);
+	if (__builtin_expect(r < 0, 0))
+		return lookup_retry(t, st->kw, st->h, vo ? vo + (size_t)k * g.value_bytes : NULL) == 0;
+	if (r && vo)
+		tb_value_out_g(g, vo + (size_t)k * g.value_bytes, vw);
 	return (uint64_t)r;
 }
 
@@ -503,6 +478,7 @@ batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsi
             void *values_out, uint64_t *hit_mask, bool conc)
 {
 	const unsigned d = TB_BATCH_AHEAD;
+	const struct tb_view v = tb_view_of(t);
 	struct bstate st[L7_TABLE_BATCH_MAX];
 	uint64_t mask = 0;
 	char *vo = values_out;
@@ -510,20 +486,20 @@ batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsi
 	/* fill the pipeline, run it full, drain it: no stage tests per key in
 	 * the steady state */
 	for (; i < n && i < 2 * d; i++) {
-		nt_stage_a(t, g, keys[i], &st[i]);
+		nt_stage_a(v, t, g, keys[i], &st[i]);
 		if (i >= d)
-			nt_stage_b(t, g, &st[i - d], conc);
+			nt_stage_b(v, g, &st[i - d], conc);
 	}
 	for (; i < n; i++) {
-		nt_stage_a(t, g, keys[i], &st[i]);
-		nt_stage_b(t, g, &st[i - d], conc);
-		mask |= finish_key(t, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
+		nt_stage_a(v, t, g, keys[i], &st[i]);
+		nt_stage_b(v, g, &st[i - d], conc);
+		mask |= finish_key(t, v, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
 	}
 	for (; i < n + 2 * d; i++) {
 		if (i >= d && i - d < n)
-			nt_stage_b(t, g, &st[i - d], conc);
+			nt_stage_b(v, g, &st[i - d], conc);
 		if (i >= 2 * d)
-			mask |= finish_key(t, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
+			mask |= finish_key(t, v, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
 	}
 	*hit_mask = mask;
 	return (unsigned)__builtin_popcountll(mask);

@@ -290,9 +290,14 @@ TB_INLINE uint16_t tb_tag(uint64_t h)
 /* The other candidate bucket of an entry with this tag in bucket b
  * (partial-key cuckoo hashing, Fan et al. NSDI'13): an involution,
  * tb_alt(tb_alt(b, tag), tag) == b, computable from the tag alone. */
+TB_INLINE uint64_t tb_alt_m(uint64_t bucket_mask, uint64_t b, uint16_t tag)
+{
+	return (b ^ ((uint64_t)tag * 0xc6a4a7935bd1e995ull >> 17)) & bucket_mask;
+}
+
 TB_INLINE uint64_t tb_alt(const struct l7_table *t, uint64_t b, uint16_t tag)
 {
-	return (b ^ ((uint64_t)tag * 0xc6a4a7935bd1e995ull >> 17)) & t->bucket_mask;
+	return tb_alt_m(t->bucket_mask, b, tag);
 }
 
 /* Copy a caller key into words; the last word is zero-padded. Words past
@@ -347,6 +352,25 @@ TB_INLINE void tb_value_out_g(struct tb_shape g, void *out, const uint64_t *vw)
 }
 
 /* ---------------------------------------------------------------- slots */
+/* The table's read-only addressing words, copied into a local by the hot
+ * lookup paths: a local whose address never escapes is not reloaded after
+ * each acquire load, as t->slots and t->buckets would be. */
+struct tb_view {
+	struct tb_bucket *buckets;
+	uint64_t *slots;
+	uint64_t bucket_mask;
+};
+
+TB_INLINE struct tb_view tb_view_of(const struct l7_table *t)
+{
+	return (struct tb_view){ t->buckets, t->slots, t->bucket_mask };
+}
+
+TB_INLINE uint64_t *tb_vslot(struct tb_view v, struct tb_shape g, uint64_t b, uint32_t s)
+{
+	return v.slots + (b * g.spb + s) * g.slot_words;
+}
+
 TB_INLINE uint64_t *tb_slot_g(const struct l7_table *t, struct tb_shape g, uint64_t b, uint32_t s)
 {
 	return t->slots + (b * g.spb + s) * g.slot_words;
@@ -400,10 +424,10 @@ TB_INLINE bool tb_key_eq_g(struct tb_shape g, const uint64_t *slot, const uint64
  * is set with it). 8-slot buckets compare all eight 16-bit tags in one SSE2
  * instruction; otherwise SWAR per 64-bit word. The tag words are read with
  * tb_ld (atomic in concurrent mode) before being combined. */
-TB_INLINE uint32_t tb_match_slots(const struct l7_table *t, struct tb_shape g, uint64_t b,
-                                  uint16_t tag, bool conc)
+TB_INLINE uint32_t tb_vmatch(struct tb_view v, struct tb_shape g, uint64_t b, uint16_t tag,
+                             bool conc)
 {
-	const struct tb_bucket *bk = &t->buckets[b];
+	const struct tb_bucket *bk = &v.buckets[b];
 #ifdef __SSE2__
 	if (g.tag_words == 2) {
 		__m128i w = _mm_set_epi64x((long long)tb_ld(&bk->tags[1], conc),
@@ -421,6 +445,12 @@ TB_INLINE uint32_t tb_match_slots(const struct l7_table *t, struct tb_shape g, u
 		}
 	}
 	return r;
+}
+
+TB_INLINE uint32_t tb_match_slots(const struct l7_table *t, struct tb_shape g, uint64_t b,
+                                  uint16_t tag, bool conc)
+{
+	return tb_vmatch(tb_view_of(t), g, b, tag, conc);
 }
 
 /* Slot index of key (tag-filtered) in bucket b, or -1. Readers call it
