@@ -90,6 +90,8 @@ int l7sim_cmd_compare(int argc, char **argv)
 		po[n] = &outs[n];
 		sums[n] = &outs[n].summary;
 		n++;
+		if ((rc = l7sim_cli_check_spill(&cli, &wl)) != 0)
+			goto done;
 	}
 	if (l7sim_summary_table(stdout, sums, (uint32_t)n) < 0)
 		rc = 1;

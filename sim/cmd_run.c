@@ -44,6 +44,8 @@ static void run_usage(FILE *f)
 		"  --clients xN       open every trace connection N times (workload.clients)\n"
 		"  --seed N           seed of every random stream (seed)\n"
 		"  --set KEY=VALUE    override one configuration key, e.g. frontend.cores=4\n"
+		"  --trace-mem SIZE   trace payload kept in memory before spilling to $TMPDIR\n"
+		"                     (k/m/g suffix; default 64m)\n"
 		"  --print-config     print the effective configuration as JSON and exit\n"
 		"  -q, --quiet        no progress line\n");
 }
@@ -74,11 +76,34 @@ static int apply_set(struct l7sim_config *cfg, const char *kv)
 	return set_flag(cfg, "--set", key, eq + 1);
 }
 
+/* "123", "64k", "64m", "2g" (powers of 1024), at most 2^50. */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	unsigned shift = 0;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift)
+		end++;
+	if (errno || *end || v > (1ULL << 50) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
 int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(FILE *),
 		    int allow_lists)
 {
 	enum { O_ARCH = 256, O_JSON, O_CSV, O_PCAP, O_PLOT, O_SPEEDUP, O_CLIENTS, O_SEED, O_SET,
-	       O_PRINT };
+	       O_PRINT, O_TRACE_MEM };
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "arch", required_argument, NULL, O_ARCH },
@@ -91,6 +116,7 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 		{ "seed", required_argument, NULL, O_SEED },
 		{ "set", required_argument, NULL, O_SET },
 		{ "print-config", no_argument, NULL, O_PRINT },
+		{ "trace-mem", required_argument, NULL, O_TRACE_MEM },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -102,6 +128,7 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 
 	memset(cli, 0, sizeof(*cli));
 	cli->cmd = argv[0];
+	cli->trace_mem_bytes = L7SIM_TRACE_MEM_DEFAULT;
 	l7sim_config_defaults(&cli->cfg);
 	optind = 1;
 	opterr = 0;
@@ -126,6 +153,13 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 			break;
 		case 'q': cli->quiet = 1; break;
 		case O_PRINT: print = 1; break;
+		case O_TRACE_MEM:
+			if (parse_size(optarg, &cli->trace_mem_bytes) < 0) {
+				fprintf(stderr, "l7sim: --trace-mem: expected a size in bytes "
+						"(k, m, g suffix), not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'h':
 			usage(stdout);
 			return 0x100; /* caller exits 0 */
@@ -191,14 +225,15 @@ int l7sim_cli_load_trace(const struct l7sim_cli *cli, struct l7sim_workload *wl)
 {
 	char err[512];
 	struct l7sim_trace_stats st;
+	struct l7sim_trace_opts o = { .spill = 1, .mem_bytes = cli->trace_mem_bytes };
 	if (!cli->trace) {
 		fprintf(stderr, "l7sim: %s: a TRACE (pcap file) is required\n", cli->cmd);
 		return 2;
 	}
-	int rc = l7sim_trace_load(wl, cli->trace, NULL, &st, err, sizeof(err));
+	int rc = l7sim_trace_load(wl, cli->trace, &o, &st, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "l7sim: %s\n", err);
-		return rc == L7_ENOMEM ? 1 : 2;
+		return rc == L7_ENOMEM || st.spill_failed ? 1 : 2;
 	}
 	if (!wl->n_conns) {
 		fprintf(stderr, "l7sim: %s: no TCP connection with client data to replay\n",
@@ -207,6 +242,16 @@ int l7sim_cli_load_trace(const struct l7sim_cli *cli, struct l7sim_workload *wl)
 		return 2;
 	}
 	return 0;
+}
+
+int l7sim_cli_check_spill(const struct l7sim_cli *cli, const struct l7sim_workload *wl)
+{
+	uint64_t n = l7sim_trace_spill_errors(wl);
+	if (!n)
+		return 0;
+	fprintf(stderr, "l7sim: %s: spill file: %llu blocks could not be read back\n", cli->trace,
+		(unsigned long long)n);
+	return 1;
 }
 
 int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
@@ -220,6 +265,10 @@ int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cf
 		const char *where = rc == L7_ECONFIG && cli->config_path ? cli->config_path : a->name;
 		fprintf(stderr, "l7sim: %s: %s\n", where, err);
 		return rc == L7_ECONFIG || rc == L7_EUNSUPPORTED ? 2 : 1;
+	}
+	if (l7sim_cli_check_spill(cli, wl)) {
+		l7sim_run_out_fini(out);
+		return 1;
 	}
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include "models/workload.h"
 
 #define L7SIM_MAX_SETS 32
+#define L7SIM_TRACE_MEM_DEFAULT (64ULL << 20)
 
 struct l7sim_cli {
 	const char *cmd;             /* "run", "compare", "sweep" */
@@ -29,6 +30,8 @@ struct l7sim_cli {
 	int n_sets;
 	int quiet;
 	int progress;                /* stderr is a terminal and not --quiet */
+	uint64_t trace_mem_bytes;    /* --trace-mem: closed connections' payload kept in
+				      * memory before spilling [L7SIM_TRACE_MEM_DEFAULT] */
 	struct l7sim_config cfg;
 };
 
@@ -40,14 +43,22 @@ int l7sim_cli_parse(struct l7sim_cli *cli, int argc, char **argv, void (*usage)(
 		    int allow_lists);
 void l7sim_cli_fini(struct l7sim_cli *cli);
 
-/* Load the trace; prints "l7sim: FILE: ..." and returns 2 on failure. */
+/* Load the trace streaming (closed connections beyond trace_mem_bytes go
+ * to a spill file); prints "l7sim: FILE: ..." and returns 2 on bad input,
+ * 1 when memory or the spill file failed. */
 int l7sim_cli_load_trace(const struct l7sim_cli *cli, struct l7sim_workload *wl);
 
 /* Run one architecture with the CLI's options: 0, or an exit status with
- * the message printed. */
+ * the message printed (1 also when the trace's spill could not be read
+ * back: l7sim_cli_check_spill). */
 int l7sim_cli_run_one(const struct l7sim_cli *cli, const struct l7sim_config *cfg,
 		      const struct l7sim_workload *wl, const struct l7sim_arch *a,
 		      struct l7sim_run_out *out);
+
+/* 0, or 1 with "l7sim: TRACE: spill file: ..." printed when blocks of the
+ * trace's spill file could not be read back during a run (its results are
+ * wrong). */
+int l7sim_cli_check_spill(const struct l7sim_cli *cli, const struct l7sim_workload *wl);
 
 /* Write the --json document: {"l7sim", "trace", "config", "results": [...]}.
  * 0 or 1 (message printed). */

@@ -1,5 +1,7 @@
 /*
  * workload.c — reading and freeing the workload form of workload.h.
+ * Streams are either in memory (c2s/s2c) or produced by the workload's
+ * fill(): generated (closed loop) or read back from a trace's spill file.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +39,8 @@ void l7sim_wl_free(struct l7sim_workload *wl)
 		free(wl->conns[i].resp);
 	}
 	free(wl->conns);
+	if (wl->gen && wl->gen_release)
+		wl->gen_release(wl->gen);
 	free(wl->gen);
 	memset(wl, 0, sizeof(*wl));
 }

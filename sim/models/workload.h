@@ -33,6 +33,8 @@ struct l7sim_wl_msg {
 #define L7SIM_WL_GAP 0x04             /* the capture missed bytes (streams shorter) */
 #define L7SIM_WL_HTTP_FRAMED 0x08     /* cut by the HTTP parser (else by bursts) */
 #define L7SIM_WL_RST 0x10             /* the capture ended with a RST */
+#define L7SIM_WL_SPILLED 0x20         /* streams live in the workload's spill file
+				       * at spill_off (c2s, then s2c); c2s/s2c NULL */
 
 struct l7sim_wl_conn {
 	l7_time_ns start_ns;        /* first packet, from the workload's start */
@@ -46,6 +48,7 @@ struct l7sim_wl_conn {
 	uint64_t greet_len;
 	uint64_t c2s_len, s2c_len;
 	uint8_t *c2s, *s2c;         /* stream bytes; NULL: the workload's fill() */
+	uint64_t spill_off;         /* L7SIM_WL_SPILLED: where c2s starts in the spill */
 };
 
 struct l7sim_workload;
@@ -57,9 +60,12 @@ struct l7sim_workload {
 	uint32_t n_conns;
 	struct l7sim_wl_conn *conns;
 	l7sim_wl_fill_fn fill;      /* for streams stored as NULL */
-	void *gen;                  /* the generator's state */
+	void *gen;                  /* the generator's (or the spill's) state */
+	/* frees what gen holds besides its own block (files, caches); NULL:
+	 * free(gen) is enough */
+	void (*gen_release)(void *gen);
 	l7_time_ns duration_ns;     /* last packet of the trace, from its start */
-	uint64_t bytes_held;        /* stream bytes in memory */
+	uint64_t bytes_held;        /* stream bytes in memory (not those spilled) */
 };
 
 /* Copy stream bytes (stored or generated). */

@@ -1,19 +1,34 @@
 /*
- * trace.c — pcap -> replay workload (trace.h).
+ * trace.c — pcap -> replay workload (trace.h), in one streaming pass.
  *
  * While reading, each live connection has a builder: the two streams as
  * growing buffers and the list of "bursts" (a burst starts whenever the
  * direction of delivered bytes changes), which gives every byte a capture
  * time and an order relative to the other direction. When conn.h closes the
  * connection, the streams are cut into requests/responses (HTTP framing,
- * else bursts) and the builder's buffers move into the workload.
+ * else bursts) and the builder goes away: its buffers either move into the
+ * workload (in memory) or, with opts.spill once the closed connections in
+ * memory reach opts.mem_bytes, are appended to an unlinked temporary spill
+ * file and read back during the run through wl->fill and a small block
+ * cache.
+ *
+ * So the payload in memory is: the builders of the connections open at one
+ * instant of the capture (bounded by the trace's concurrency, checked
+ * against max_bytes) plus at most mem_bytes of closed connections plus the
+ * cache; per connection only its metadata stays (struct l7sim_wl_conn and
+ * its messages). The stats keep the high-water marks so tests can check
+ * that they do not grow with the trace's length.
  *
  * Import is not the per-packet simulation path, so growing buffers with
- * realloc is fine here; the total is bounded by max_bytes.
+ * realloc is fine here. The spill is read during the run (fill), where a
+ * cache miss costs one pread of a block: no allocation after the first use
+ * of each cache way.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "l7splice/conn.h"
 #include "l7splice/http.h"
@@ -26,21 +41,187 @@ struct burst {
 	uint8_t dir;
 };
 
+/* One live connection's streams; c->user points here. */
 struct builder {
+	struct builder *prev, *next;  /* the importer's list of live builders */
+	uint32_t idx;                 /* in wl->conns */
 	uint8_t *buf[2];
 	uint64_t len[2], cap[2];
 	struct burst *b;
 	uint32_t nb, capb;
 };
 
+/* ------------------------------------------------------------ spill file */
+
+#define SPILL_BLOCK_BYTES (64u << 10)
+#define SPILL_WAYS 2u
+#define SPILL_WBUF_BYTES (1u << 20)
+
+struct spill_way {
+	uint64_t blk;        /* block number held (UINT64_MAX: none) */
+	uint64_t used;       /* tick of the last use (the older way is replaced) */
+	uint32_t len;        /* valid bytes (the file's last block is short) */
+	uint8_t *data;       /* SPILL_BLOCK_BYTES, allocated at first use */
+};
+
+/* Lives in wl->gen once the import is done. */
+struct l7sim_trace_spill {
+	FILE *f;
+	int fd;
+	uint64_t size;                /* bytes written */
+	uint32_t nsets;               /* power of two */
+	struct spill_way *ways;       /* nsets * SPILL_WAYS */
+	uint64_t tick;
+	uint64_t reads, misses, read_errors;
+};
+
+static void spill_release(void *gen)
+{
+	struct l7sim_trace_spill *sp = gen;
+	if (sp->f)
+		fclose(sp->f);
+	for (uint32_t i = 0; sp->ways && i < sp->nsets * SPILL_WAYS; i++)
+		free(sp->ways[i].data);
+	free(sp->ways);
+	sp->f = NULL;
+	sp->ways = NULL;
+}
+
+/* An unlinked file in dir: nothing is left behind, whatever happens to
+ * the process. 0 or -errno. */
+static int spill_create(struct l7sim_trace_spill *sp, const char *dir, uint64_t cache_bytes)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/l7sim-spill-XXXXXX", dir);
+	int fd = mkstemp(path);
+	if (fd < 0)
+		return -errno;
+	unlink(path);
+	sp->f = fdopen(fd, "w+b");
+	if (!sp->f) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	(void)setvbuf(sp->f, NULL, _IOFBF, SPILL_WBUF_BYTES);
+	sp->fd = fd;
+	uint64_t sets = cache_bytes / ((uint64_t)SPILL_BLOCK_BYTES * SPILL_WAYS);
+	sp->nsets = 1;
+	while ((uint64_t)sp->nsets * 2 <= sets && sp->nsets < (1u << 16))
+		sp->nsets *= 2;
+	sp->ways = calloc((size_t)sp->nsets * SPILL_WAYS, sizeof(*sp->ways));
+	if (!sp->ways)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < sp->nsets * SPILL_WAYS; i++)
+		sp->ways[i].blk = UINT64_MAX;
+	return 0;
+}
+
+/* The cache way holding block blk, read from the file on a miss; NULL
+ * when the block cannot be read (counted). */
+static struct spill_way *spill_block(struct l7sim_trace_spill *sp, uint64_t blk)
+{
+	uint64_t h = blk * 0x9e3779b97f4a7c15ull;
+	struct spill_way *set = &sp->ways[((h >> 40) & (sp->nsets - 1)) * SPILL_WAYS];
+	struct spill_way *victim = &set[0];
+	sp->tick++;
+	for (uint32_t i = 0; i < SPILL_WAYS; i++) {
+		if (set[i].blk == blk) {
+			set[i].used = sp->tick;
+			return &set[i];
+		}
+		if (set[i].used < victim->used)
+			victim = &set[i];
+	}
+	sp->misses++;
+	if (!victim->data && !(victim->data = malloc(SPILL_BLOCK_BYTES))) {
+		sp->read_errors++;
+		return NULL;
+	}
+	uint64_t pos = blk * SPILL_BLOCK_BYTES;
+	uint64_t want = sp->size - pos < SPILL_BLOCK_BYTES ? sp->size - pos : SPILL_BLOCK_BYTES;
+	uint64_t got = 0;
+	while (got < want) {
+		ssize_t r = pread(sp->fd, victim->data + got, (size_t)(want - got),
+				  (off_t)(pos + got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (uint64_t)r;
+	}
+	if (got < want) {
+		victim->blk = UINT64_MAX;
+		sp->read_errors++;
+		return NULL;
+	}
+	victim->blk = blk;
+	victim->len = (uint32_t)want;
+	victim->used = sp->tick;
+	return victim;
+}
+
+static void spill_read(struct l7sim_trace_spill *sp, uint64_t pos, uint8_t *dst, uint64_t len)
+{
+	sp->reads++;
+	while (len) {
+		uint64_t blk = pos / SPILL_BLOCK_BYTES, in = pos % SPILL_BLOCK_BYTES;
+		struct spill_way *w = pos < sp->size ? spill_block(sp, blk) : NULL;
+		uint64_t n = SPILL_BLOCK_BYTES - in < len ? SPILL_BLOCK_BYTES - in : len;
+		if (w && in + n > w->len)
+			w = NULL; /* past the end of the file: cannot happen */
+		if (w)
+			memcpy(dst, w->data + in, (size_t)n);
+		else
+			memset(dst, 0, (size_t)n);
+		dst += n;
+		pos += n;
+		len -= n;
+	}
+}
+
+/* wl->fill of a trace with spilled connections. A connection kept in
+ * memory reaches here only for an empty stream (NULL buffer): zeros, as
+ * l7sim_wl_read gives past a stream's end. */
+static void spill_fill(const struct l7sim_workload *wl, uint32_t conn, int dir, uint64_t off,
+		       uint8_t *dst, uint32_t len)
+{
+	const struct l7sim_wl_conn *w = &wl->conns[conn];
+	uint64_t total = dir ? w->s2c_len : w->c2s_len;
+	uint64_t n = off < total ? total - off : 0;
+	if (n > len)
+		n = len;
+	if (!(w->flags & L7SIM_WL_SPILLED) || !wl->gen)
+		n = 0;
+	if (n)
+		spill_read(wl->gen, w->spill_off + (dir ? w->c2s_len : 0) + off, dst, n);
+	memset(dst + n, 0, len - (size_t)n);
+}
+
+uint64_t l7sim_trace_spill_errors(const struct l7sim_workload *wl)
+{
+	if (wl->fill != spill_fill || !wl->gen)
+		return 0;
+	return ((const struct l7sim_trace_spill *)wl->gen)->read_errors;
+}
+
+/* ------------------------------------------------------------ import */
+
 struct importer {
 	struct l7sim_workload *wl;
-	struct builder *bld;          /* parallel to wl->conns */
 	uint32_t cap;
 	l7_time_ns t0;
 	const struct l7sim_trace_opts *o;
 	struct l7sim_trace_stats *st;
+	const char *path;
 	int failed;                   /* an l7_err: stop */
+	int aborting;                 /* the reader failed: close without framing */
+	struct builder *live;         /* builders of open connections */
+	uint64_t live_bytes;          /* payload in builders */
+	uint64_t closed_mem_bytes;    /* payload of closed connections in memory */
+	struct l7sim_trace_spill *sp; /* NULL until the first spill */
+	int spill_off;                /* the spill could not be created: memory only */
+	char spill_why[256];
 	/* the SYN being tracked right now (for its options) */
 	int syn_valid;
 	struct l7_flow_key syn_key;
@@ -50,9 +231,31 @@ struct importer {
 
 #define HTTP_FLAGS ((uint32_t)L7_HTTP_LENIENT_ALL)
 
-static uint32_t conn_index(const struct l7_conn *c)
+static void builder_free(struct importer *im, struct builder *b)
 {
-	return (uint32_t)((uintptr_t)c->user - 1);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		im->live = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	im->live_bytes -= b->len[0] + b->len[1];
+	im->st->live_conns--;
+	free(b->buf[0]);
+	free(b->buf[1]);
+	free(b->b);
+	free(b);
+}
+
+static void note_held(struct importer *im)
+{
+	struct l7sim_trace_stats *st = im->st;
+	if (st->live_conns > st->peak_live_conns)
+		st->peak_live_conns = st->live_conns;
+	if (im->live_bytes > st->peak_live_bytes)
+		st->peak_live_bytes = im->live_bytes;
+	if (im->wl->bytes_held > st->peak_held_bytes)
+		st->peak_held_bytes = im->wl->bytes_held;
 }
 
 static void on_open(void *user, struct l7_conn *c, l7_time_ns ts)
@@ -60,26 +263,26 @@ static void on_open(void *user, struct l7_conn *c, l7_time_ns ts)
 	struct importer *im = user;
 	struct l7sim_workload *wl = im->wl;
 	(void)ts;
-	if (im->failed)
+	if (im->failed || im->aborting)
 		return;
 	if (wl->n_conns == im->cap) {
 		uint32_t ncap = im->cap ? im->cap * 2 : 64;
 		struct l7sim_wl_conn *nc = realloc(wl->conns, ncap * sizeof(*nc));
-		if (nc)
-			wl->conns = nc;
-		struct builder *nb = realloc(im->bld, ncap * sizeof(*nb));
-		if (nb)
-			im->bld = nb;
-		if (!nc || !nb) {
+		if (!nc) {
 			im->failed = L7_ENOMEM;
 			return;
 		}
+		wl->conns = nc;
 		im->cap = ncap;
+	}
+	struct builder *b = calloc(1, sizeof(*b));
+	if (!b) {
+		im->failed = L7_ENOMEM;
+		return;
 	}
 	uint32_t i = wl->n_conns++;
 	struct l7sim_wl_conn *w = &wl->conns[i];
 	memset(w, 0, sizeof(*w));
-	memset(&im->bld[i], 0, sizeof(im->bld[i]));
 	w->key = c->key;
 	w->start_ns = c->first_ns - im->t0;
 	if (im->syn_valid && memcmp(&im->syn_key, &c->key, sizeof(c->key)) == 0) {
@@ -87,8 +290,15 @@ static void on_open(void *user, struct l7_conn *c, l7_time_ns ts)
 		w->client_isn = im->syn_isn;
 		w->flags |= L7SIM_WL_SYN_SEEN;
 	}
-	c->user = (void *)(uintptr_t)(i + 1);
+	b->idx = i;
+	b->next = im->live;
+	if (im->live)
+		im->live->prev = b;
+	im->live = b;
+	c->user = b;
 	im->st->conns_seen++;
+	im->st->live_conns++;
+	note_held(im);
 }
 
 static int grow(void **p, uint64_t *cap, uint64_t need, size_t elem)
@@ -110,10 +320,9 @@ static void on_data(void *user, struct l7_conn *c, enum l7_conn_dir dir, const u
 		    size_t len, l7_time_ns ts)
 {
 	struct importer *im = user;
-	if (im->failed || !c->user || !len)
+	if (im->failed || im->aborting || !c->user || !len)
 		return;
-	uint32_t i = conn_index(c);
-	struct builder *b = &im->bld[i];
+	struct builder *b = c->user;
 	if (im->wl->bytes_held + len > im->o->max_bytes) {
 		im->failed = L7_EFULL;
 		return;
@@ -136,7 +345,9 @@ static void on_data(void *user, struct l7_conn *c, enum l7_conn_dir dir, const u
 	}
 	memcpy(b->buf[dir] + b->len[dir], data, len);
 	b->len[dir] += len;
+	im->live_bytes += len;
 	im->wl->bytes_held += len;
+	note_held(im);
 }
 
 static void on_gap(void *user, struct l7_conn *c, enum l7_conn_dir dir, uint64_t len,
@@ -147,7 +358,7 @@ static void on_gap(void *user, struct l7_conn *c, enum l7_conn_dir dir, uint64_t
 	(void)ts;
 	if (!c->user)
 		return;
-	im->wl->conns[conn_index(c)].flags |= L7SIM_WL_GAP;
+	im->wl->conns[((struct builder *)c->user)->idx].flags |= L7SIM_WL_GAP;
 	im->st->gap_bytes += len;
 }
 
@@ -386,15 +597,89 @@ static int cut_bursts(struct l7sim_wl_conn *w, const struct builder *b)
 	return 0;
 }
 
+/* Append the connection's streams to the spill (created at the first
+ * use). 1 spilled, 0 kept in memory (no spill file possible), or an
+ * l7_err. */
+static int spill_conn(struct importer *im, struct l7sim_wl_conn *w, const struct builder *b)
+{
+	if (im->spill_off)
+		return 0;
+	if (!im->sp) {
+		const char *dir = im->o->spill_dir;
+		if (!dir || !*dir)
+			dir = getenv("TMPDIR");
+		if (!dir || !*dir)
+			dir = "/tmp";
+		struct l7sim_trace_spill *sp = calloc(1, sizeof(*sp));
+		int e = sp ? spill_create(sp, dir, im->o->cache_bytes) : -ENOMEM;
+		if (e) {
+			if (sp)
+				spill_release(sp);
+			free(sp);
+			if (e == -ENOMEM)
+				return L7_ENOMEM;
+			/* keep going in memory: max_bytes still bounds it */
+			snprintf(im->spill_why, sizeof(im->spill_why), "no spill file in %s: %s",
+				 dir, strerror(-e));
+			im->spill_off = 1;
+			return 0;
+		}
+		im->sp = sp;
+	}
+	struct l7sim_trace_spill *sp = im->sp;
+	for (int d = 0; d < 2; d++)
+		if (b->len[d] && fwrite(b->buf[d], 1, (size_t)b->len[d], sp->f) != b->len[d]) {
+			snprintf(im->spill_why, sizeof(im->spill_why), "spill file: %s",
+				 strerror(errno ? errno : EIO));
+			im->st->spill_failed = 1;
+			return L7_EIO;
+		}
+	w->spill_off = sp->size;
+	w->flags |= L7SIM_WL_SPILLED;
+	sp->size += b->len[0] + b->len[1];
+	im->st->spilled_conns++;
+	im->st->spilled_bytes += b->len[0] + b->len[1];
+	return 1;
+}
+
+/* Where a closed connection's bytes go: nowhere (dropped: no client
+ * bytes), memory (within mem_bytes, or no spill), or the spill. */
+static int store_conn(struct importer *im, struct l7sim_wl_conn *w, struct builder *b)
+{
+	uint64_t total = b->len[0] + b->len[1];
+	if (!im->o->keep_empty && b->len[0] == 0) {
+		im->wl->bytes_held -= total; /* compact() drops the entry */
+		return 0;
+	}
+	if (im->o->spill && im->closed_mem_bytes + total > im->o->mem_bytes) {
+		int rc = spill_conn(im, w, b);
+		if (rc < 0)
+			return rc;
+		if (rc == 1) {
+			im->wl->bytes_held -= total;
+			return 0;
+		}
+	}
+	w->c2s = b->buf[0];
+	w->s2c = b->buf[1];
+	b->buf[0] = b->buf[1] = NULL;
+	im->closed_mem_bytes += total;
+	return 0;
+}
+
 static void on_close(void *user, struct l7_conn *c, enum l7_conn_end why, l7_time_ns ts)
 {
 	struct importer *im = user;
 	(void)ts;
-	if (!c->user || im->failed)
+	if (!c->user)
 		return;
-	uint32_t i = conn_index(c);
-	struct l7sim_wl_conn *w = &im->wl->conns[i];
-	struct builder *b = &im->bld[i];
+	struct builder *b = c->user;
+	c->user = NULL;
+	if (im->failed || im->aborting) {
+		builder_free(im, b);
+		return;
+	}
+	struct l7sim_wl_conn *w = &im->wl->conns[b->idx];
 	if (why == L7_CONN_END_RST || (c->flags & L7_CONN_F_RST))
 		w->flags |= L7SIM_WL_RST;
 	w->c2s_len = b->len[0];
@@ -410,23 +695,20 @@ static void on_close(void *user, struct l7_conn *c, enum l7_conn_end why, l7_tim
 	} else {
 		im->st->http_framed_conns++;
 	}
-	w->c2s = b->buf[0];
-	w->s2c = b->buf[1];
-	b->buf[0] = b->buf[1] = NULL;
-	free(b->b);
-	b->b = NULL;
 	im->st->requests += w->n_req;
-	c->user = NULL;
+	if (!im->failed && (rc = store_conn(im, w, b)) < 0)
+		im->failed = rc;
+	builder_free(im, b);
 }
 
-/* Drop connections without client bytes unless asked to keep them. */
+/* Drop connections without client bytes unless asked to keep them (their
+ * bytes were freed at close). */
 static void compact(struct l7sim_workload *wl, int keep_empty)
 {
 	uint32_t j = 0;
 	for (uint32_t i = 0; i < wl->n_conns; i++) {
 		struct l7sim_wl_conn *w = &wl->conns[i];
 		if (!keep_empty && w->c2s_len == 0) {
-			wl->bytes_held -= w->s2c_len;
 			free(w->c2s);
 			free(w->s2c);
 			free(w->req);
@@ -436,6 +718,39 @@ static void compact(struct l7sim_workload *wl, int keep_empty)
 		wl->conns[j++] = *w;
 	}
 	wl->n_conns = j;
+}
+
+/* The spill becomes the workload's fill once everything is written. */
+static int spill_finish(struct importer *im)
+{
+	struct l7sim_trace_spill *sp = im->sp;
+	if (!sp)
+		return 0;
+	im->sp = NULL;
+	im->wl->gen = sp;
+	im->wl->gen_release = spill_release;
+	im->wl->fill = spill_fill;
+	if (fflush(sp->f) != 0) {
+		snprintf(im->spill_why, sizeof(im->spill_why), "spill file: %s", strerror(errno));
+		im->st->spill_failed = 1;
+		return L7_EIO;
+	}
+	return 0;
+}
+
+static void failure_text(const struct importer *im, int rc, char *err, size_t errlen)
+{
+	if (rc == L7_EIO)
+		snprintf(err, errlen, "%s: %s", im->path, im->spill_why);
+	else if (rc != L7_EFULL)
+		snprintf(err, errlen, "%s: %s", im->path, l7_strerror(rc));
+	else if (!im->o->spill)
+		snprintf(err, errlen, "%s: %s (payload above max_bytes)", im->path, l7_strerror(rc));
+	else
+		snprintf(err, errlen, "%s: %s (payload %s above max_bytes%s%s)", im->path,
+			 l7_strerror(rc),
+			 im->spill_off ? "in memory" : "of the connections open at once",
+			 im->spill_off ? "; " : "", im->spill_off ? im->spill_why : "");
 }
 
 int l7sim_trace_load(struct l7sim_workload *wl, const char *path,
@@ -448,13 +763,15 @@ int l7sim_trace_load(struct l7sim_workload *wl, const char *path,
 		o = *opts;
 	if (!o.max_bytes)
 		o.max_bytes = 1ULL << 30;
+	if (!o.cache_bytes)
+		o.cache_bytes = 4ULL << 20;
 	if (!st)
 		st = &st0;
 	memset(st, 0, sizeof(*st));
 	memset(wl, 0, sizeof(*wl));
 	if (err && errlen)
 		err[0] = 0;
-	struct importer im = { .wl = wl, .o = &o, .st = st };
+	struct importer im = { .wl = wl, .o = &o, .st = st, .path = path };
 	struct l7_pcap_reader rd;
 	int rc = l7_pcap_open(&rd, path);
 	if (rc) {
@@ -502,25 +819,31 @@ int l7sim_trace_load(struct l7sim_workload *wl, const char *path,
 		if (l7_conn_track(t, &v, rec.ts_ns) == L7_ENOTTCP)
 			st->not_tcp++;
 	}
-	if (rc < 0 && err)
-		snprintf(err, errlen, "%s", l7_pcap_reader_error(&rd));
+	if (rc < 0) {
+		/* a bad record anywhere: nothing of the trace is used */
+		im.aborting = 1;
+		if (err)
+			snprintf(err, errlen, "%s", l7_pcap_reader_error(&rd));
+	}
 	if (rc >= 0)
 		rc = 0;
 	l7_conn_flush(t, last);
 	l7_conn_tracker_destroy(t);
 	l7_pcap_close(&rd);
-	/* connections still open at a failure have builders to free */
-	for (uint32_t i = 0; i < wl->n_conns && im.bld; i++) {
-		free(im.bld[i].buf[0]);
-		free(im.bld[i].buf[1]);
-		free(im.bld[i].b);
+	/* every builder went at its close; the list is a safety net */
+	while (im.live)
+		builder_free(&im, im.live);
+	if (!rc && !im.failed)
+		im.failed = spill_finish(&im);
+	if (im.sp) {
+		spill_release(im.sp);
+		free(im.sp);
+		im.sp = NULL;
 	}
-	free(im.bld);
 	if (!rc && im.failed) {
 		rc = im.failed;
 		if (err)
-			snprintf(err, errlen, "%s: %s%s", path, l7_strerror(rc),
-				 rc == L7_EFULL ? " (payload above max_bytes)" : "");
+			failure_text(&im, rc, err, errlen);
 	}
 	if (rc) {
 		l7sim_wl_free(wl);

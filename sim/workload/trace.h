@@ -12,10 +12,21 @@
  * to bursts: each maximal run of client bytes is a request, the server
  * bytes up to the next client run its response.
  *
- * Memory (first version): the whole payload of the trace is held, plus
- * about 64 bytes per connection and 40 per message; max_bytes (default
- * 1 GiB) bounds it and a larger trace is refused with L7_EFULL. Streaming
- * very large traces is future work (docs/models.md).
+ * The pcap is read once, incrementally; a connection's bytes are held
+ * from its first packet until conn.h closes it, then cut. With `spill`,
+ * closed connections beyond `mem_bytes` of payload go to an unlinked
+ * temporary file (spill_dir, else $TMPDIR, else /tmp) and are read back
+ * during the run through the workload's fill() and a block cache of
+ * `cache_bytes`, so the payload in memory is bounded by the connections
+ * open at once in the capture plus mem_bytes plus the cache, whatever the
+ * trace's length; each connection keeps ~140 bytes of metadata plus ~64
+ * per request. Without `spill` the whole payload is held (the first
+ * version). Either way max_bytes (default 1 GiB) bounds the payload in
+ * memory and a larger one is refused with L7_EFULL.
+ *
+ * A bad record anywhere in the file fails the whole load: the workload is
+ * complete before a run starts, so nothing is ever simulated from part of
+ * a trace.
  */
 #ifndef L7SIM_WORKLOAD_TRACE_H
 #define L7SIM_WORKLOAD_TRACE_H
@@ -27,9 +38,14 @@
 #include "models/workload.h"
 
 struct l7sim_trace_opts {
-	uint64_t max_bytes;          /* payload bytes held [1 GiB] */
+	uint64_t max_bytes;          /* payload bytes held in memory [1 GiB] */
 	uint32_t max_conns;          /* concurrent connections in the tracker [65536] */
 	int keep_empty;              /* keep connections without client bytes [0] */
+	int spill;                   /* spill closed connections beyond mem_bytes [0] */
+	uint64_t mem_bytes;          /* with spill: closed connections' payload kept in
+				      * memory [0: spill every one] */
+	uint64_t cache_bytes;        /* with spill: read cache [4 MiB] */
+	const char *spill_dir;       /* with spill: [NULL: $TMPDIR, else /tmp] */
 };
 
 struct l7sim_trace_stats {
@@ -37,15 +53,30 @@ struct l7sim_trace_stats {
 	uint64_t conns_seen, conns_kept;
 	uint64_t requests, http_framed_conns, burst_framed_conns;
 	uint64_t gap_bytes;
+	/* memory while reading (high-water marks) */
+	uint64_t live_conns;         /* connections open in the capture now */
+	uint64_t peak_live_conns;
+	uint64_t peak_live_bytes;    /* payload of the open connections */
+	uint64_t peak_held_bytes;    /* all payload in memory (open + closed kept) */
+	uint64_t spilled_conns, spilled_bytes;
+	int spill_failed;            /* the error is the spill file's (exit 1, not 2) */
 };
 
 /*
  * Load `path` into *wl. 0, or a negative l7_err with a one-line reason in
- * err ("FILE: ..."): L7_EIO / L7_EPCAPFMT / L7_EPCAPTRUNC from the reader,
- * L7_EFULL above max_bytes, L7_ENOMEM. opts may be NULL.
+ * err ("FILE: ..."): L7_EIO / L7_EPCAPFMT / L7_EPCAPTRUNC from the reader
+ * (the text names the packet), L7_EIO with st->spill_failed when the
+ * spill file cannot be written, L7_EFULL above max_bytes, L7_ENOMEM.
+ * opts may be NULL. A spill file that cannot be created is not an error:
+ * the bytes stay in memory (bounded by max_bytes).
  */
 int l7sim_trace_load(struct l7sim_workload *wl, const char *path,
 		     const struct l7sim_trace_opts *opts, struct l7sim_trace_stats *st,
 		     char *err, size_t errlen);
+
+/* Spill blocks that could not be read back during runs (their bytes read
+ * as zeros); 0 for a workload without a spill. A run that saw any is not
+ * to be trusted. */
+uint64_t l7sim_trace_spill_errors(const struct l7sim_workload *wl);
 
 #endif
