@@ -370,15 +370,24 @@ static uint32_t test_v(const struct l7_pipeline *pl, struct vburst *vb, const st
 		for (uint32_t b = w; b; b &= b - 1)
 			ks[m++] = (uint8_t)__builtin_ctz(b);
 		if (ch->all_contig) {
-			/* field by field over the packets: the layout loads once */
-			for (unsigned j = 0; j < m; j++)
-				ci[j] = 0;
-			for (unsigned f = 0; f < ch->n_fields; f++) {
-				const uint16_t fld = ch->field[f];
-				const uint8_t sh = ch->shift[f], osh = ch->oshift[f];
-				const uint64_t low = ch->low[f];
-				for (unsigned j = 0; j < m; j++)
-					ci[j] |= (uint32_t)((ROW(vb, ks[j])[fld] >> sh) & low) << osh;
+			/* the layout copied to locals first: the byte-typed arrays
+			 * of the chain would otherwise be reloaded after every store */
+			const unsigned nf = ch->n_fields;
+			uint16_t fld[PL_CHAIN_FIELDS];
+			uint8_t sh[PL_CHAIN_FIELDS], osh[PL_CHAIN_FIELDS];
+			uint64_t low[PL_CHAIN_FIELDS];
+			for (unsigned f = 0; f < nf; f++) {
+				fld[f] = ch->field[f];
+				sh[f] = ch->shift[f];
+				osh[f] = ch->oshift[f];
+				low[f] = ch->low[f];
+			}
+			for (unsigned j = 0; j < m; j++) {
+				const uint64_t *x = ROW(vb, ks[j]);
+				uint32_t v = 0;
+				for (unsigned f = 0; f < nf; f++)
+					v |= (uint32_t)((x[fld[f]] >> sh[f]) & low[f]) << osh[f];
+				ci[j] = v;
 			}
 		} else {
 			for (unsigned j = 0; j < m; j++)
