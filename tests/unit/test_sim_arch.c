@@ -18,7 +18,14 @@
  *    even when most work falls after the request window;
  *  - workload.max_conns bounds connections open at once: 40 connections
  *    due together with max_conns 8 all complete byte-exact, the ones that
- *    found no free slot are counted as queued, none as failed.
+ *    found no free slot are counted as queued, none as failed;
+ *  - the back-end side of the replay oracle (models/server.h): a server
+ *    fed by a scripted TCP client counts exactly the bytes that differ
+ *    from the capture, accepts the X-Forwarded-For insertions a balancer
+ *    may make (a line, an append) and nothing else, and reports a leg cut
+ *    inside a request; through the software proxy every byte is compared
+ *    and every connection is whole, or skipped when the router has no
+ *    route for it.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +41,7 @@
 #include "arch/frontend_cpu.h"
 #include "arch/runner.h"
 #include "config.h"
+#include "models/server.h"
 #include "models/workload.h"
 #include "report/json.h"
 
@@ -522,6 +530,251 @@ static void max_conns_is_a_pool(void **state)
 	l7sim_wl_free(&wl);
 }
 
+/* ------------------------------------------------ server-side oracle */
+
+/* The capture: two requests (the first with its own X-Forwarded-For), each
+ * answered by an empty 200. */
+static const char ORC_REQ1[] = "GET /a HTTP/1.1\r\nHost: vip\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n";
+static const char ORC_REQ2[] = "POST /b HTTP/1.1\r\nHost: vip\r\nContent-Length: 5\r\n\r\nhello";
+static const char ORC_RESP[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+static void orc_wl(struct l7sim_workload *wl)
+{
+	size_t l1 = strlen(ORC_REQ1), l2 = strlen(ORC_REQ2), lr = strlen(ORC_RESP);
+	memset(wl, 0, sizeof(*wl));
+	wl->n_conns = 1;
+	wl->conns = calloc(1, sizeof(*wl->conns));
+	assert_non_null(wl->conns);
+	struct l7sim_wl_conn *w = wl->conns;
+	struct l7_addr ca = l7_addr_from_v4(0x0a010001u), sa = l7_addr_from_v4(0x0a000001u);
+	l7_flow_key_make(&w->key, &ca, 20000, &sa, 80, L7_IPPROTO_TCP);
+	w->flags = L7SIM_WL_HTTP_FRAMED;
+	w->n_req = 2;
+	w->req = calloc(2, sizeof(*w->req));
+	w->resp = calloc(2, sizeof(*w->resp));
+	w->c2s_len = l1 + l2;
+	w->s2c_len = 2 * lr;
+	w->c2s = malloc(w->c2s_len);
+	w->s2c = malloc(w->s2c_len);
+	assert_true(w->req && w->resp && w->c2s && w->s2c);
+	memcpy(w->c2s, ORC_REQ1, l1);
+	memcpy(w->c2s + l1, ORC_REQ2, l2);
+	memcpy(w->s2c, ORC_RESP, lr);
+	memcpy(w->s2c + lr, ORC_RESP, lr);
+	w->req[0].len = l1;
+	w->req[1].off = l1;
+	w->req[1].len = l2;
+	w->req[1].wait_resp = 1;
+	w->resp[0].len = lr;
+	w->resp[1].off = lr;
+	w->resp[1].len = lr;
+}
+
+/* A client host with one endpoint that sends `bytes` and then a FIN: what
+ * a load balancer would have delivered to the back-end. */
+struct orc_cli {
+	struct l7sim_node node; /* first */
+	struct l7sim_tcp_env env;
+	struct l7sim_tcpep ep;
+	const char *bytes;
+	size_t len;
+};
+
+static void orc_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *dst,
+		     uint32_t len)
+{
+	struct orc_cli *c = user;
+	(void)ep;
+	memcpy(dst, c->bytes + off, len);
+}
+
+static void orc_data(void *user, struct l7sim_tcpep *ep, const uint8_t *d, uint32_t len,
+		     l7_time_ns now)
+{
+	(void)user, (void)ep, (void)d, (void)len, (void)now;
+}
+
+static void orc_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
+		      l7_time_ns now)
+{
+	struct orc_cli *c = user;
+	(void)now;
+	if (ev == L7SIM_TCP_EV_ESTABLISHED) {
+		assert_int_equal(l7sim_tcpep_write(ep, c->len), 0);
+		assert_int_equal(l7sim_tcpep_shutdown(ep), 0);
+	}
+}
+
+static const struct l7sim_tcp_ops orc_ops = { orc_fill, orc_data, orc_event };
+
+static void orc_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
+{
+	struct orc_cli *c = (struct orc_cli *)self;
+	struct l7_pkt v;
+	(void)now;
+	assert_int_equal(l7_pkt_parse(&v, p->data, p->len, c->env.cfg->linktype), 0);
+	l7sim_tcpep_input(&c->ep, p, &v);
+}
+
+/* Deliver `bytes` to a server replaying orc_wl(); its oracle sums. */
+static void orc_run(const char *bytes, struct l7sim_server_oracle *o)
+{
+	struct l7sim_workload wl;
+	struct l7sim_engine *eng;
+	struct l7sim_pktpool pool;
+	struct l7sim_tcp_cfg tcp;
+	struct l7sim_link c2s, s2c;
+	static struct l7sim_server srv; /* large (scratch buffer) */
+	struct orc_cli cli;
+	orc_wl(&wl);
+	struct l7sim_engine_config ec = { .max_events = 4096 };
+	assert_int_equal(l7sim_engine_create(&ec, &eng), 0);
+	assert_int_equal(l7sim_net_register(eng), 0);
+	assert_int_equal(l7sim_models_register(eng), 0);
+	assert_int_equal(l7sim_pktpool_init(&pool, 256), 0);
+	l7sim_tcp_cfg_defaults(&tcp);
+	struct l7sim_link_config lc = { .prop_delay_ns = 1000, .seed = 1, .name = "c2s" };
+	assert_int_equal(l7sim_link_init(&c2s, &lc, eng, &pool, &srv.node), 0);
+	lc.name = "s2c";
+	assert_int_equal(l7sim_link_init(&s2c, &lc, eng, &pool, &cli.node), 0);
+	struct l7sim_server_config sc;
+	l7sim_server_config_defaults(&sc);
+	sc.max_conns = 4;
+	assert_int_equal(l7sim_server_init(&srv, &sc, eng, &pool, &tcp, &s2c.in, &wl), 0);
+	memset(&cli, 0, sizeof(cli));
+	cli.node.rx = orc_rx;
+	cli.bytes = bytes;
+	cli.len = strlen(bytes);
+	l7sim_tcp_env_init(&cli.env, eng, &pool, &tcp, &orc_ops, &c2s.in, 1, "orc");
+	struct l7_addr ca = l7_addr_from_v4(0x0a010001u), sa = l7_addr_from_v4(0x0a000001u);
+	assert_int_equal(l7sim_tcpep_connect(&cli.ep, &cli.env, &cli, &ca, 20000, &sa, 80, 1), 0);
+	assert_int_equal(l7sim_engine_run(eng, UINT64_MAX, 0), L7SIM_RUN_EMPTY);
+	assert_int_equal(srv.st.accepted, 1);
+	assert_int_equal(srv.st.closed, 1);
+	l7sim_server_oracle_sum(eng, NULL, o);
+	l7sim_server_fini(&srv);
+	/* a finalised server is no longer summed */
+	struct l7sim_server_oracle none;
+	l7sim_server_oracle_sum(eng, NULL, &none);
+	assert_int_equal(none.legs_checked, 0);
+	l7sim_link_fini(&c2s);
+	l7sim_link_fini(&s2c);
+	assert_int_equal(l7sim_pktpool_in_use(&pool), 0);
+	l7sim_pktpool_fini(&pool);
+	l7sim_engine_destroy(eng);
+	l7sim_wl_free(&wl);
+}
+
+static void server_oracle_bytes(void **state)
+{
+	struct l7sim_server_oracle o;
+	char buf[512];
+	uint64_t total = strlen(ORC_REQ1) + strlen(ORC_REQ2);
+	(void)state;
+
+	/* the capture itself */
+	snprintf(buf, sizeof(buf), "%s%s", ORC_REQ1, ORC_REQ2);
+	orc_run(buf, &o);
+	assert_int_equal(o.legs_checked, 1);
+	assert_int_equal(o.checked_bytes, total);
+	assert_int_equal(o.mismatch_bytes, 0);
+	assert_int_equal(o.inserted_bytes, 0);
+	assert_int_equal(o.legs_mismatch, 0);
+	assert_int_equal(o.legs_whole, 1);
+	assert_int_equal(o.legs_cut, 0);
+	assert_int_equal(o.conns_whole, 1);
+	assert_int_equal(o.conns_lost, 0);
+
+	/* what l7_http_rewrite_xff() makes of it for client 10.1.0.1: appended
+	 * to the existing value, a new line before the end of the second head */
+	snprintf(buf, sizeof(buf),
+		 "GET /a HTTP/1.1\r\nHost: vip\r\nX-Forwarded-For: 1.2.3.4, 10.1.0.1\r\n\r\n"
+		 "POST /b HTTP/1.1\r\nHost: vip\r\nContent-Length: 5\r\n"
+		 "X-Forwarded-For: 10.1.0.1\r\n\r\nhello");
+	orc_run(buf, &o);
+	assert_int_equal(o.checked_bytes, total);
+	assert_int_equal(o.inserted_bytes, strlen(", 10.1.0.1") + strlen("X-Forwarded-For: 10.1.0.1\r\n"));
+	assert_int_equal(o.mismatch_bytes, 0);
+	assert_int_equal(o.legs_mismatch, 0);
+	assert_int_equal(o.conns_whole, 1);
+
+	/* one changed body byte: exactly one byte differs */
+	snprintf(buf, sizeof(buf), "%s%s", ORC_REQ1, ORC_REQ2);
+	buf[strlen(buf) - 1] = 'O';
+	orc_run(buf, &o);
+	assert_int_equal(o.checked_bytes, total);
+	assert_int_equal(o.mismatch_bytes, 1);
+	assert_int_equal(o.legs_mismatch, 1);
+	assert_int_equal(o.inserted_bytes, 0);
+
+	/* an insertion naming an address that is neither the peer nor the
+	 * captured client is not an allowed insertion */
+	snprintf(buf, sizeof(buf),
+		 "%sPOST /b HTTP/1.1\r\nHost: vip\r\nContent-Length: 5\r\n"
+		 "X-Forwarded-For: 10.9.9.9\r\n\r\nhello", ORC_REQ1);
+	orc_run(buf, &o);
+	assert_int_equal(o.inserted_bytes, 0);
+	assert_int_equal(o.legs_mismatch, 1);
+	assert_true(o.mismatch_bytes >= 20); /* the line is 26 bytes */
+
+	/* nor is any other header line */
+	snprintf(buf, sizeof(buf),
+		 "%sPOST /b HTTP/1.1\r\nHost: vip\r\nContent-Length: 5\r\n"
+		 "X-Real-IP: 10.1.0.1\r\n\r\nhello", ORC_REQ1);
+	orc_run(buf, &o);
+	assert_int_equal(o.inserted_bytes, 0);
+	assert_int_equal(o.legs_mismatch, 1);
+
+	/* the leg ends 10 bytes into the second request: cut, and the
+	 * connection never reached a back-end whole */
+	snprintf(buf, sizeof(buf), "%s%.10s", ORC_REQ1, ORC_REQ2);
+	orc_run(buf, &o);
+	assert_int_equal(o.checked_bytes, strlen(ORC_REQ1) + 10);
+	assert_int_equal(o.mismatch_bytes, 0);
+	assert_int_equal(o.legs_whole, 0);
+	assert_int_equal(o.legs_cut, 1);
+	assert_int_equal(o.conns_whole, 0);
+	assert_int_equal(o.conns_lost, 1);
+
+	/* ends exactly after the first request: not cut, still not whole */
+	orc_run(ORC_REQ1, &o);
+	assert_int_equal(o.legs_cut, 0);
+	assert_int_equal(o.conns_lost, 1);
+}
+
+/* Through the software proxy: every request byte reaches a back-end as
+ * captured; connections the router refuses are skipped as such. */
+static void server_oracle_software(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[256];
+	(void)state;
+	assert_int_equal(make_wl_bad(&wl, 6, 3, 100, 2), 0);
+	bare_config(&cfg);
+	assert_int_equal(l7sim_config_load_string(&cfg,
+		"{\"router\": {\"virtual_hosts\": [{\"name\": \"a\", \"domains\": [\"*\"],"
+		" \"routes\": [{\"match\": {\"prefix\": \"/obj/\"}, \"route\": {\"cluster\": \"c\"}}]}],"
+		" \"clusters\": [{\"name\": \"c\", \"endpoints\": [{\"address\": \"10.9.0.1\","
+		" \"port\": 81}]}]}}", "cfg.json", err, sizeof(err)), 0);
+	run_software(&cfg, &wl, &out);
+	uint64_t good = 0;
+	for (uint32_t i = 2; i < 6; i++)
+		good += wl.conns[i].c2s_len;
+	assert_int_equal(counter(&out, "server_req_checked_bytes"), good);
+	assert_int_equal(counter(&out, "server_req_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "server_req_inserted_bytes"), 0);
+	assert_int_equal(counter(&out, "server_legs_checked"), 4);
+	assert_int_equal(counter(&out, "server_legs_whole"), 4);
+	assert_int_equal(counter(&out, "server_conns_whole"), 4);
+	assert_int_equal(counter(&out, "server_conns_no_route"), 2);
+	assert_int_equal(counter(&out, "server_conns_lost"), 0);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -533,6 +786,8 @@ int main(void)
 		cmocka_unit_test(registry),
 		cmocka_unit_test(fe_cpu_util_schedules),
 		cmocka_unit_test(max_conns_is_a_pool),
+		cmocka_unit_test(server_oracle_bytes),
+		cmocka_unit_test(server_oracle_software),
 	};
 	if (getenv("TEST_FILTER"))
 		cmocka_set_test_filter(getenv("TEST_FILTER"));
