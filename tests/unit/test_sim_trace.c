@@ -5,7 +5,12 @@
  * the shared data set (clients x2, with and without loss) delivers exactly
  * the captured server bytes to every client; worker queueing; the
  * closed-loop generator's responses frame as HTTP; a replay's client-side
- * capture is clean under tshark's TCP analysis.
+ * capture is clean under tshark's TCP analysis. Streaming import (spill):
+ * the same workload as the in-memory import on every capture and the same
+ * replay; its high-water marks of open connections and held payload equal
+ * what the generator's own frames imply and stay flat while a generated
+ * trace grows 10x and 100x; an error late in a streamed trace names the
+ * packet and leaves nothing behind; no spill directory: memory.
  */
 #include <dirent.h>
 #include <setjmp.h>
@@ -25,6 +30,7 @@
 #include "models/metrics.h"
 #include "models/server.h"
 #include "net/link.h"
+#include "workload/synth.h"
 #include "workload/trace.h"
 
 static const char *data_dir(void)
@@ -330,7 +336,7 @@ static int is_capture(const char *n)
 static void replay_all_captures(void **state)
 {
 	(void)state;
-	char dir[1024], p[1200], err[512];
+	char dir[1024], p[1400], err[512];
 	pcap_path(dir, sizeof(dir), "");
 	DIR *d = opendir(dir);
 	assert_non_null(d);
@@ -565,6 +571,304 @@ static void replay_capture_is_tshark_clean(void **state)
 	l7sim_wl_free(&wl);
 }
 
+
+/* ------------------------------------------------------------ streaming */
+
+/* The generator's frames, watched the way conn.h sees them (no loss, no
+ * reordering in a synthetic trace): a connection is open from its SYN to
+ * the frame carrying its second FIN, and holds the payload delivered so
+ * far. The peaks are what the streaming reader must report. */
+#define WATCH_MAX 4096
+struct watch {
+	struct l7_pcap_writer *w;
+	uint32_t n;                       /* open now */
+	struct { struct l7_flow_key k; uint64_t bytes; int fins; } open[WATCH_MAX];
+	uint64_t bytes, total, peak_bytes, peak_conns, frames;
+};
+
+static int watch_emit(void *user, l7_time_ns ts, const uint8_t *frame, size_t len)
+{
+	struct watch *x = user;
+	struct l7_pkt v;
+	struct l7_flow_key k;
+	x->frames++;
+	assert_int_equal(l7_pkt_parse(&v, frame, len, L7_LINKTYPE_ETHERNET), 0);
+	l7_flow_key_from_pkt(&k, &v);
+	if ((v.tcp_flags & (L7_TCP_SYN | L7_TCP_ACK)) == L7_TCP_SYN) {
+		assert_true(x->n < WATCH_MAX);
+		x->open[x->n].k = k;
+		x->open[x->n].bytes = 0;
+		x->open[x->n].fins = 0;
+		x->n++;
+		if (x->n > x->peak_conns)
+			x->peak_conns = x->n;
+	} else {
+		/* server frames carry the reversed tuple: match either way */
+		struct l7_flow_key r;
+		l7_flow_key_make(&r, (const struct l7_addr *)k.dst, l7_flow_key_dport(&k),
+				 (const struct l7_addr *)k.src, l7_flow_key_sport(&k), k.proto);
+		uint32_t i = 0;
+		while (i < x->n && memcmp(&x->open[i].k, &k, sizeof(k)) &&
+		       memcmp(&x->open[i].k, &r, sizeof(r)))
+			i++;
+		if (i < x->n) {
+			x->open[i].bytes += v.payload_len;
+			x->bytes += v.payload_len;
+			x->total += v.payload_len;
+			if (x->bytes > x->peak_bytes)
+				x->peak_bytes = x->bytes;
+			if ((v.tcp_flags & L7_TCP_FIN) && ++x->open[i].fins == 2) {
+				x->bytes -= x->open[i].bytes;
+				x->open[i] = x->open[--x->n];
+			}
+		}
+	}
+	return l7_pcap_write(x->w, ts, frame, (uint32_t)len, 0);
+}
+
+/* A generated trace of n connections with small objects (so that even
+ * the long one stays a few MB) in a temporary file. */
+static void gen_trace(char *path, size_t cap, uint32_t n, struct watch *x)
+{
+	struct l7sim_synth_config sc;
+	struct l7sim_synth_counts cnt;
+	struct l7_pcap_writer w;
+	char err[256];
+	const char *tmp = getenv("TMPDIR");
+	snprintf(path, cap, "%s/test_sim_trace_gen_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	l7sim_synth_defaults(&sc);
+	sc.seed = 11;
+	sc.connections = n;
+	sc.requests_per_conn = 2;
+	assert_int_equal(l7sim_synth_parse_mix(&sc, "1k:3,8k:1", err, sizeof(err)), 0);
+	memset(x, 0, sizeof(*x));
+	x->w = &w;
+	assert_int_equal(l7_pcap_writer_open(&w, path, sc.linktype, 0), 0);
+	assert_int_equal(l7sim_synth_run(&sc, watch_emit, x, &cnt, err, sizeof(err)), 0);
+	assert_int_equal(l7_pcap_writer_close(&w), 0);
+	assert_int_equal(x->frames, cnt.packets);
+	assert_int_equal(x->n, 0); /* every connection closed */
+}
+
+/* The high-water marks of the streaming reader are exactly the trace's
+ * own (open connections, their payload), and they do not grow with the
+ * trace: 40, 400 and 4000 connections of the same generator. */
+static void stream_memory_bounded(void **state)
+{
+	(void)state;
+	static struct watch x;
+	char path[4096], err[512];
+	uint64_t peak_bytes[3], peak_conns[3], total[3];
+	const uint32_t n[3] = { 40, 400, 4000 };
+	for (int i = 0; i < 3; i++) {
+		gen_trace(path, sizeof(path), n[i], &x);
+		struct l7sim_workload wl;
+		struct l7sim_trace_stats st;
+		struct l7sim_trace_opts o = { .spill = 1, .mem_bytes = 0 };
+		assert_int_equal(l7sim_trace_load(&wl, path, &o, &st, err, sizeof(err)), 0);
+		unlink(path);
+		assert_int_equal(wl.n_conns, n[i]);
+		assert_int_equal(st.peak_live_conns, x.peak_conns);
+		assert_int_equal(st.peak_live_bytes, x.peak_bytes);
+		/* mem_bytes 0: a closed connection's bytes leave memory at once */
+		assert_int_equal(st.peak_held_bytes, x.peak_bytes);
+		assert_int_equal(st.spilled_conns, n[i]);
+		assert_int_equal(st.spilled_bytes, x.total);
+		assert_int_equal(wl.bytes_held, 0);
+		assert_int_equal(st.live_conns, 0);
+		peak_bytes[i] = st.peak_live_bytes;
+		peak_conns[i] = st.peak_live_conns;
+		total[i] = st.spilled_bytes;
+		print_message("%u connections: %llu bytes, at most %llu open holding %llu bytes\n",
+			      n[i], (unsigned long long)total[i], (unsigned long long)peak_conns[i],
+			      (unsigned long long)peak_bytes[i]);
+		l7sim_wl_free(&wl);
+	}
+	/* the trace grew 100x; what is held at once is the trace's own
+	 * concurrency (asserted exactly above), which for arrivals at a
+	 * constant rate grows only like the log of the length (6, 8, 11) */
+	assert_true(total[2] > 90 * total[0]);
+	assert_true(peak_conns[2] < 2 * peak_conns[0]);
+	assert_true(peak_bytes[2] < 3 * peak_bytes[0]);
+	assert_true(peak_bytes[2] * 100 < total[2]);
+}
+
+static void assert_same_workload(const struct l7sim_workload *a, const struct l7sim_workload *b)
+{
+	static uint8_t x[65536], y[65536];
+	assert_int_equal(a->n_conns, b->n_conns);
+	assert_int_equal(a->duration_ns, b->duration_ns);
+	for (uint32_t i = 0; i < a->n_conns; i++) {
+		const struct l7sim_wl_conn *p = &a->conns[i], *q = &b->conns[i];
+		assert_int_equal(p->start_ns, q->start_ns);
+		assert_memory_equal(&p->key, &q->key, sizeof(p->key));
+		assert_memory_equal(&p->syn, &q->syn, sizeof(p->syn));
+		assert_int_equal(p->client_isn, q->client_isn);
+		assert_int_equal(p->flags & ~(uint32_t)L7SIM_WL_SPILLED,
+				 q->flags & ~(uint32_t)L7SIM_WL_SPILLED);
+		assert_int_equal(p->n_req, q->n_req);
+		assert_int_equal(p->greet_len, q->greet_len);
+		assert_int_equal(p->c2s_len, q->c2s_len);
+		assert_int_equal(p->s2c_len, q->s2c_len);
+		if (p->n_req) {
+			assert_memory_equal(p->req, q->req, p->n_req * sizeof(*p->req));
+			assert_memory_equal(p->resp, q->resp, p->n_req * sizeof(*p->resp));
+		}
+		for (int d = 0; d < 2; d++) {
+			uint64_t len = d ? p->s2c_len : p->c2s_len;
+			/* odd chunk sizes cross the spill's cache blocks */
+			for (uint64_t off = 0; off < len + 10; off += 4093) {
+				l7sim_wl_read(a, i, d, off, x, 4093);
+				l7sim_wl_read(b, i, d, off, y, 4093);
+				assert_memory_equal(x, y, 4093);
+			}
+		}
+	}
+}
+
+/* Every shared capture: the streamed workload (everything spilled, a
+ * tiny cache so blocks are evicted and read again) equals the in-memory
+ * one, and a budget between spills some connections and keeps others. */
+static void stream_same_workload(void **state)
+{
+	(void)state;
+	char dir[1024], p[1400], err[512];
+	pcap_path(dir, sizeof(dir), "");
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *de;
+	uint32_t n = 0, mixed = 0;
+	while ((de = readdir(d))) {
+		if (!is_capture(de->d_name))
+			continue;
+		size_t dl = strlen(dir), nl = strlen(de->d_name);
+		assert_true(dl + nl < sizeof(p));
+		memcpy(p, dir, dl);
+		memcpy(p + dl, de->d_name, nl + 1);
+		struct l7sim_workload a, b, c;
+		struct l7sim_trace_stats sa, sb, sc;
+		struct l7sim_trace_opts all = { .spill = 1, .mem_bytes = 0, .cache_bytes = 1 };
+		int ra = l7sim_trace_load(&a, p, NULL, &sa, err, sizeof(err));
+		int rb = l7sim_trace_load(&b, p, &all, &sb, err, sizeof(err));
+		assert_int_equal(ra, rb);
+		if (ra)
+			continue;
+		n++;
+		assert_same_workload(&a, &b);
+		assert_int_equal(sb.spilled_conns, b.n_conns);
+		assert_int_equal(b.bytes_held, 0);
+		assert_int_equal(sa.peak_live_conns, sb.peak_live_conns);
+		/* half the payload in memory, the rest spilled */
+		uint64_t total = 0;
+		for (uint32_t i = 0; i < a.n_conns; i++)
+			total += a.conns[i].c2s_len + a.conns[i].s2c_len;
+		struct l7sim_trace_opts half = { .spill = 1, .mem_bytes = total / 2 };
+		assert_int_equal(l7sim_trace_load(&c, p, &half, &sc, err, sizeof(err)), 0);
+		assert_same_workload(&a, &c);
+		assert_int_equal(c.bytes_held + sc.spilled_bytes, a.bytes_held);
+		assert_true(c.bytes_held <= total / 2);
+		if (sc.spilled_conns && sc.spilled_conns < c.n_conns)
+			mixed++;
+		assert_int_equal(l7sim_trace_spill_errors(&b), 0);
+		l7sim_wl_free(&a);
+		l7sim_wl_free(&b);
+		l7sim_wl_free(&c);
+	}
+	closedir(d);
+	assert_true(n >= 20);
+	assert_true(mixed >= 5);
+}
+
+/* The same replay from a streamed workload as from memory: every client
+ * and server counter and the latency histogram. */
+static void stream_same_replay(void **state)
+{
+	(void)state;
+	static struct watch x;
+	char path[4096], err[512];
+	gen_trace(path, sizeof(path), 60, &x);
+	struct l7sim_workload a, b;
+	struct l7sim_trace_opts all = { .spill = 1, .mem_bytes = 0, .cache_bytes = 1 };
+	assert_int_equal(l7sim_trace_load(&a, path, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(l7sim_trace_load(&b, path, &all, NULL, err, sizeof(err)), 0);
+	unlink(path); /* the spill is its own file */
+	struct bed *ba = calloc(1, sizeof(*ba)), *bb = calloc(1, sizeof(*bb));
+	struct bed_opts o = { .service_ns = 20000 };
+	bed_run(ba, &a, &o);
+	bed_run(bb, &b, &o);
+	assert_int_equal(ba->cli.st.resp_mismatch_bytes, 0);
+	assert_int_equal(ba->cli.st.conns_done, 60);
+	assert_memory_equal(&ba->cli.st, &bb->cli.st, sizeof(ba->cli.st));
+	assert_memory_equal(&ba->srv.st, &bb->srv.st, sizeof(ba->srv.st));
+	assert_int_equal(ba->lat.requests, bb->lat.requests);
+	assert_int_equal(l7sim_hist_percentile(&ba->lat.latency_ns, 99),
+			 l7sim_hist_percentile(&bb->lat.latency_ns, 99));
+	assert_int_equal(l7sim_trace_spill_errors(&b), 0);
+	bed_fini(ba);
+	bed_fini(bb);
+	free(ba);
+	free(bb);
+	l7sim_wl_free(&a);
+	l7sim_wl_free(&b);
+}
+
+/* A trace cut inside its last record: the error comes after most of the
+ * file was streamed (and spilled), names the file and the packet, and
+ * nothing of the trace is kept. */
+static void stream_late_error(void **state)
+{
+	(void)state;
+	static struct watch x;
+	char path[4096], err[512], want[4200];
+	gen_trace(path, sizeof(path), 100, &x);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	long size = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(path, size - 5), 0);
+	struct l7sim_workload wl;
+	struct l7sim_trace_stats st;
+	struct l7sim_trace_opts o = { .spill = 1, .mem_bytes = 0 };
+	assert_int_equal(l7sim_trace_load(&wl, path, &o, &st, err, sizeof(err)), L7_EPCAPTRUNC);
+	unlink(path);
+	snprintf(want, sizeof(want), "%s: packet %llu: file ends inside the record", path,
+		 (unsigned long long)x.frames);
+	assert_memory_equal(err, want, strlen(want));
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(st.packets, x.frames - 1);
+	assert_true(st.spilled_conns >= 99); /* it was found late */
+	assert_int_equal(wl.n_conns, 0);
+	assert_null(wl.conns);
+	assert_null(wl.gen);
+}
+
+/* No spill directory: the import keeps the bytes in memory, and max_bytes
+ * still bounds them (its error says why nothing was spilled). */
+static void stream_without_spill_dir(void **state)
+{
+	(void)state;
+	char p[1024], err[512];
+	pcap_path(p, sizeof(p), "smoke_zeek_http_get.pcap");
+	struct l7sim_workload wl;
+	struct l7sim_trace_stats st;
+	struct l7sim_trace_opts o = { .spill = 1, .spill_dir = "/nonexistent-dir" };
+	assert_int_equal(l7sim_trace_load(&wl, p, &o, &st, err, sizeof(err)), 0);
+	assert_int_equal(st.spilled_conns, 0);
+	assert_int_equal(wl.bytes_held, 136 + 5007);
+	assert_memory_equal(wl.conns[0].s2c, "HTTP/1.1 200 OK\r\n", 17);
+	l7sim_wl_free(&wl);
+	o.max_bytes = 1000;
+	assert_int_equal(l7sim_trace_load(&wl, p, &o, &st, err, sizeof(err)), L7_EFULL);
+	assert_non_null(strstr(err, "smoke_zeek_http_get.pcap: "));
+	assert_non_null(strstr(err, "max_bytes"));
+	/* the connection never closed before the limit: no spill was tried */
+	assert_null(strstr(err, "/nonexistent-dir"));
+}
+
 int main(void)
 {
 	if (!data_dir() || access(data_dir(), R_OK) != 0) {
@@ -579,6 +883,11 @@ int main(void)
 		cmocka_unit_test(malformed_captures),
 		cmocka_unit_test(closed_loop_and_workers),
 		cmocka_unit_test(replay_capture_is_tshark_clean),
+		cmocka_unit_test(stream_memory_bounded),
+		cmocka_unit_test(stream_same_workload),
+		cmocka_unit_test(stream_same_replay),
+		cmocka_unit_test(stream_late_error),
+		cmocka_unit_test(stream_without_spill_dir),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
