@@ -8,7 +8,9 @@
 # Per capture, variant and architecture it asserts, from l7sim's own
 # counters (models/client.h, models/server.h):
 #   - client side: every response byte a client received equals the
-#     captured server stream (client_resp_mismatch_bytes = 0);
+#     captured server stream (client_resp_mismatch_bytes = 0), and a
+#     client left without its whole response (client_incomplete) belongs
+#     to a connection skipped or lost below;
 #   - back-end side: every byte a back-end received equals the captured
 #     client stream apart from X-Forwarded-For insertions
 #     (server_req_mismatch_bytes = 0, server_legs_mismatch = 0, no leg of
@@ -87,7 +89,7 @@ expect() {
 
 # The results of one --json file: one line per architecture,
 # "ARCH refused" or "ARCH k=v ..." for the counters below (- if absent).
-keys="client_conns_started client_resp_mismatch_bytes server_legs_checked server_legs_unchecked \
+keys="client_conns_started client_resp_mismatch_bytes client_incomplete server_legs_checked server_legs_unchecked \
 server_legs_mismatch server_legs_cut server_req_checked_bytes server_req_mismatch_bytes \
 server_req_inserted_bytes server_conns_whole server_conns_no_head server_conns_not_http \
 server_conns_no_route server_conns_empty server_conns_lost xff_inserted"
@@ -161,6 +163,9 @@ for f in "$data"/pcaps/*.pcap "$data"/pcaps/*.pcapng; do
 			[ "$got" = "$want" ] ||
 				err "$w: no_head not_http no_route lost = $got, expected $want"
 			[ "$c_server_conns_empty" = 0 ] || err "$w: $c_server_conns_empty connections without client bytes"
+			# a client left without its whole response must be one of those
+			[ "$c_client_incomplete" -le $((skip + c_server_conns_lost)) ] ||
+				err "$w: $c_client_incomplete clients without their whole response, only $((skip + c_server_conns_lost)) connections skipped or lost"
 			if [ "$c_xff_inserted" = - ] || [ "$c_xff_inserted" = 0 ]; then
 				[ "$c_server_req_inserted_bytes" = 0 ] ||
 					err "$w: $c_server_req_inserted_bytes inserted bytes but no insertion made"
