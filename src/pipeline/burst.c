@@ -197,16 +197,8 @@ static void run_action_v(const struct l7_pipeline *pl, struct vburst *vb, int ai
 			break;
 		case PL_VK_CRC8: {
 			const struct pl_uop *u = &a->uop[v->k];
-			for (unsigned j = 0; j < n; j++) {
-				uint64_t *x = xs[j];
-				uint32_t h = 0;
-				for (unsigned i = 0; i < u->n_src; i++) {
-					uint64_t f = x[u->src[i]];
-					for (unsigned b = u->src_bytes[i]; b-- > 0;)
-						h = pl->crc8[(h ^ (uint8_t)(f >> (8 * b))) & 0xff];
-				}
-				x[d] = h & c;
-			}
+			for (unsigned j = 0; j < n; j++)
+				xs[j][d] = pl_crc8_fields(pl->crc8, u, xs[j]) & c;
 			break;
 		}
 		default:

@@ -598,16 +598,8 @@ uint64_t pl_hash_fields(const struct l7_pipeline *pl, const struct pl_uop *u, co
 		}
 		return v;
 	}
-	if (u->alg == L7_PL_HASH_CRC8) {
-		/* pl_crc8 over the packed bytes, fed straight from the fields */
-		uint32_t c = 0;
-		for (unsigned i = 0; i < u->n_src; i++) {
-			uint64_t v = x[u->src[i]];
-			for (unsigned k = u->src_bytes[i]; k-- > 0;)
-				c = pl->crc8[(c ^ (uint8_t)(v >> (8 * k))) & 0xff];
-		}
-		return c;
-	}
+	if (u->alg == L7_PL_HASH_CRC8)
+		return pl_crc8_fields(pl->crc8, u, x);
 	size_t n = pack_src(x, u, buf);
 	switch (u->alg) {
 	case L7_PL_HASH_CRC16: return pl_crc16(pl, buf, n);
@@ -732,7 +724,8 @@ run_action(struct l7_pipeline *pl, struct pl_pass *ps, int aid, const uint64_t *
 		case L7_PL_OP_OR: v = x[u->a] | x[u->b]; break;
 		case L7_PL_OP_XOR: v = x[u->a] ^ x[u->b]; break;
 		case L7_PL_OP_HASH:
-			v = pl_hash_fields(pl, u, x);
+			v = u->alg == L7_PL_HASH_CRC8 ? pl_crc8_fields(pl->crc8, u, x)
+						      : pl_hash_fields(pl, u, x);
 			break;
 		case L7_PL_OP_FORWARD:
 			ps->egress = (uint16_t)(x[u->a] & 0x1ff);

@@ -472,6 +472,29 @@ static inline uint32_t pl_chain_index(const struct pl_chain *ch, const uint64_t 
 	return idx;
 }
 
+/* CRC8 (table tab) over the fields of a HASH primitive as they would be
+ * packed (ceil(width/8) bytes each, network order), fed straight from the
+ * PHV, one table step per byte, unrolled by the field's byte count. */
+static inline uint32_t pl_crc8_fields(const uint8_t *tab, const struct pl_uop *u, const uint64_t *x)
+{
+	uint32_t c = 0;
+	for (unsigned i = 0; i < u->n_src; i++) {
+		uint64_t v = x[u->src[i]];
+		switch (u->src_bytes[i]) {
+		case 8: c = tab[c ^ (uint8_t)(v >> 56)]; /* fall through */
+		case 7: c = tab[c ^ (uint8_t)(v >> 48)]; /* fall through */
+		case 6: c = tab[c ^ (uint8_t)(v >> 40)]; /* fall through */
+		case 5: c = tab[c ^ (uint8_t)(v >> 32)]; /* fall through */
+		case 4: c = tab[c ^ (uint8_t)(v >> 24)]; /* fall through */
+		case 3: c = tab[c ^ (uint8_t)(v >> 16)]; /* fall through */
+		case 2: c = tab[c ^ (uint8_t)(v >> 8)]; /* fall through */
+		case 1: c = tab[c ^ (uint8_t)v]; /* fall through */
+		default: break;
+		}
+	}
+	return c;
+}
+
 /* A compiled condition on PHV x and the pass's hit/applied bits. */
 static inline int pl_cond_holds(const uint64_t *x, const struct pl_pass *ps, const struct pl_ccond *c)
 {
