@@ -89,7 +89,7 @@ expect() {
 
 # The results of one --json file: one line per architecture,
 # "ARCH refused" or "ARCH k=v ..." for the counters below (- if absent).
-keys="client_conns_started client_resp_mismatch_bytes client_incomplete server_legs_checked server_legs_unchecked \
+keys="client_conns_started client_resp_bytes client_resp_mismatch_bytes client_incomplete server_legs_checked server_legs_unchecked \
 server_legs_mismatch server_legs_cut server_req_checked_bytes server_req_mismatch_bytes \
 server_req_inserted_bytes server_conns_whole server_conns_no_head server_conns_not_http \
 server_conns_no_route server_conns_empty server_conns_lost xff_inserted"
@@ -117,7 +117,7 @@ results() {
 	END { flush() }' "$1"
 }
 
-n_files=0 n_runs=0 t_whole=0 t_bytes=0 t_ins=0 t_skip=0
+n_files=0 n_runs=0 t_whole=0 t_bytes=0 t_ins=0 t_skip=0 t_resp=0
 for f in "$data"/pcaps/*.pcap "$data"/pcaps/*.pcapng; do
 	[ -f "$f" ] || continue
 	b=$(basename "$f")
@@ -178,10 +178,11 @@ for f in "$data"/pcaps/*.pcap "$data"/pcaps/*.pcapng; do
 			if [ $xff -eq 0 ]; then
 				lost=""
 				[ "$c_server_conns_lost" = 0 ] || lost=" LOST $c_server_conns_lost (known bug, see expect)"
-				[ -n "$verbose$lost" ] && echo "$b $arch: connections $c_client_conns_started, whole $c_server_conns_whole, skipped: no_head $c_server_conns_no_head not_http $c_server_conns_not_http no_route $c_server_conns_no_route; back-end legs $c_server_legs_checked, mismatching 0, bytes compared $c_server_req_checked_bytes$lost"
+				[ -n "$verbose$lost" ] && echo "$b $arch: connections $c_client_conns_started, whole $c_server_conns_whole, skipped: no_head $c_server_conns_no_head not_http $c_server_conns_not_http no_route $c_server_conns_no_route; back-end legs $c_server_legs_checked, mismatching 0, request bytes compared $c_server_req_checked_bytes; response bytes compared at the clients $c_client_resp_bytes$lost"
 				t_whole=$((t_whole + c_server_conns_whole))
 				t_skip=$((t_skip + skip))
 				t_bytes=$((t_bytes + c_server_req_checked_bytes))
+				t_resp=$((t_resp + c_client_resp_bytes))
 			else
 				t_ins=$((t_ins + c_server_req_inserted_bytes))
 			fi
@@ -193,5 +194,5 @@ done
 [ $n_files -ge 1 ] || err "no captures in $data/pcaps"
 [ $t_whole -gt 0 ] && [ $t_bytes -gt 0 ] || err "nothing compared"
 [ $t_ins -gt 0 ] || err "X-Forwarded-For on: no insertion seen at any back-end"
-echo "replay oracle: $n_files captures, $n_runs runs; $t_whole connections whole at a back-end, $t_skip skipped with a reason; $t_bytes request bytes compared (xff off), $t_ins inserted bytes accepted (xff on)"
+echo "replay oracle: $n_files captures, $n_runs runs; $t_whole connections whole at a back-end, $t_skip skipped with a reason; $t_bytes request bytes compared at the back-ends and $t_resp response bytes at the clients (xff off), $t_ins inserted bytes accepted (xff on)"
 exit $fail
