@@ -20,9 +20,9 @@
  * that they do not grow with the trace's length.
  *
  * Import is not the per-packet simulation path, so growing buffers with
- * realloc is fine here. The spill is read during the run (fill), where a
- * cache miss costs one pread of a block: no allocation after the first use
- * of each cache way.
+ * realloc is fine here. The spill is read during the run (fill) through
+ * a 2-way set-associative cache of 16 KiB blocks allocated when the import
+ * ends: a miss costs one pread, never an allocation.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -53,15 +53,17 @@ struct builder {
 
 /* ------------------------------------------------------------ spill file */
 
-#define SPILL_BLOCK_BYTES (64u << 10)
+#define SPILL_BLOCK_BYTES (16u << 10)
 #define SPILL_WAYS 2u
 #define SPILL_WBUF_BYTES (1u << 20)
+#define SPILL_BLOCKS_PER_CONN 4u
+#define SPILL_CACHE_MAX_BYTES (64ull << 20)
 
 struct spill_way {
 	uint64_t blk;        /* block number held (UINT64_MAX: none) */
 	uint64_t used;       /* tick of the last use (the older way is replaced) */
 	uint32_t len;        /* valid bytes (the file's last block is short) */
-	uint8_t *data;       /* SPILL_BLOCK_BYTES, allocated at first use */
+	uint8_t *data;       /* SPILL_BLOCK_BYTES in the cache's one allocation */
 };
 
 /* Lives in wl->gen once the import is done. */
@@ -71,6 +73,7 @@ struct l7sim_trace_spill {
 	uint64_t size;                /* bytes written */
 	uint32_t nsets;               /* power of two */
 	struct spill_way *ways;       /* nsets * SPILL_WAYS */
+	uint8_t *mem;                 /* their blocks */
 	uint64_t tick;
 	uint64_t reads, misses, read_errors;
 };
@@ -80,16 +83,16 @@ static void spill_release(void *gen)
 	struct l7sim_trace_spill *sp = gen;
 	if (sp->f)
 		fclose(sp->f);
-	for (uint32_t i = 0; sp->ways && i < sp->nsets * SPILL_WAYS; i++)
-		free(sp->ways[i].data);
 	free(sp->ways);
+	free(sp->mem);
 	sp->f = NULL;
 	sp->ways = NULL;
+	sp->mem = NULL;
 }
 
 /* An unlinked file in dir: nothing is left behind, whatever happens to
  * the process. 0 or -errno. */
-static int spill_create(struct l7sim_trace_spill *sp, const char *dir, uint64_t cache_bytes)
+static int spill_create(struct l7sim_trace_spill *sp, const char *dir)
 {
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/l7sim-spill-XXXXXX", dir);
@@ -105,15 +108,34 @@ static int spill_create(struct l7sim_trace_spill *sp, const char *dir, uint64_t 
 	}
 	(void)setvbuf(sp->f, NULL, _IOFBF, SPILL_WBUF_BYTES);
 	sp->fd = fd;
-	uint64_t sets = cache_bytes / ((uint64_t)SPILL_BLOCK_BYTES * SPILL_WAYS);
+	return 0;
+}
+
+/* The read cache, allocated once before the run (no allocation on the
+ * packet path): cache_bytes, but at least SPILL_BLOCKS_PER_CONN blocks
+ * per connection the capture had open at once (each one being sent has
+ * a current block; the client's check reads the same bytes an RTT
+ * later), at most SPILL_CACHE_MAX_BYTES. */
+static int spill_cache_init(struct l7sim_trace_spill *sp, uint64_t cache_bytes,
+			    uint64_t peak_open)
+{
+	uint64_t blocks = cache_bytes / SPILL_BLOCK_BYTES;
+	if (blocks < peak_open * SPILL_BLOCKS_PER_CONN)
+		blocks = peak_open * SPILL_BLOCKS_PER_CONN;
+	if (blocks > SPILL_CACHE_MAX_BYTES / SPILL_BLOCK_BYTES)
+		blocks = SPILL_CACHE_MAX_BYTES / SPILL_BLOCK_BYTES;
 	sp->nsets = 1;
-	while ((uint64_t)sp->nsets * 2 <= sets && sp->nsets < (1u << 16))
+	while ((uint64_t)sp->nsets * 2 * SPILL_WAYS <= blocks)
 		sp->nsets *= 2;
-	sp->ways = calloc((size_t)sp->nsets * SPILL_WAYS, sizeof(*sp->ways));
-	if (!sp->ways)
-		return -ENOMEM;
-	for (uint32_t i = 0; i < sp->nsets * SPILL_WAYS; i++)
+	uint32_t n = sp->nsets * SPILL_WAYS;
+	sp->ways = calloc(n, sizeof(*sp->ways));
+	sp->mem = malloc((size_t)n * SPILL_BLOCK_BYTES);
+	if (!sp->ways || !sp->mem)
+		return L7_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
 		sp->ways[i].blk = UINT64_MAX;
+		sp->ways[i].data = sp->mem + (size_t)i * SPILL_BLOCK_BYTES;
+	}
 	return 0;
 }
 
@@ -134,10 +156,6 @@ static struct spill_way *spill_block(struct l7sim_trace_spill *sp, uint64_t blk)
 			victim = &set[i];
 	}
 	sp->misses++;
-	if (!victim->data && !(victim->data = malloc(SPILL_BLOCK_BYTES))) {
-		sp->read_errors++;
-		return NULL;
-	}
 	uint64_t pos = blk * SPILL_BLOCK_BYTES;
 	uint64_t want = sp->size - pos < SPILL_BLOCK_BYTES ? sp->size - pos : SPILL_BLOCK_BYTES;
 	uint64_t got = 0;
@@ -611,7 +629,7 @@ static int spill_conn(struct importer *im, struct l7sim_wl_conn *w, const struct
 		if (!dir || !*dir)
 			dir = "/tmp";
 		struct l7sim_trace_spill *sp = calloc(1, sizeof(*sp));
-		int e = sp ? spill_create(sp, dir, im->o->cache_bytes) : -ENOMEM;
+		int e = sp ? spill_create(sp, dir) : -ENOMEM;
 		if (e) {
 			if (sp)
 				spill_release(sp);
@@ -730,6 +748,8 @@ static int spill_finish(struct importer *im)
 	im->wl->gen = sp;
 	im->wl->gen_release = spill_release;
 	im->wl->fill = spill_fill;
+	if (spill_cache_init(sp, im->o->cache_bytes, im->st->peak_live_conns))
+		return L7_ENOMEM;
 	if (fflush(sp->f) != 0) {
 		snprintf(im->spill_why, sizeof(im->spill_why), "spill file: %s", strerror(errno));
 		im->st->spill_failed = 1;

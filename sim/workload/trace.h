@@ -16,10 +16,10 @@
  * from its first packet until conn.h closes it, then cut. With `spill`,
  * closed connections beyond `mem_bytes` of payload go to an unlinked
  * temporary file (spill_dir, else $TMPDIR, else /tmp) and are read back
- * during the run through the workload's fill() and a block cache of
- * `cache_bytes`, so the payload in memory is bounded by the connections
+ * during the run through the workload's fill() and a block cache
+ * (`cache_bytes`, allocated when the import ends), so the payload in memory is bounded by the connections
  * open at once in the capture plus mem_bytes plus the cache, whatever the
- * trace's length; each connection keeps ~140 bytes of metadata plus ~64
+ * trace's length; each connection keeps 136 bytes of metadata plus 64
  * per request. Without `spill` the whole payload is held (the first
  * version). Either way max_bytes (default 1 GiB) bounds the payload in
  * memory and a larger one is refused with L7_EFULL.
@@ -44,7 +44,9 @@ struct l7sim_trace_opts {
 	int spill;                   /* spill closed connections beyond mem_bytes [0] */
 	uint64_t mem_bytes;          /* with spill: closed connections' payload kept in
 				      * memory [0: spill every one] */
-	uint64_t cache_bytes;        /* with spill: read cache [4 MiB] */
+	uint64_t cache_bytes;        /* with spill: read cache [4 MiB], at least 64 KiB
+				      * per connection open at once in the capture,
+				      * at most 64 MiB */
 	const char *spill_dir;       /* with spill: [NULL: $TMPDIR, else /tmp] */
 };
 
