@@ -10,11 +10,12 @@
  * Reordering (docs/models.md "Reordering"): the receiver reports a
  * segment it already has in a D-SACK block (RFC 2883) on the ACK that
  * answers it; the sender counts the segments it retransmits during a fast
- * recovery and the segments D-SACKs report inside that recovery, and when
- * every retransmission has been reported it undoes the recovery (cwnd and
+ * recovery and the segments D-SACKs report inside that recovery; each
+ * such D-SACK raises its duplicate-ACK threshold to the reordering it
+ * shows (Linux's tp->reordering), and with cfg undo, once every
+ * retransmission has been reported, it undoes the recovery (cwnd and
  * ssthresh back to their values before it, RFC 3708 §3 / Linux's
- * tcp_try_undo_dsack) and raises its duplicate-ACK threshold to the
- * reordering the D-SACK showed (Linux's tp->reordering).
+ * tcp_try_undo_dsack). An ACK carrying only a D-SACK is no duplicate ACK.
  *
  * Invariants: the endpoint owns exactly the packets on its ooo list (sorted
  * by sequence, each with its sequence, payload offset, length and FIN bit

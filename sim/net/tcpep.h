@@ -22,9 +22,12 @@
  * slow start / congestion avoidance (RFC 5681, byte counting capped at
  * 2 SMSS per ACK); out-of-order segments kept (zero copy: the packet buffer
  * itself is held) and reported in SACK blocks (RFC 2018); duplicate
- * segments reported in a D-SACK block (RFC 2883); a fast recovery whose
- * every retransmission the peer D-SACKs is undone (cwnd and ssthresh
- * restored, RFC 3708 / Linux's DSACK undo); FIN and RST both ways,
+ * segments reported in a D-SACK block (RFC 2883); the duplicate-ACK
+ * threshold raised by the reordering D-SACKs reveal; optionally (cfg
+ * undo) a fast recovery whose every retransmission the peer D-SACKs is
+ * undone (cwnd and ssthresh restored, RFC 3708 / Linux's DSACK undo; off
+ * by default because without RACK-TLP a restored window's losses cost
+ * RTOs, docs/models.md "Reordering"); FIN and RST both ways,
  * half-close, TIME_WAIT.
  *
  * Simplified (docs/models.md): the receive buffer is drained as soon as
@@ -97,7 +100,8 @@ struct l7sim_tcp_cfg {
 				    * block, RFC 2883 [1: Linux tcp_dsack=1] */
 	uint8_t undo;              /* undo a fast recovery whose every
 				    * retransmission was D-SACKed, RFC 3708
-				    * [1: as Linux tcp_try_undo_dsack] */
+				    * [0; Linux undoes (tcp_try_undo_dsack)
+				    * but also has RACK-TLP: docs/models.md] */
 	uint16_t max_reordering;   /* dupthresh grows to the reordering a
 				    * D-SACK shows, up to this many segments;
 				    * <= 3 keeps it at 3 [300: Linux
