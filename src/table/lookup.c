@@ -378,20 +378,25 @@ batch_impl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsig
 }
 
 /*
- * Batched lookup without TTLs: the same three stages, but each key's work
- * is done once and carried from stage to stage instead of repeated:
- *  A. copy and hash the key, prefetch both candidate headers;
- *  B. load the primary's version, match its tags (SIMD) and prefetch the
- *     first candidate's slot; only when the primary has no candidate, do
- *     the same for the secondary (most keys live in their primary bucket);
- *  C. compare keys, read the value, validate the versions loaded before.
+ * Batched lookup without TTLs. Each key's work is done once and carried
+ * from stage to stage; every stage runs over a whole group of keys (see
+ * TB_BATCH_GROUP) before the next starts, so the group's cache misses
+ * overlap:
+ *  A.  copy and hash the key, prefetch the primary bucket's header;
+ *  B.  load the primary's version, match its tags (SIMD), and prefetch the
+ *      first candidate's slot — or, when the primary has no candidate, the
+ *      secondary's header (most keys live in their primary bucket, so most
+ *      keys cost two lines, not three);
+ *  B2. for those keys, load the secondary's version, match its tags and
+ *      prefetch its candidate's slot;
+ *  C.  compare keys, read the value, validate the versions loaded before.
  * Each version is loaded before its bucket's tags and validated after the
- * slot reads, so a stage-C result is exactly a validated lookup_nottl probe
- * that happened to span the stages (a hit validates its bucket; a miss
- * validates both, after loading both: the interval argument of lookup_impl
- * does not care which version was loaded first). A key whose validation
- * fails — a writer touched a bucket between B and C — is redone by
- * lookup_nottl.
+ * slot reads, so a stage-C result is exactly a validated attempt_nottl
+ * whose reads happened to be spread over the stages (a hit validates its
+ * bucket; a miss validates both, after loading both: the interval argument
+ * of lookup_impl does not care which version was loaded first). A key whose
+ * validation fails — a writer touched a bucket in between — is redone by
+ * the ordinary lookup.
  */
 struct bstate {
 	uint64_t kw[TB_KEY_WORDS_MAX];
@@ -409,7 +414,6 @@ TB_INLINE void nt_stage_a(struct tb_view v, const struct l7_table *t, struct tb_
 	st->h = h;
 	st->b2 = tb_alt_m(v.bucket_mask, b1, tb_tag(h));
 	__builtin_prefetch(&v.buckets[b1], 0, 3);
-	__builtin_prefetch(&v.buckets[st->b2], 0, 3);
 }
 
 TB_INLINE void prefetch_slot(struct tb_view v, struct tb_shape g, uint64_t b, uint32_t m)
@@ -433,13 +437,21 @@ TB_INLINE void nt_stage_b(struct tb_view v, struct tb_shape g, struct bstate *st
 	st->v1 = conc ? tb_read_begin(&v.buckets[b1]) : 0;
 	st->m1 = tb_vmatch(v, g, b1, tb_tag(st->h), conc);
 	st->have2 = false;
-	if (st->m1) {
+	if (st->m1)
 		prefetch_slot(v, g, b1, st->m1);
-	} else if (st->b2 != b1) {
-		load2(v, g, st, conc);
-		if (st->m2)
-			prefetch_slot(v, g, st->b2, st->m2);
-	}
+	else if (st->b2 != b1)
+		__builtin_prefetch(&v.buckets[st->b2], 0, 3);
+}
+
+/* Stage B2: for keys with no candidate in their primary bucket, the
+ * secondary's header has arrived: match it and prefetch its slot. */
+TB_INLINE void nt_stage_b2(struct tb_view v, struct tb_shape g, struct bstate *st, bool conc)
+{
+	if (st->m1 || st->b2 == (st->h & v.bucket_mask))
+		return;
+	load2(v, g, st, conc);
+	if (st->m2)
+		prefetch_slot(v, g, st->b2, st->m2);
 }
 
 /* Returns 1 hit, 0 miss (validated), -1 when the reads must be redone. */
@@ -473,33 +485,34 @@ TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_view v, struct tb_sh
 	return (uint64_t)r;
 }
 
+/* Keys per group: each stage runs over a whole group before the next
+ * stage starts, so a group's misses are all in flight together (the
+ * structure of rte_hash's bulk lookup). Measured on this VM at 2^24 slots
+ * (docs/table.md): whole batches of 32 beat groups of 8 or 16 and a
+ * rolling pipeline with a fixed distance, whose fill and drain cover most
+ * of a 32-key batch. */
+#ifndef TB_BATCH_GROUP
+#define TB_BATCH_GROUP L7_TABLE_BATCH_MAX
+#endif
+
 static inline __attribute__((always_inline)) unsigned
 batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
             void *values_out, uint64_t *hit_mask, bool conc)
 {
-	const unsigned d = TB_BATCH_AHEAD;
 	const struct tb_view v = tb_view_of(t);
 	struct bstate st[L7_TABLE_BATCH_MAX];
 	uint64_t mask = 0;
 	char *vo = values_out;
-	unsigned i = 0;
-	/* fill the pipeline, run it full, drain it: no stage tests per key in
-	 * the steady state */
-	for (; i < n && i < 2 * d; i++) {
-		nt_stage_a(v, t, g, keys[i], &st[i]);
-		if (i >= d)
-			nt_stage_b(v, g, &st[i - d], conc);
-	}
-	for (; i < n; i++) {
-		nt_stage_a(v, t, g, keys[i], &st[i]);
-		nt_stage_b(v, g, &st[i - d], conc);
-		mask |= finish_key(t, v, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
-	}
-	for (; i < n + 2 * d; i++) {
-		if (i >= d && i - d < n)
-			nt_stage_b(v, g, &st[i - d], conc);
-		if (i >= 2 * d)
-			mask |= finish_key(t, v, g, &st[i - 2 * d], vo, i - 2 * d, conc) << (i - 2 * d);
+	for (unsigned base = 0; base < n; base += TB_BATCH_GROUP) {
+		unsigned end = n - base > TB_BATCH_GROUP ? base + TB_BATCH_GROUP : n;
+		for (unsigned i = base; i < end; i++)
+			nt_stage_a(v, t, g, keys[i], &st[i]);
+		for (unsigned i = base; i < end; i++)
+			nt_stage_b(v, g, &st[i], conc);
+		for (unsigned i = base; i < end; i++)
+			nt_stage_b2(v, g, &st[i], conc);
+		for (unsigned i = base; i < end; i++)
+			mask |= finish_key(t, v, g, &st[i], vo, i, conc) << i;
 	}
 	*hit_mask = mask;
 	return (unsigned)__builtin_popcountll(mask);
