@@ -771,18 +771,19 @@ static void on_dsack(struct l7sim_tcpep *ep, const struct l7_tcp_opts *o,
 	if (!(ep->flags & F_UNDO) || l7_seq_before(d->left, ep->undo_marker) ||
 	    l7_seq_after(d->right, seq_of(ep, ep->recover_off)))
 		return;
+	const uint32_t mss = ep->smss ? ep->smss : 1u; /* a peer may announce MSS 0 */
 	uint32_t fack = ack;
 	for (uint32_t i = 1; i < o->n_sack; i++)
 		if (l7_seq_after(o->sack[i].right, fack))
 			fack = o->sack[i].right;
-	uint32_t reord = l7_seq_after(fack, d->left) ? (fack - d->left + ep->smss - 1u) / ep->smss : 0;
+	uint32_t reord = l7_seq_after(fack, d->left) ? (fack - d->left + mss - 1u) / mss : 0;
 	if (reord > env->cfg->max_reordering)
 		reord = env->cfg->max_reordering;
 	if (reord > ep->reordering) {
 		ep->reordering = (uint16_t)reord;
 		env->st.reorder_raised++;
 	}
-	uint32_t segs = (d->right - d->left + ep->smss - 1u) / ep->smss;
+	uint32_t segs = (d->right - d->left + mss - 1u) / mss;
 	ep->undo_retrans = (uint16_t)(segs >= ep->undo_retrans ? 0 : ep->undo_retrans - segs);
 	if (!ep->undo_retrans) {
 		if (env->cfg->undo)
