@@ -364,7 +364,7 @@ static uint32_t test_v(const struct l7_pipeline *pl, struct vburst *vb, const st
 		if (ch->all_contig) {
 			/* the layout copied to locals first: the byte-typed arrays
 			 * of the chain would otherwise be reloaded after every store */
-			const unsigned nf = ch->n_fields;
+			const unsigned nf = ch->n_fields, nw = ch->n_whole;
 			uint16_t fld[PL_CHAIN_FIELDS];
 			uint8_t sh[PL_CHAIN_FIELDS], osh[PL_CHAIN_FIELDS];
 			uint64_t low[PL_CHAIN_FIELDS];
@@ -377,7 +377,10 @@ static uint32_t test_v(const struct l7_pipeline *pl, struct vburst *vb, const st
 			for (unsigned j = 0; j < m; j++) {
 				const uint64_t *x = ROW(vb, ks[j]);
 				uint32_t v = 0;
-				for (unsigned f = 0; f < nf; f++)
+				unsigned f = 0;
+				for (; f < nw; f++)
+					v |= (uint32_t)x[fld[f]] << osh[f];
+				for (; f < nf; f++)
 					v |= (uint32_t)((x[fld[f]] >> sh[f]) & low[f]) << osh[f];
 				ci[j] = v;
 			}

@@ -155,6 +155,35 @@ static uint16_t chain_first(const struct l7_pipeline *pl, const struct pl_chain 
 	return ch->end;
 }
 
+/*
+ * With every mask contiguous the index is an OR of one term per field, so
+ * the fields may be reordered: those tested whole (shift 0, every bit of
+ * the field; PHV values are always within their width) go first and their
+ * term is just x << oshift (n_whole of them).
+ */
+static void whole_fields_first(const struct l7_pipeline *pl, struct pl_chain *ch)
+{
+	struct pl_chain t = *ch;
+	unsigned n = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned f = 0; f < ch->n_fields; f++) {
+			int whole = ch->shift[f] == 0 && ch->low[f] == pl->fmask[ch->field[f]];
+			if (whole != (pass == 0))
+				continue;
+			t.field[n] = ch->field[f];
+			t.mask[n] = ch->mask[f];
+			t.shift[n] = ch->shift[f];
+			t.bits[n] = ch->bits[f];
+			t.contig[n] = ch->contig[f];
+			t.oshift[n] = ch->oshift[f];
+			t.low[n] = ch->low[f];
+			n++;
+			if (pass == 0)
+				t.n_whole = (uint8_t)n;
+		}
+	*ch = t;
+}
+
 /* Find chains of at least three steps and build their tables. */
 static int build_chains(struct l7_pipeline *pl)
 {
@@ -218,6 +247,8 @@ static int build_chains(struct l7_pipeline *pl)
 			}
 			ch.table[idx] = chain_first(pl, &ch, a, val);
 		}
+		if (ch.all_contig)
+			whole_fields_first(pl, &ch);
 		pl->cstep[a].chain = (int16_t)pl->n_chains;
 		pl->chains[pl->n_chains++] = ch;
 		a = b;

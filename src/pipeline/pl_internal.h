@@ -280,6 +280,8 @@ struct pl_chain {
 	uint8_t bits[PL_CHAIN_FIELDS];
 	uint8_t contig[PL_CHAIN_FIELDS];
 	uint8_t all_contig;              /* every mask contiguous: the fast index */
+	uint8_t n_whole;                 /* all_contig: fields [0, n_whole) are
+					  * tested whole (term x << oshift) */
 	uint8_t oshift[PL_CHAIN_FIELDS]; /* where field f's bits go in the index */
 	uint64_t low[PL_CHAIN_FIELDS];   /* (1 << bits) - 1 */
 	uint16_t *table;
@@ -452,7 +454,10 @@ static inline uint32_t pl_chain_index(const struct pl_chain *ch, const uint64_t 
 	uint32_t idx = 0;
 	if (ch->all_contig) {
 		/* the same index as below, each field's bits placed at once */
-		for (unsigned f = 0; f < ch->n_fields; f++)
+		unsigned f = 0;
+		for (; f < ch->n_whole; f++)
+			idx |= (uint32_t)x[ch->field[f]] << ch->oshift[f];
+		for (; f < ch->n_fields; f++)
 			idx |= (uint32_t)((x[ch->field[f]] >> ch->shift[f]) & ch->low[f]) << ch->oshift[f];
 		return idx;
 	}

@@ -774,8 +774,9 @@ static void if_else_chain_picks_the_first_true_branch(void **state)
  * records, SET/FORWARD-only actions, a direct-indexed exact table); "slow"
  * declares the same behaviour so that none applies (an extra condition that
  * always holds, a no-op ALU primitive on a scratch field, a key widened by
- * a field every packet has at the same value). Both must give identical
- * results and byte-identical frames.
+ * a field every packet has at the same value). The fast program run as a
+ * burst (the step-major executor) and one by one, and the slow one one by
+ * one, must give identical results and byte-identical frames.
  */
 static struct l7_pipeline *diff_prog(int slow, int *t_out)
 {
@@ -889,9 +890,10 @@ static void fast_paths_match_the_general_interpreter(void **state)
 	(void)state;
 	int t_fast, t_slow;
 	struct l7_pipeline *fast = diff_prog(0, &t_fast), *slow = diff_prog(1, &t_slow);
+	struct l7_pipeline *fast1 = diff_prog(0, &t_fast); /* fast paths, one by one */
 	assert_int_equal(t_fast, t_slow);
 	enum { B = 16 };
-	static uint8_t bufs[B][256], ref[B][256];
+	static uint8_t bufs[B][256], ref[B][256], one[B][256];
 	uint8_t *bp[B];
 	uint32_t lens[B], caps[B];
 	uint16_t ports[B];
@@ -923,6 +925,7 @@ static void fast_paths_match_the_general_interpreter(void **state)
 			size_t len;
 			assert_int_equal(l7_pkt_build_tcp(bufs[k], 256, &tb, &len), 0);
 			memcpy(ref[k], bufs[k], len);
+			memcpy(one[k], bufs[k], len);
 			bp[k] = bufs[k];
 			lens[k] = (uint32_t)len;
 			caps[k] = 256;
@@ -933,6 +936,11 @@ static void fast_paths_match_the_general_interpreter(void **state)
 		for (unsigned k = 0; k < B; k++) {
 			assert_int_equal(l7_pipeline_process(slow, ref[k], lens[k], 256, ports[k], round, &rs),
 					 0);
+			struct l7_pl_result r1;
+			assert_int_equal(l7_pipeline_process(fast1, one[k], lens[k], 256, ports[k], round,
+							     &r1), 0);
+			assert_memory_equal(&r1, &rs, sizeof(rs));
+			assert_memory_equal(one[k], ref[k], rs.frame_len);
 			assert_int_equal(rf[k].dropped, rs.dropped);
 			assert_int_equal(rf[k].egress_port, rs.egress_port);
 			assert_int_equal(rf[k].to_cpu, rs.to_cpu);
@@ -952,6 +960,7 @@ static void fast_paths_match_the_general_interpreter(void **state)
 	assert_true(hits > 100 && hits < 200 * B - 100);
 	assert_int_equal(branch_seen, 0xf);
 	l7_pipeline_destroy(fast);
+	l7_pipeline_destroy(fast1);
 	l7_pipeline_destroy(slow);
 }
 
