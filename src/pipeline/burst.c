@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "pl_internal.h"
+#include "pass.h"
 
 #define VB L7_PL_MAX_BURST
 _Static_assert(VB <= 32, "burst masks are 32-bit");

@@ -431,17 +431,10 @@ int pl_entry_convert(const struct pl_table *t, const struct l7_pl_entry *in,
 int pl_entry_apply(struct l7_pipeline *pl, int table, uint8_t op,
 		   const struct l7_pl_entry *e, l7_time_ns now_ns);
 
-/* exec.c */
+/* exec.c (the parser, deparser and pass bookkeeping: pass.h) */
 int pl_exec_prepare(struct l7_pipeline *pl);
-/* Start a pass: parse the frame into PHV f (every field zeroed first). */
-void pl_pass_begin(struct l7_pipeline *pl, struct pl_pass *ps, uint64_t *f, const uint8_t *frame,
-		   uint32_t len, uint16_t port, struct l7_pl_result *res);
-int pl_pass_end(struct l7_pipeline *pl, struct pl_pass *ps, const uint64_t *f, uint8_t *frame,
-		uint32_t *len, uint32_t cap, struct l7_pl_result *res);
 void pl_more_passes(struct l7_pipeline *pl, struct pl_pass *ps, uint8_t *frame, uint32_t *len,
 		    uint32_t cap, l7_time_ns now_ns, struct l7_pl_result *res);
-void pl_finish(struct l7_pipeline *pl, const struct pl_pass *ps, uint32_t len,
-	       uint16_t ingress_port, l7_time_ns now_ns, struct l7_pl_result *res);
 /* A HASH primitive's value over the fields of PHV x. */
 uint64_t pl_hash_fields(const struct l7_pipeline *pl, const struct pl_uop *u, const uint64_t *x);
 
