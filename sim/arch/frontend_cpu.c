@@ -110,6 +110,33 @@ uint32_t l7sim_fe_cpu_core_of(const struct l7sim_fe_cpu *cpu, const struct l7_pk
 	return (uint32_t)(l7_route_hash(&k, sizeof(k), cpu->cfg.seed) % cpu->cfg.cores);
 }
 
+/* l7sim_fe_cpu_core_of() through a small direct-mapped memo: the hash of
+ * a whole flow key was the front-end's largest per-packet cost of its own
+ * (about 250 instructions); a hit costs a key compare. The slot index only
+ * spreads flows; any collision just recomputes. */
+static uint32_t core_of_memo(struct l7sim_fe_cpu *cpu, const struct l7_pkt *v)
+{
+	struct l7_flow_key k;
+	if (cpu->cfg.cores == 1 || !cpu->memo)
+		return l7sim_fe_cpu_core_of(cpu, v);
+	l7_flow_key_from_pkt(&k, v);
+	(void)l7_flow_key_canon(&k);
+	uint32_t a, b;
+	memcpy(&a, k.src + 12, 4);
+	memcpy(&b, k.dst + 12, 4);
+	uint32_t ports = (uint32_t)k.sport[0] << 24 | (uint32_t)k.sport[1] << 16 |
+			 (uint32_t)k.dport[0] << 8 | k.dport[1];
+	uint32_t i = ((a ^ (b * 0x9e3779b1u) ^ (ports * 0x85ebca6bu)) * 0xc2b2ae35u) >> 22;
+	struct l7sim_fe_rss_memo *m = &cpu->memo[i & (L7SIM_FE_RSS_MEMO - 1)];
+	if (m->valid && !memcmp(&m->key, &k, sizeof(k)))
+		return m->core;
+	uint32_t core = (uint32_t)(l7_route_hash(&k, sizeof(k), cpu->cfg.seed) % cpu->cfg.cores);
+	m->key = k;
+	m->valid = 1;
+	m->core = (uint16_t)core;
+	return core;
+}
+
 static void cpu_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 {
 	struct l7sim_fe_cpu *cpu = (struct l7sim_fe_cpu *)self;
@@ -121,7 +148,7 @@ static void cpu_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 		l7sim_pkt_free(cpu->pool, p);
 		return;
 	}
-	struct l7sim_fe_core *core = &cpu->core[l7sim_fe_cpu_core_of(cpu, &v)];
+	struct l7sim_fe_core *core = &cpu->core[core_of_memo(cpu, &v)];
 	if (!core->busy) {
 		start(cpu, core, p);
 		return;
@@ -160,7 +187,9 @@ int l7sim_fe_cpu_init(struct l7sim_fe_cpu *cpu, const struct l7sim_fe_cpu_config
 	cpu->series_col = -1;
 	cpu->core = calloc(cfg->cores, sizeof(*cpu->core));
 	cpu->outs = calloc(max_outs, sizeof(*cpu->outs));
-	if (!cpu->core || !cpu->outs) {
+	if (cfg->cores > 1 && cfg->cores <= UINT16_MAX)
+		cpu->memo = calloc(L7SIM_FE_RSS_MEMO, sizeof(*cpu->memo));
+	if (!cpu->core || !cpu->outs || (cfg->cores > 1 && cfg->cores <= UINT16_MAX && !cpu->memo)) {
 		l7sim_fe_cpu_fini(cpu);
 		return L7_ENOMEM;
 	}
@@ -188,8 +217,10 @@ void l7sim_fe_cpu_fini(struct l7sim_fe_cpu *cpu)
 		}
 	free(cpu->core);
 	free(cpu->outs);
+	free(cpu->memo);
 	cpu->core = NULL;
 	cpu->outs = NULL;
+	cpu->memo = NULL;
 }
 
 int l7sim_fe_cpu_add_out(struct l7sim_fe_cpu *cpu, struct l7sim_node *dst)

@@ -78,6 +78,15 @@ struct l7sim_fe_cpu_stats {
 	l7_time_ns last_end_ns;     /* latest service end */
 };
 
+/* A remembered flow -> core choice (a pure function of the flow key and
+ * the seed, so remembering it changes nothing but the time to get it). */
+struct l7sim_fe_rss_memo {
+	struct l7_flow_key key;     /* canonical */
+	uint8_t valid;
+	uint16_t core;
+};
+#define L7SIM_FE_RSS_MEMO 1024      /* entries, direct-mapped */
+
 struct l7sim_fe_cpu {
 	struct l7sim_node in;       /* first: frames for the front-end */
 	struct l7sim_engine *eng;
@@ -94,6 +103,7 @@ struct l7sim_fe_cpu {
 	struct l7sim_series *series;
 	int series_col;
 	struct l7sim_fe_cpu_stats st;
+	struct l7sim_fe_rss_memo *memo; /* L7SIM_FE_RSS_MEMO entries, cores > 1 */
 };
 
 /* Register the core-done handler (once per engine). */
