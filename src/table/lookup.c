@@ -254,9 +254,10 @@ static __attribute__((noinline)) int lookup_slow_key(struct l7_table *t, const v
 
 /*
  * First attempt of a single lookup, without a data-dependent branch on
- * which bucket holds the key (about a third of the keys of a 90 %-full
- * table live in their secondary bucket, so that branch would mispredict
- * often): load both versions, match both buckets' tags, select the first
+ * which bucket holds the key (13 % of the keys of a 90 %-full 8-slot
+ * table live in their secondary bucket — measured with 16-byte random
+ * keys — and each of those would be a mispredicted branch): load both
+ * versions, match both buckets' tags, select the first
  * candidate (primary first) with conditional moves, compare its key. A
  * hit on it is validated against the version of the bucket it was found
  * in (loaded before that bucket's tags, as in attempt_nottl). No candidate
