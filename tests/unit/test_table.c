@@ -14,6 +14,9 @@
 #include <cmocka.h>
 
 #include "l7splice/conntable.h"
+/* the hash and tag, to build keys whose tags collide (white-box test of
+ * the lookup's collision path) */
+#include "../../src/table/table_impl.h"
 
 /* ------------------------------------------------------------ helpers */
 static uint64_t rng_next(uint64_t *s)
@@ -627,6 +630,67 @@ static void batch_matches_single(void **state)
 	l7_table_destroy(t);
 }
 
+/* Two keys with the same primary bucket and tag: the second one's lookup
+ * first meets the first one's slot (the lowest candidate) and must fall
+ * back to the full probe; a third key with that cell, absent, is a miss
+ * that has a candidate. None of this is a retry. */
+static void tag_collision_in(uint32_t key_bytes, uint32_t spb, enum l7_table_mode mode)
+{
+	struct l7_table *t = make_table(key_bytes, 8, 16, spb, mode, 0);
+	enum { N = 6000 };
+	static uint64_t cell[N];
+	uint8_t key[3][L7_TABLE_KEY_MAX_BYTES];
+	uint64_t found[3], nf = 0;
+	for (uint64_t i = 0; i < N && nf < 3; i++) {
+		uint64_t kw[TB_KEY_WORDS_MAX];
+		make_key(key_bytes, i, key[0]);
+		tb_key_words(t, key[0], kw);
+		uint64_t h = tb_hash(t, kw);
+		cell[i] = (h & t->bucket_mask) << 16 | tb_tag(h);
+		/* first pair, then a third key in the same cell as the pair */
+		for (uint64_t j = 0; j < i && nf < 3; j++)
+			if (cell[j] == cell[i] && (nf == 0 || cell[j] == cell[found[0]])) {
+				if (nf == 0)
+					found[nf++] = j;
+				found[nf++] = i;
+				break;
+			}
+	}
+	assert_true(nf >= 2);
+	for (unsigned k = 0; k < nf; k++)
+		make_key(key_bytes, found[k], key[k]);
+	uint64_t v = 0, one = 1, two = 2;
+	assert_int_equal(l7_table_insert(t, key[0], &one, 0), 0);
+	assert_int_equal(l7_table_lookup(t, key[1], &v, 0), L7_ENOENT);
+	assert_int_equal(l7_table_insert(t, key[1], &two, 0), 0);
+	assert_int_equal(l7_table_lookup(t, key[0], &v, 0), 0);
+	assert_int_equal(v, 1);
+	assert_int_equal(l7_table_lookup(t, key[1], &v, 0), 0);
+	assert_int_equal(v, 2);
+	if (nf == 3)
+		assert_int_equal(l7_table_lookup(t, key[2], &v, 0), L7_ENOENT);
+	const void *kp[3] = { key[0], key[1], key[nf == 3 ? 2 : 0] };
+	uint64_t vals[3] = { 0 }, mask = 0;
+	unsigned hits = l7_table_lookup_batch(t, kp, 3, vals, &mask, 0);
+	assert_int_equal(hits, nf == 3 ? 2 : 3);
+	assert_int_equal(mask, nf == 3 ? 3 : 7);
+	assert_int_equal(vals[0], 1);
+	assert_int_equal(vals[1], 2);
+	struct l7_table_stats st;
+	l7_table_stats(t, &st);
+	assert_int_equal(st.lookup_retries, 0);
+	l7_table_destroy(t);
+}
+
+static void tag_collisions_take_the_full_probe(void **state)
+{
+	(void)state;
+	tag_collision_in(16, 8, L7_TABLE_CONCURRENT);
+	tag_collision_in(16, 8, L7_TABLE_SINGLE_THREADED);
+	tag_collision_in(16, 4, L7_TABLE_CONCURRENT);
+	tag_collision_in(13, 8, L7_TABLE_CONCURRENT);
+}
+
 static void iteration_is_deterministic(void **state)
 {
 	(void)state;
@@ -689,6 +753,7 @@ int main(void)
 		cmocka_unit_test(ttl_refresh_and_bounded_sweep),
 		cmocka_unit_test(sweep_budget_is_bounded),
 		cmocka_unit_test(batch_matches_single),
+		cmocka_unit_test(tag_collisions_take_the_full_probe),
 		cmocka_unit_test(iteration_is_deterministic),
 		cmocka_unit_test(depth_bound_is_respected),
 		cmocka_unit_test(load_8slot_ipv6),
