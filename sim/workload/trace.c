@@ -678,6 +678,14 @@ static int store_conn(struct importer *im, struct l7sim_wl_conn *w, struct build
 			return 0;
 		}
 	}
+	/* the builder doubled its buffers while growing: give back the slack
+	 * (up to half of what it holds) before keeping them */
+	for (int d = 0; d < 2; d++)
+		if (b->len[d] && b->len[d] < b->cap[d]) {
+			uint8_t *q = realloc(b->buf[d], (size_t)b->len[d]);
+			if (q)
+				b->buf[d] = q;
+		}
 	w->c2s = b->buf[0];
 	w->s2c = b->buf[1];
 	b->buf[0] = b->buf[1] = NULL;
