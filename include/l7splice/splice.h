@@ -321,6 +321,18 @@ struct l7_splice_stats {
 	uint64_t old_legs_reused;     /* a new leg took over an old leg's tuple */
 	uint64_t old_leg_timeouts;    /* forgotten at the deadline before both
 				       * FINs were done */
+	/* Reused tuples (docs/splice.md "Reused tuples", RFC 6191 §2). */
+	uint64_t conn_reused;         /* a new SYN, or an ACK with a valid cookie,
+				       * on a tuple whose connection had seen
+				       * both FINs: the old state was dropped and
+				       * a new connection started */
+	uint64_t reuse_refused;       /* such a SYN or cookie ACK whose ISN was
+				       * not beyond the old connection's last
+				       * sequence number (or whose TSval was
+				       * older): dropped, the old state kept */
+	uint64_t reuse_legs_closing;  /* the dropped connection's server leg had
+				       * not finished closing: the old-leg pool
+				       * finishes it (FIN again / last ACK) */
 };
 
 /* Create an engine: L7_EINVAL / L7_ENOMEM through *err (may be NULL). */

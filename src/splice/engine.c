@@ -736,6 +736,103 @@ static int server_rst_in_window(const struct conn *c, uint32_t seq)
 	return l7_seq_between(seq, c->c_acked - c->rec.s2c_delta, c->b_nxt + win_or_64k(cwin));
 }
 
+/* ------------------------------------------------------------ reused tuples */
+
+/* Both FINs seen: from the client's side the connection is over (it is in
+ * TIME-WAIT or CLOSED), so it may open a new incarnation on the tuple. */
+static int closing_both_ways(const struct conn *c)
+{
+	return (c->flags & (CF_C_FIN | CF_S_FIN)) == (CF_C_FIN | CF_S_FIN);
+}
+
+/*
+ * RFC 6191 §2 (RFC 1122 §4.2.2.13 without timestamps): a new incarnation is
+ * accepted when its TSval is newer than the last one of the old connection;
+ * an older TSval is refused (PAWS); without timestamps on either
+ * incarnation, or with an equal TSval, its ISN must be beyond the last
+ * sequence number of the old connection (its FIN: c_nxt - 1), so no old
+ * duplicate can fall into the new sequence space. Wraparound-safe.
+ */
+static int reuse_acceptable(const struct conn *c, uint32_t isn, int has_ts, uint32_t tsval)
+{
+	if (c->copts.ts_ok && has_ts && tsval != c->ts_from_client)
+		return l7_seq_after(tsval, c->ts_from_client);
+	return l7_seq_after(isn, c->c_nxt - 1);
+}
+
+/* Hand the server leg of a connection dropped for a reused tuple to the
+ * old-leg pool as it stands: it resends the client's FIN until the
+ * back-end ACKs it, ACKs the back-end's FIN if the client had not, then
+ * lingers; a new leg on the same tuple takes it over (open_leg). */
+static void reuse_close_leg(struct l7_splice *s, struct conn *c, l7_time_ns now)
+{
+	struct old_leg t;
+	memset(&t, 0, sizeof(t));
+	t.key = c->skey;
+	t.fin_seq = l7_splice_map_seq(&c->rec, c->c_fin_end - 1);
+	t.fin_acked = c->rec.has_last && !l7_seq_before(c->rec.last_s_ack, t.fin_seq + 1);
+	t.peer_fin = 1;
+	t.rcv_nxt = c->b_nxt;
+	t.win = rescale(c->c_win, c->rec.win_c2s_in, c->rec.win_c2s_out);
+	t.has_ts = (c->rec.flags & L7_SPLICE_REC_TS) != 0;
+	t.ts_val = c->ts_from_client;
+	t.ts_ecr = c->b_ts_recent;
+	int client_acked_fin = !l7_seq_before(c->c_acked, c->s_fin_end);
+	if (!t.fin_acked || !client_acked_fin)
+		s->st.reuse_legs_closing++;
+	splice_table_remove(s, &c->skey);
+	c->flags &= (uint16_t)~CF_LEG;
+	splice_old_adopt(s, conn_id(s, c), &t, !client_acked_fin, now);
+}
+
+/*
+ * A client SYN, or an ACK carrying a valid cookie for a SYN answered
+ * elsewhere (Miresga: the switch answers SYNs statelessly, so the
+ * front-end sees only the ACK), on the tuple of a connection that has
+ * seen both FINs. Returns -1 if the packet belongs to the old connection
+ * (go on as before), else the packet's result: refused (dropped, counted)
+ * or a new connection started after the old state was dropped.
+ */
+static int try_reuse(struct l7_splice *s, struct conn *c, struct l7_pkt *p, uint8_t *frame,
+		     l7_time_ns now)
+{
+	uint16_t f = p->tcp_flags & (L7_TCP_SYN | L7_TCP_ACK | L7_TCP_RST);
+	uint32_t isn;
+	size_t olen;
+	const uint8_t *opts = l7_pkt_tcp_opts(p, &olen);
+	if (f != L7_TCP_SYN && f != L7_TCP_ACK)
+		return -1;
+	if (l7_tcpopt_validate(opts, olen) < 0)
+		return -1;
+	if (f == L7_TCP_SYN) {
+		if (p->tcp_seq == c->c_isn)
+			return -1; /* the old connection's own SYN, retransmitted */
+		isn = p->tcp_seq;
+	} else {
+		uint16_t mss;
+		if (l7_syncookie_check(&s->cfg.cookie, &c->ckey, p->tcp_seq - 1, p->tcp_ack - 1,
+				       now, &mss) < 0)
+			return -1;
+		isn = p->tcp_seq - 1;
+	}
+	uint32_t tsv = 0, tse;
+	int has_ts = l7_tcpopt_get_ts(opts, olen, &tsv, &tse) == 1;
+	if (!reuse_acceptable(c, isn, has_ts, tsv)) {
+		s->st.reuse_refused++;
+		return L7_SPLICE_IN_DROPPED;
+	}
+	struct l7_flow_key k = c->ckey;
+	if (has_leg_up(c))
+		reuse_close_leg(s, c, now);
+	else
+		rst_server(s, c);
+	retire(s, c);
+	s->st.conn_reused++;
+	if (f == L7_TCP_SYN)
+		return client_syn(s, p, now, &k);
+	return no_conn(s, p, frame, now, &k);
+}
+
 static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		      uint8_t *frame, l7_time_ns now)
 {
@@ -744,6 +841,11 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 	if ((f & L7_TCP_RST) && c->state != L7_SPLICE_SYN_RCVD && !client_rst_in_window(c, seq)) {
 		s->st.rst_ignored++;
 		return L7_SPLICE_IN_DROPPED;
+	}
+	if (closing_both_ways(c)) {
+		int rc = try_reuse(s, c, p, frame, now);
+		if (rc >= 0)
+			return rc;
 	}
 	if (f & L7_TCP_RST) {
 		if (has_leg_up(c) && relay_c2s(s, c, p, frame) == L7_SPLICE_IN_RELAYED)
@@ -815,6 +917,9 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 				rc = relay_c2s(s, c, p, frame);
 			if ((c->flags & CF_RESPLICE_WAIT) && acked_more)
 				try_route(s, c, now);
+			/* The last ACK of a connection whose FIN came with its
+			 * last request (the next head was being awaited). */
+			check_closed(s, c, now);
 			return rc;
 		}
 		if (len && l7_seq_before(seq, c->head_seq) && has_leg_up(c)) {

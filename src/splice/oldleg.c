@@ -85,37 +85,58 @@ static struct old_leg *old_alloc(struct l7_splice *s)
 	return o;
 }
 
-void splice_old_open(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
-		     l7_time_ns now)
+/* Put t into the pool and send what the leg still owes: our FIN while it
+ * is unacknowledged, else an ACK of the back-end's FIN when send_ack. */
+static void old_begin(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
+		      int send_ack, l7_time_ns now)
 {
 	struct old_leg *o = old_alloc(s);
 	*o = *t;
 	o->in_use = 1;
 	o->tries = 0;
-	o->fin_acked = 0;
-	o->peer_fin = 0;
 	o->rtx_ns = now + s->cfg.syn_rto_ns;
 	/* Room for every retransmission (rto, 2 rto, ... doubling) and as
-	 * long again for the back-end's answer to the last one. */
-	o->deadline_ns = now + s->cfg.syn_rto_ns * ((2ull << s->cfg.syn_retries) - 1);
+	 * long again for the back-end's answer to the last one; a leg whose
+	 * FINs are both done only lingers (TIME-WAIT). */
+	if (o->fin_acked && o->peer_fin)
+		o->deadline_ns = now + s->cfg.linger_ns;
+	else
+		o->deadline_ns = now + s->cfg.syn_rto_ns * ((2ull << s->cfg.syn_retries) - 1);
 	o->conn = conn;
 	o->next_of_conn = s->conns[conn].old_head;
 	s->conns[conn].old_head = old_index(s, o);
+	int fin = !o->fin_acked;
 	/* The caller removed the current leg's key (same tuple) just before,
 	 * and a new leg takes over any old leg with its tuple, so this key is
 	 * free; if it were not, the leg still closes, just without state. */
 	if (splice_table_insert(s, &o->key, old_index(s, o) << 2 | DIR_OLD) < 0) {
-		old_send(s, o, 1);
+		if (fin || send_ack)
+			old_send(s, o, fin);
 		unlink_from_conn(s, o);
 		o->in_use = 0;
 		o->next_of_conn = s->old_free;
 		s->old_free = old_index(s, o);
 		s->olds_in_use--;
-		s->st.old_legs++;
 		return;
 	}
-	old_send(s, o, 1);
+	if (fin || send_ack)
+		old_send(s, o, fin);
+}
+
+void splice_old_open(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
+		     l7_time_ns now)
+{
+	struct old_leg c = *t;
+	c.fin_acked = 0;
+	c.peer_fin = 0;
+	old_begin(s, conn, &c, 0, now);
 	s->st.old_legs++;
+}
+
+void splice_old_adopt(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
+		      int send_ack, l7_time_ns now)
+{
+	old_begin(s, conn, t, send_ack, now);
 }
 
 void splice_old_disown(struct l7_splice *s, uint32_t *old_head)

@@ -146,6 +146,12 @@ int splice_xlate_s2c_ts(struct l7_splice_record *r, struct l7_pkt *p, uint8_t *f
  * has_ts, ts_val, ts_ecr): our FIN goes out now. */
 void splice_old_open(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
 		     l7_time_ns now);
+/* A leg that was already closing when its connection was dropped for a
+ * reused tuple (engine.c): t carries fin_acked, peer_fin and rcv_nxt as
+ * they stand; our FIN goes out again if unacknowledged, else an ACK of the
+ * back-end's FIN if send_ack; then the usual retransmission or linger. */
+void splice_old_adopt(struct l7_splice *s, uint32_t conn, const struct old_leg *t,
+		      int send_ack, l7_time_ns now);
 /* The connection retires: its old legs keep closing on their own. */
 void splice_old_disown(struct l7_splice *s, uint32_t *old_head);
 /* A new leg needs key k: drop an old leg holding it (1) or nothing (0). */

@@ -1759,6 +1759,420 @@ static void new_leg_takes_over_old_leg_tuple(void **state)
 	assert_int_equal(h->out[0].p.tcp_seq, c + 55);
 }
 
+/* ------------------------------------------------------------ reused tuples */
+
+static struct l7_flow_key client_key(void)
+{
+	struct l7_flow_key k;
+	struct l7_addr c = l7_addr_from_v4(CLIENT_IP), v = l7_addr_from_v4(VIP_IP);
+	l7_flow_key_make(&k, &c, CPORT, &v, VPORT, L7_IPPROTO_TCP);
+	return k;
+}
+
+/* SYN options without timestamps (MSS 1400, WS 2, SACK-permitted) or with
+ * TSval tsval. */
+static size_t reuse_syn_opts(uint8_t *o, int with_ts, uint32_t tsval)
+{
+	if (with_ts)
+		return syn_opts(o, 1400, tsval, 2);
+	struct l7_tcp_opts t = { .has = L7_TCPO_HAS_MSS | L7_TCPO_HAS_WS | L7_TCPO_HAS_SACK_PERM,
+				 .mss = 1400, .wscale = 2 };
+	return (size_t)l7_tcp_opts_encode(&t, o, 40);
+}
+
+/* send_request() for any option set (a cookie without timestamps keeps
+ * no window scale): the request goes out as a SYN from the client's ISN. */
+static void reuse_request(struct h *h)
+{
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1, L7_TCP_ACK | L7_TCP_PSH, NULL,
+				     0, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.dst), h->backend_ip);
+	assert_int_equal(l7_addr_v4(&h->out[0].p.src), CLIENT_IP);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_SYN_SENT);
+}
+
+/* establish() without timestamps, in either mode. */
+static void reuse_establish(struct h *h)
+{
+	client_handshake(h, 0);
+	reuse_request(h);
+	backend_synack(h, h->backend_ip, B_ISN, h->c_isn, 1460, 0);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+}
+
+/*
+ * From establish(): the client's FIN (client TSval 520), the back-end's FIN
+ * (ACKing the client's), the client's last ACK: CLOSED, lingering. Returns
+ * the client's next sequence number after its FIN (c_isn + 29).
+ */
+static uint32_t close_fin_fin(struct h *h, int with_ts)
+{
+	uint8_t o[40];
+	size_t n = with_ts ? ts_opt(o, 520, 9000) : 0;
+	uint32_t cend = h->c_isn + 1 + REQ_LEN;
+	assert_int_equal(from_client(h, cend, h->l_isn + 1, L7_TCP_FIN | L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend + 1, L7_TCP_FIN | L7_TCP_ACK,
+				     NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(from_client(h, cend + 1, h->l_isn + 2, L7_TCP_ACK, o, n, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	return cend + 1;
+}
+
+/*
+ * The tcp-reuse bug (replay oracle, GET /tcp-reuse in
+ * tcp_arkime_tcp-reassembly-synthetic.pcap): a new SYN 1 ms after the old
+ * connection on the same tuple closed with FIN/FIN was handled with the old
+ * state. RFC 6191 §2: a SYN whose ISN lies beyond the old connection's last
+ * sequence number (here without timestamps, though the old connection used
+ * them) drops the old state and starts a new connection with new numbers.
+ */
+static void reused_tuple_new_syn_after_fin_fin(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	establish(h, 1);
+	uint32_t old_l = h->l_isn;
+	uint32_t fin_end = close_fin_fin(h, 1);
+	h->c_isn = fin_end + 1999; /* the capture's gap: 20041 -> 22000 */
+	client_handshake(h, 0);    /* SYN answered (one packet), ACK completes */
+	struct l7_flow_key k = client_key();
+	assert_int_equal(h->l_isn, l7_syncookie_make(&h->cfg.cookie, &k, h->c_isn, 1400, h->now));
+	assert_int_not_equal(h->l_isn, old_l);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->conn_reused, 1);
+	assert_int_equal(st->reuse_refused, 0);
+	assert_int_equal(st->reuse_legs_closing, 0); /* the old leg had closed */
+	assert_int_equal(st->conn_retired, 1);
+	assert_int_equal(st->cookie_ok, 2);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	/* The new connection opens its own leg, from the client's new ISN,
+	 * taking over the old leg's tuple (transparent mode). */
+	reuse_request(h);
+	assert_int_equal(st->old_legs_reused, 1);
+	backend_synack(h, BE1_IP, 0x50000000u, h->c_isn, 1460, 0);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, 0x50000001u);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+	assert_int_equal(from_server(h, BE1_IP, 0x50000001u, h->c_isn + 1 + REQ_LEN,
+				     L7_TCP_ACK | L7_TCP_PSH, NULL, 0, "HTTP/1.1 200 OK\r\n\r\n"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[0].p.tcp_seq, h->l_isn + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, h->c_isn + 1 + REQ_LEN);
+	assert_int_equal(st->legs_opened, 2);
+}
+
+/*
+ * Miresga's placement: the switch answers SYNs statelessly, so the engine
+ * holding the old connection sees only the client's ACK carrying the new
+ * cookie. A valid cookie proves the SYN; the same RFC 6191 rule applies to
+ * its ISN (ack's seq - 1). A wrong cookie is the old connection's business.
+ */
+static void reused_tuple_cookie_ack_without_syn(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	reuse_establish(h);
+	uint32_t fin_end = close_fin_fin(h, 0);
+	struct l7_flow_key k = client_key();
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	/* A cookie for an ISN inside the old connection: refused, dropped. */
+	uint32_t low = h->c_isn + 5;
+	uint32_t ck = l7_syncookie_make(&h->cfg.cookie, &k, low, 1400, h->now);
+	assert_int_equal(from_client(h, low + 1, ck + 1, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->reuse_refused, 1);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	/* A wrong cookie: not a new connection (the old one relays it). */
+	uint32_t nisn = fin_end + 1999;
+	ck = l7_syncookie_make(&h->cfg.cookie, &k, nisn, 1400, h->now);
+	from_client(h, nisn + 1, ck + 2, L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(st->conn_reused, 0);
+	assert_int_equal(st->reuse_refused, 1);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	/* The right one: a new connection with the cookie's numbers. */
+	assert_int_equal(from_client(h, nisn + 1, ck + 1, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->conn_reused, 1);
+	assert_int_equal(st->conn_retired, 1);
+	int id = l7_splice_find(h->s, &k);
+	assert_true(id >= 0);
+	h->conn = (uint32_t)id;
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_FRONT_ESTABLISHED);
+	assert_int_equal(from_client(h, nisn + 1, ck + 1, L7_TCP_ACK | L7_TCP_PSH, NULL, 0, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(h->out[0].p.tcp_seq, nisn);
+	assert_int_equal(h->out[0].o.mss, 1400); /* the cookie's MSS class */
+	backend_synack(h, BE1_IP, 0x60000000u, nisn, 1460, 0);
+	assert_int_equal(h->out[0].p.tcp_seq, nisn + 1);
+	assert_int_equal(from_server(h, BE1_IP, 0x60000001u, nisn + 1 + REQ_LEN,
+				     L7_TCP_ACK | L7_TCP_PSH, NULL, 0, "HTTP/1.1 200 OK\r\n\r\n"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_seq, ck + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, nisn + 1 + REQ_LEN);
+}
+
+/*
+ * Which SYNs start a new incarnation (stateful mode, timestamps on): the
+ * old connection's own SYN retransmitted is not one; an ISN at or before
+ * the old FIN with an equal TSval is refused, as is any ISN with an older
+ * TSval (PAWS); a newer TSval is accepted whatever the ISN.
+ */
+static void reused_tuple_syn_rules(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 1);
+	establish(h, 1);
+	uint32_t old_isn = h->c_isn;
+	uint32_t fin_end = close_fin_fin(h, 1); /* last client TSval: 520 */
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	uint8_t o[40];
+	size_t n = reuse_syn_opts(o, 1, 500);
+	uint64_t dropped = st->dropped_state;
+	assert_int_equal(from_client(h, old_isn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->dropped_state, dropped + 1);
+	assert_int_equal(st->reuse_refused, 0);
+	n = reuse_syn_opts(o, 1, 520);
+	assert_int_equal(from_client(h, fin_end - 1, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	n = reuse_syn_opts(o, 1, 400);
+	assert_int_equal(from_client(h, fin_end + 100000, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->reuse_refused, 2);
+	assert_int_equal(st->conn_reused, 0);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	/* Newer TSval, ISN inside the old connection: accepted. */
+	n = reuse_syn_opts(o, 1, 521);
+	assert_int_equal(from_client(h, old_isn + 5, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_ack, old_isn + 6);
+	assert_int_equal(h->out[0].o.ts_ecr, 521);
+	assert_int_equal(st->conn_reused, 1);
+	struct l7_flow_key k = client_key();
+	int id = l7_splice_find(h->s, &k);
+	assert_true(id >= 0);
+	assert_int_equal(l7_splice_conn_state(h->s, (uint32_t)id), L7_SPLICE_SYN_RCVD);
+	/* Its own retransmitted SYN is answered by the new connection. */
+	uint32_t isn = h->out[0].p.tcp_seq;
+	assert_int_equal(from_client(h, old_isn + 5, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->out[0].p.tcp_seq, isn);
+	assert_int_equal(st->conn_reused, 1);
+}
+
+/* ISNs near 2^32: the old stream wraps (FIN at 0x0c); an ISN numerically
+ * larger but before it mod 2^32 is refused, the first one beyond is not. */
+static void reused_tuple_isn_wraparound(void **state)
+{
+	struct h *h = *state;
+	h->c_isn = 0xfffffff0u;
+	setup_engine(h, 0);
+	reuse_establish(h);
+	uint32_t fin_end = close_fin_fin(h, 0);
+	assert_int_equal(fin_end, 0x0du);
+	uint8_t o[40];
+	size_t n = reuse_syn_opts(o, 0, 0);
+	assert_int_equal(from_client(h, 0xfffffff8u, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(from_client(h, 0x0cu, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_stats(h->s)->reuse_refused, 2);
+	h->c_isn = 0x0du;
+	client_handshake(h, 0);
+	assert_int_equal(l7_splice_stats(h->s)->conn_reused, 1);
+	reuse_request(h);
+	/* And a new connection from just below 2^32 after an old one that
+	 * ended just below it too. */
+	backend_synack(h, BE1_IP, B_ISN, h->c_isn, 1460, 0);
+	uint32_t fin2 = close_fin_fin(h, 0);
+	assert_int_equal(fin2, 0x0du + 29);
+	h->c_isn = 0xfffffff0u; /* before 0x2a mod 2^32: refused */
+	assert_int_equal(from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_stats(h->s)->reuse_refused, 3);
+	h->c_isn = 0x7fffffffu + 0x2au; /* the farthest ISN still after 0x29 */
+	client_handshake(h, 0);
+	assert_int_equal(l7_splice_stats(h->s)->conn_reused, 2);
+}
+
+/*
+ * The old leg had not finished closing when the new SYN came (the
+ * back-end's FIN did not ACK the client's, and the client never ACKed the
+ * back-end's FIN): the old-leg pool resends the client's FIN, ACKing the
+ * back-end's, until the back-end ACKs it, ACKs its retransmitted FIN, and
+ * forgets the leg after linger_ns.
+ */
+static void reused_tuple_leg_still_closing(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 1);
+	establish(h, 1);
+	uint8_t o[40];
+	size_t n = ts_opt(o, 520, 9000);
+	uint32_t cend = h->c_isn + 1 + REQ_LEN;
+	from_client(h, cend, h->l_isn + 1, L7_TCP_FIN | L7_TCP_ACK, o, n, NULL);
+	size_t bn = ts_opt(o, 9010, 520);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend, L7_TCP_FIN | L7_TCP_ACK, o, bn,
+				     NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+	uint32_t nisn = cend + 5000;
+	n = reuse_syn_opts(o, 0, 0);
+	assert_int_equal(from_client(h, nisn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 2);
+	struct outpkt *fin = &h->out[0];
+	assert_int_equal(fin->side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(l7_addr_v4(&fin->p.dst), BE1_IP);
+	assert_int_equal(l7_addr_v4(&fin->p.src), CLIENT_IP);
+	assert_int_equal(fin->p.tcp_flags, L7_TCP_FIN | L7_TCP_ACK);
+	assert_int_equal(fin->p.tcp_seq, cend);
+	assert_int_equal(fin->p.tcp_ack, B_ISN + 2);
+	assert_true(fin->o.has & L7_TCPO_HAS_TS);
+	assert_int_equal(fin->o.ts_val, 520);
+	assert_int_equal(fin->o.ts_ecr, 9010);
+	assert_int_equal(h->out[1].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[1].p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+	assert_int_equal(h->out[1].p.tcp_ack, nisn + 1);
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->conn_reused, 1);
+	assert_int_equal(st->reuse_legs_closing, 1);
+	assert_int_equal(st->old_legs, 0); /* not a re-splice */
+	/* The back-end ACKs the FIN; its FIN retransmitted is ACKed again. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 2, cend + 1, L7_TCP_ACK, o, bn, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend + 1, L7_TCP_FIN | L7_TCP_ACK, o,
+				     bn, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, cend + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 2);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 2000000000ull);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->old_leg_timeouts, 0);
+	assert_int_equal(st->old_fin_acks, 1);
+	/* Forgotten: a late packet on the leg is now a stray. */
+	uint64_t strays = st->old_leg_strays;
+	from_server(h, BE1_IP, B_ISN + 2, cend + 1, L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(st->old_leg_strays, strays);
+	assert_int_equal(st->stray_rst, 1);
+}
+
+/* As above, but the back-end had ACKed the client's FIN and only the
+ * client's last ACK is missing: the pool sends that ACK, then lingers. */
+static void reused_tuple_leg_last_ack_missing(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	reuse_establish(h);
+	uint32_t cend = h->c_isn + 1 + REQ_LEN;
+	from_client(h, cend, h->l_isn + 1, L7_TCP_FIN | L7_TCP_ACK, NULL, 0, NULL);
+	from_server(h, BE1_IP, B_ISN + 1, cend + 1, L7_TCP_FIN | L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+	uint8_t o[40];
+	size_t n = reuse_syn_opts(o, 0, 0);
+	assert_int_equal(from_client(h, cend + 7000, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 2);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, cend + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 2);
+	assert_int_equal(h->out[1].p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+	assert_int_equal(l7_splice_stats(h->s)->reuse_legs_closing, 1);
+	assert_int_equal(l7_splice_active(h->s), 0); /* cookie mode: no state */
+	/* Lingering: the back-end's retransmitted FIN is ACKed, not reset. */
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend + 1, L7_TCP_FIN | L7_TCP_ACK, NULL,
+				     0, NULL),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 2);
+	assert_int_equal(l7_splice_stats(h->s)->stray_rst, 0);
+}
+
+/* A SYN on a connection that has not seen both FINs keeps the old
+ * behaviour: dropped (counted), the connection unchanged; likewise a
+ * cookie ACK. */
+static void syn_on_open_connection_is_dropped(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 0);
+	reuse_establish(h);
+	struct l7_flow_key k = client_key();
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	uint8_t o[40];
+	size_t n = reuse_syn_opts(o, 0, 0);
+	uint32_t nisn = h->c_isn + 100000;
+	uint64_t dropped = st->dropped_state;
+	assert_int_equal(from_client(h, nisn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_DROPPED);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(st->dropped_state, dropped + 1);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_ESTABLISHED);
+	/* Half-closed by the client only (the back-end may still send). */
+	uint32_t cend = h->c_isn + 1 + REQ_LEN;
+	from_client(h, cend, h->l_isn + 1, L7_TCP_FIN | L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+	assert_int_equal(from_client(h, nisn, 0, L7_TCP_SYN, o, n, NULL), L7_SPLICE_IN_DROPPED);
+	uint32_t ck = l7_syncookie_make(&h->cfg.cookie, &k, nisn, 1400, h->now);
+	from_client(h, nisn + 1, ck + 1, L7_TCP_ACK, NULL, 0, NULL);
+	assert_int_equal(st->conn_reused, 0);
+	assert_int_equal(st->reuse_refused, 0);
+	assert_int_equal(st->dropped_state, dropped + 2);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+}
+
+/* A client FIN sent with its last request while the engine awaits the next
+ * head: the client's last ACK closes the connection (it used to stay
+ * CLOSING until the idle timeout reset both legs). */
+static void fin_with_request_then_last_ack_closes(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX;
+	setup_engine(h, 0);
+	client_handshake(h, 0);
+	uint32_t cend = h->c_isn + 1 + REQ_LEN;
+	assert_int_equal(from_client(h, h->c_isn + 1, h->l_isn + 1,
+				     L7_TCP_ACK | L7_TCP_PSH | L7_TCP_FIN, NULL, 0, REQ),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	backend_synack(h, BE1_IP, B_ISN, h->c_isn, 1460, 0);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_ACK | L7_TCP_PSH | L7_TCP_FIN);
+	assert_int_equal(from_server(h, BE1_IP, B_ISN + 1, cend + 1,
+				     L7_TCP_ACK | L7_TCP_PSH | L7_TCP_FIN, NULL, 0, "resp"),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSING);
+	assert_int_equal(from_client(h, cend + 1, h->l_isn + 6, L7_TCP_ACK, NULL, 0, NULL),
+			 L7_SPLICE_IN_RELAYED);
+	assert_int_equal(h->out[0].p.tcp_ack, B_ISN + 6);
+	assert_int_equal(l7_splice_conn_state(h->s, h->conn), L7_SPLICE_CLOSED);
+	h->n_out = 0;
+	l7_splice_tick(h->s, h->now + 2000000000ull);
+	assert_int_equal(h->n_out, 0);
+	assert_int_equal(l7_splice_active(h->s), 0);
+	assert_int_equal(l7_splice_stats(h->s)->conn_idle_timeout, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1796,6 +2210,14 @@ int main(void)
 		cmocka_unit_test_setup_teardown(old_leg_fin_retransmitted_until_acked, setup, teardown),
 		cmocka_unit_test_setup_teardown(old_leg_outlives_client_connection, setup, teardown),
 		cmocka_unit_test_setup_teardown(new_leg_takes_over_old_leg_tuple, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_new_syn_after_fin_fin, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_cookie_ack_without_syn, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_syn_rules, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_isn_wraparound, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_leg_still_closing, setup, teardown),
+		cmocka_unit_test_setup_teardown(reused_tuple_leg_last_ack_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(syn_on_open_connection_is_dropped, setup, teardown),
+		cmocka_unit_test_setup_teardown(fin_with_request_then_last_ack_closes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
