@@ -276,6 +276,14 @@ TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const void *key
 	uint16_t tag = tb_tag(h);
 	uint64_t b2 = tb_alt_m(v.bucket_mask, b1, tag);
 	const struct tb_bucket *k1 = &v.buckets[b1], *k2 = &v.buckets[b2];
+	if (v.prefetch_slot_lines) {
+		/* out-of-cache table: fetch the primary's slots together with the
+		 * headers instead of after the tag match (87 % of the keys live
+		 * there), so a hit waits for one miss instead of two in a row */
+		const char *sl = (const char *)tb_vslot(v, g, b1, 0);
+		for (uint32_t i = 0; i < v.prefetch_slot_lines; i++)
+			__builtin_prefetch(sl + 64u * i, 0, 3);
+	}
 	uint32_t v1 = conc ? tb_read_begin(k1) : 0, v2 = conc ? tb_read_begin(k2) : 0;
 	uint32_t m1 = tb_vmatch(v, g, b1, tag, conc), m2 = tb_vmatch(v, g, b2, tag, conc);
 	if ((m1 | m2) == 0) {

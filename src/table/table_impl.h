@@ -134,6 +134,10 @@ struct l7_table {
 	uint32_t max_depth;
 	bool conc;               /* concurrent mode */
 	uint8_t kind;            /* enum tb_kind */
+	uint32_t prefetch_slot_lines; /* a single lookup prefetches this many
+	                                 lines of its primary bucket's slots
+	                                 with the headers; 0 for tables that
+	                                 fit in cache (conntable.c) */
 	struct tb_shape sh;      /* the same geometry, for the *_g helpers */
 
 	/* written by writers: own cache lines, away from the read-only part */
@@ -359,11 +363,12 @@ struct tb_view {
 	struct tb_bucket *buckets;
 	uint64_t *slots;
 	uint64_t bucket_mask;
+	uint32_t prefetch_slot_lines;
 };
 
 TB_INLINE struct tb_view tb_view_of(const struct l7_table *t)
 {
-	return (struct tb_view){ t->buckets, t->slots, t->bucket_mask };
+	return (struct tb_view){ t->buckets, t->slots, t->bucket_mask, t->prefetch_slot_lines };
 }
 
 TB_INLINE uint64_t *tb_vslot(struct tb_view v, struct tb_shape g, uint64_t b, uint32_t s)
