@@ -101,29 +101,40 @@ static inline void append(struct l7sim_evq *q, unsigned i, const struct l7sim_ev
 {
 	struct l7sim_evq_bucket *b = &q->b[i];
 	struct l7sim_evq_chunk *t = b->tail;
-	if (!t) {
-		t = b->head = b->tail = chunk_get(q);
-		b->head_i = 0;
+	if (!t && !b->has_one) {
+		/* empty bucket: the entry goes in the bucket itself */
+		b->one = *x;
+		b->has_one = 1;
 		b->min_ns = x->time_ns;
 		if (i)
 			map_set(q, i);
-	} else {
-		if (t->n == L7SIM_EVQ_CHUNK) {
-			t->next = chunk_get(q);
-			t = b->tail = t->next;
-		}
-		if (x->time_ns < b->min_ns)
-			b->min_ns = x->time_ns;
+		return;
+	}
+	if (x->time_ns < b->min_ns)
+		b->min_ns = x->time_ns;
+	if (!t) {
+		t = b->head = b->tail = chunk_get(q);
+		b->head_i = 0;
+	} else if (t->n == L7SIM_EVQ_CHUNK) {
+		t->next = chunk_get(q);
+		t = b->tail = t->next;
 	}
 	t->e[t->n++] = *x;
 }
 
-/* Detach bucket i's chunk list (for re-appending its entries). */
-static struct l7sim_evq_chunk *detach(struct l7sim_evq *q, unsigned i, uint32_t *first)
+/* Empty bucket i: its first entry goes to *one (*has_one says whether
+ * there was one), the rest is returned as a chunk list starting at entry
+ * *first, for re-appending. */
+static struct l7sim_evq_chunk *detach(struct l7sim_evq *q, unsigned i, uint32_t *first,
+				      struct l7sim_evq_ent *one, uint32_t *has_one)
 {
 	struct l7sim_evq_bucket *b = &q->b[i];
 	struct l7sim_evq_chunk *c = b->head;
+	*has_one = b->has_one;
+	if (b->has_one)
+		*one = b->one;
 	*first = b->head_i;
+	b->has_one = 0;
 	b->head = b->tail = NULL;
 	b->head_i = 0;
 	if (i)
@@ -131,12 +142,20 @@ static struct l7sim_evq_chunk *detach(struct l7sim_evq *q, unsigned i, uint32_t 
 	return c;
 }
 
-/* Re-append the live entries of a detached list, each to bucket_of(), and
- * free the list's chunks as they are consumed (so at most one extra chunk
- * per target bucket is ever needed). Tombstones are dropped. */
-static void reappend(struct l7sim_evq *q, struct l7sim_evq_chunk *c, uint32_t k, int fixed_bucket,
-		     unsigned bucket)
+/* Re-append the live entries of a detached bucket (its first entry one,
+ * when has_one, then the list c from entry k), each to bucket_of() or to
+ * `bucket`, and free the list's chunks as they are consumed (so at most
+ * one extra chunk per target bucket is ever needed). Tombstones are
+ * dropped. */
+static void reappend(struct l7sim_evq *q, const struct l7sim_evq_ent *one, uint32_t has_one,
+		     struct l7sim_evq_chunk *c, uint32_t k, int fixed_bucket, unsigned bucket)
 {
+	if (has_one) {
+		if (ent_live(q, one))
+			append(q, fixed_bucket ? bucket : bucket_of(one->time_ns, q->last_ns), one);
+		else
+			q->tombstones--;
+	}
 	while (c) {
 		for (; k < c->n; k++) {
 			const struct l7sim_evq_ent *x = &c->e[k];
@@ -157,11 +176,12 @@ static void reappend(struct l7sim_evq *q, struct l7sim_evq_chunk *c, uint32_t k,
 static void compact(struct l7sim_evq *q)
 {
 	for (unsigned i = 0; i < L7SIM_EVQ_BUCKETS; i++) {
-		if (!q->b[i].head)
+		if (!q->b[i].head && !q->b[i].has_one)
 			continue;
-		uint32_t first;
-		struct l7sim_evq_chunk *c = detach(q, i, &first);
-		reappend(q, c, first, 1, i);
+		uint32_t first, has_one;
+		struct l7sim_evq_ent one;
+		struct l7sim_evq_chunk *c = detach(q, i, &first, &one, &has_one);
+		reappend(q, &one, has_one, c, first, 1, i);
 	}
 }
 
@@ -239,8 +259,9 @@ static void reset_if_dead(struct l7sim_evq *q, l7_time_ns keep_last_ns)
 	if (q->live != 0)
 		return;
 	for (unsigned i = 0; i < L7SIM_EVQ_BUCKETS; i++) {
-		uint32_t first;
-		struct l7sim_evq_chunk *c = detach(q, i, &first);
+		uint32_t first, has_one;
+		struct l7sim_evq_ent one;
+		struct l7sim_evq_chunk *c = detach(q, i, &first, &one, &has_one);
 		while (c) {
 			struct l7sim_evq_chunk *next = c->next;
 			chunk_put(q, c);
@@ -278,6 +299,17 @@ int l7sim_evq_pop_until(struct l7sim_evq *q, l7_time_ns bound_ns, struct l7sim_e
 	struct l7sim_evq_bucket *b0 = &q->b[0];
 	l7_time_ns last_before = q->last_ns;
 	for (;;) {
+		/* bucket 0 (every entry at last_ns): its own entry first */
+		if (b0->has_one) {
+			if (b0->one.time_ns > bound_ns) {
+				reset_if_dead(q, last_before);
+				return 0;
+			}
+			b0->has_one = 0;
+			if (take(q, &b0->one, ev))
+				return 1;
+			continue;
+		}
 		while (b0->head) {
 			struct l7sim_evq_chunk *c = b0->head;
 			if (b0->head_i == c->n) {
@@ -307,20 +339,19 @@ int l7sim_evq_pop_until(struct l7sim_evq *q, l7_time_ns bound_ns, struct l7sim_e
 			return 0;
 		}
 		q->last_ns = q->b[i].min_ns;
-		uint32_t first;
-		struct l7sim_evq_chunk *c = detach(q, i, &first);
-		if (!c->next && c->n - first == 1) {
+		uint32_t first, has_one;
+		struct l7sim_evq_ent one;
+		struct l7sim_evq_chunk *c = detach(q, i, &first, &one, &has_one);
+		if (!c) {
 			/* One entry (the usual case: most buckets hold one event
 			 * when they come up): it is the minimum and bucket 0 is
 			 * empty, so it would be moved there and popped next. Take
-			 * it directly instead; same order, no chunk traffic. */
-			struct l7sim_evq_ent x = c->e[first];
-			chunk_put(q, c);
-			if (take(q, &x, ev))
+			 * it directly instead; same order. */
+			if (has_one && take(q, &one, ev))
 				return 1;
 			continue;
 		}
-		reappend(q, c, first, 0, 0);
+		reappend(q, &one, has_one, c, first, 0, 0);
 	}
 }
 

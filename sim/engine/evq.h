@@ -71,10 +71,15 @@ struct l7sim_evq_chunk {
 	struct l7sim_evq_ent e[L7SIM_EVQ_CHUNK];
 };
 
+/* A bucket's entries in order: `one` (when has_one), then the chunk list
+ * from head_i. Most buckets hold a single event when they come up, so the
+ * first entry lives in the bucket itself and costs no chunk. */
 struct l7sim_evq_bucket {
 	struct l7sim_evq_chunk *head, *tail;
 	uint32_t head_i;             /* next entry to read in head */
+	uint32_t has_one;
 	l7_time_ns min_ns;           /* <= every key in the bucket */
+	struct l7sim_evq_ent one;
 };
 
 struct l7sim_evq {
