@@ -3,7 +3,8 @@
  * client handshake (SYN cookie or stateful), shallow buffer and route
  * callback, server-leg open, relaying through the translation record,
  * splitting at insertion points, re-splicing keep-alive connections, FIN /
- * RST handling, timers.
+ * RST handling, a new connection on a closing connection's tuple (RFC 6191),
+ * timers.
  *
  * Sequence-space layout (docs/splice.md): the server leg's ISN is the
  * client's sequence number just before the request head, so client bytes

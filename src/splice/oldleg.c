@@ -1,10 +1,13 @@
 /*
  * oldleg.c — server legs closed after a re-splice (the client connection
- * moved on to another back-end). We play the closing TCP end of such a leg
- * (RFC 9293 §3.6): our FIN is retransmitted from l7_splice_tick() until the
- * back-end ACKs it; every FIN of the back-end is ACKed, retransmissions
- * too; once both FINs are done the entry lingers linger_ns, like TIME-WAIT,
- * so that a retransmitted FIN (our ACK was lost) gets an ACK and not a RST.
+ * moved on to another back-end), and legs of a connection dropped because
+ * the client opened a new one on its tuple (engine.c, "Reused tuples" in
+ * docs/splice.md; adopted mid-close). We play the closing TCP end of such
+ * a leg (RFC 9293 §3.6): our FIN is retransmitted from l7_splice_tick()
+ * until the back-end ACKs it; every FIN of the back-end is ACKed,
+ * retransmissions too; once both FINs are done the entry lingers
+ * linger_ns, like TIME-WAIT, so that a retransmitted FIN (our ACK was
+ * lost) gets an ACK and not a RST.
  *
  * Why a pool of its own: a keep-alive client alternating back-ends re-
  * splices faster than a FIN handshake completes, and the client connection

@@ -6,7 +6,8 @@
  * Invariants: a connection is reachable from at most two table keys
  * (client->VIP and back-end->leg source of the current leg), each tagged
  * with its direction; every such key belongs to a connection whose state is
- * not FREE. Old legs closing after a re-splice live in their own
+ * not FREE. Old legs closing after a re-splice (or after their connection
+ * was dropped for a reused tuple) live in their own
  * create-time pool (struct old_leg) and own their keys (DIR_OLD), so they
  * outlive both later re-splices and the connection itself; an old leg's
  * `conn` is its owner while the owner lives, UINT32_MAX after.

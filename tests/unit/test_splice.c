@@ -2007,8 +2007,12 @@ static void reused_tuple_isn_wraparound(void **state)
 	h->c_isn = 0xfffffff0u; /* before 0x2a mod 2^32: refused */
 	assert_int_equal(from_client(h, h->c_isn, 0, L7_TCP_SYN, o, n, NULL),
 			 L7_SPLICE_IN_DROPPED);
-	assert_int_equal(l7_splice_stats(h->s)->reuse_refused, 3);
-	h->c_isn = 0x7fffffffu + 0x2au; /* the farthest ISN still after 0x29 */
+	/* Half the space away from the old FIN (0x29) is the limit: one
+	 * further lies before it mod 2^32. */
+	assert_int_equal(from_client(h, 0x29u + 0x80000001u, 0, L7_TCP_SYN, o, n, NULL),
+			 L7_SPLICE_IN_DROPPED);
+	assert_int_equal(l7_splice_stats(h->s)->reuse_refused, 4);
+	h->c_isn = 0x29u + 0x80000000u; /* the farthest ISN still after 0x29 */
 	client_handshake(h, 0);
 	assert_int_equal(l7_splice_stats(h->s)->conn_reused, 2);
 }
