@@ -265,31 +265,21 @@ static __attribute__((noinline)) int lookup_slow_key(struct l7_table *t, const v
  * — the first candidate is a tag collision, a version changed — goes to
  * lookup_slow_key, which redoes the whole validated lookup.
  */
-TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const void *key,
-                          void *value_out, bool conc)
+enum { FAST_HIT = 1, FAST_MISS = 0, FAST_FULL = -1, FAST_RETRY = -2 };
+
+/* The attempt described above on hashed key words: FAST_HIT (value words
+ * in vw), FAST_MISS, FAST_FULL (a collision or a candidate that is not
+ * the key: run the full lookup) or FAST_RETRY (a version changed). */
+TB_INLINE int attempt_fast_b(struct tb_view v, struct tb_shape g, const uint64_t *kw, uint64_t b1,
+                             uint64_t b2, uint16_t tag, uint64_t *vw, bool conc)
 {
-	const struct tb_view v = tb_view_of(t);
-	uint64_t kw[TB_KEY_WORDS_MAX], vw[TB_VALUE_WORDS_MAX];
-	tb_key_words_g(g, key, kw);
-	uint64_t h = tb_hash_g(t, g, kw);
-	uint64_t b1 = h & v.bucket_mask;
-	uint16_t tag = tb_tag(h);
-	uint64_t b2 = tb_alt_m(v.bucket_mask, b1, tag);
 	const struct tb_bucket *k1 = &v.buckets[b1], *k2 = &v.buckets[b2];
-	if (v.prefetch_slot_lines) {
-		/* out-of-cache table: fetch the primary's slots together with the
-		 * headers instead of after the tag match (87 % of the keys live
-		 * there), so a hit waits for one miss instead of two in a row */
-		const char *sl = (const char *)tb_vslot(v, g, b1, 0);
-		for (uint32_t i = 0; i < v.prefetch_slot_lines; i++)
-			__builtin_prefetch(sl + 64u * i, 0, 3);
-	}
 	uint32_t v1 = conc ? tb_read_begin(k1) : 0, v2 = conc ? tb_read_begin(k2) : 0;
 	uint32_t m1 = tb_vmatch(v, g, b1, tag, conc), m2 = tb_vmatch(v, g, b2, tag, conc);
 	if ((m1 | m2) == 0) {
 		if (conc && !(tb_read_ok(k1, v1) && tb_read_ok(k2, v2)))
-			return lookup_slow_key(t, key, value_out);
-		return L7_ENOENT;
+			return FAST_RETRY;
+		return FAST_MISS;
 	}
 	/* select with masks, not a branch (compilers turn the ternary into one) */
 	uint64_t sel = (uint64_t)0 - (uint64_t)(m1 != 0);
@@ -298,13 +288,48 @@ TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const void *key
 	uint32_t vb = (uint32_t)((v1 & sel) | (v2 & ~sel));
 	const uint64_t *slot = tb_vslot(v, g, b, (uint32_t)__builtin_ctz(m) >> 1);
 	if (!tb_key_eq_g(g, slot, kw, conc))
-		return lookup_slow_key(t, key, value_out);
+		return FAST_FULL;
 	tb_read_value_g(g, slot, vw, conc);
 	if (conc && !tb_read_ok(&v.buckets[b], vb))
+		return FAST_RETRY;
+	return FAST_HIT;
+}
+
+TB_INLINE int attempt_fast(struct tb_view v, struct tb_shape g, const uint64_t *kw, uint64_t h,
+                           uint64_t *vw, bool conc)
+{
+	uint64_t b1 = h & v.bucket_mask;
+	uint16_t tag = tb_tag(h);
+	return attempt_fast_b(v, g, kw, b1, tb_alt_m(v.bucket_mask, b1, tag), tag, vw, conc);
+}
+
+TB_INLINE int lookup_once(struct l7_table *t, struct tb_shape g, const void *key,
+                          void *value_out, bool conc)
+{
+	const struct tb_view v = tb_view_of(t);
+	uint64_t kw[TB_KEY_WORDS_MAX], vw[TB_VALUE_WORDS_MAX];
+	tb_key_words_g(g, key, kw);
+	uint64_t h = tb_hash_g(t, g, kw);
+	if (v.prefetch_slot_lines) {
+		/* out-of-cache table: fetch the primary's slots together with the
+		 * headers instead of after the tag match (87 % of the keys live
+		 * there), so a hit waits for one miss instead of two in a row */
+		const char *sl = (const char *)tb_vslot(v, g, h & v.bucket_mask, 0);
+		for (uint32_t i = 0; i < v.prefetch_slot_lines; i++)
+			__builtin_prefetch(sl + 64u * i, 0, 3);
+	}
+	switch (attempt_fast(v, g, kw, h, vw, conc)) {
+	case FAST_HIT:
+		if (value_out)
+			tb_value_out_g(g, value_out, vw);
+		return 0;
+	case FAST_MISS:
+		return L7_ENOENT;
+	case FAST_FULL:
+		return lookup_slow_key(t, key, value_out);
+	default:
 		return lookup_retry_key(t, key, value_out);
-	if (value_out)
-		tb_value_out_g(g, value_out, vw);
-	return 0;
+	}
 }
 
 static inline __attribute__((always_inline)) int
@@ -559,10 +584,69 @@ TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_view v, struct tb_sh
 #define TB_BATCH_GROUP L7_TABLE_BATCH_MAX
 #endif
 
+/* The full lookup from hashed key words, out of line (FAST_FULL). */
+static __attribute__((noinline)) int lookup_full(struct l7_table *t, const uint64_t *kw,
+                                                 uint64_t h, void *value_out)
+{
+	if (t->conc)
+		return lookup_nottl(t, t->sh, kw, h, value_out, true);
+	return lookup_nottl(t, t->sh, kw, h, value_out, false);
+}
+
+/*
+ * Batch for tables that fit in cache: the staged pipeline's bookkeeping
+ * costs more than the L2/L3 latency it hides there. Hash every key and
+ * prefetch both its headers, then run the single lookup's branch-free
+ * attempt on each key (headers in L1 by then; the slot loads of
+ * consecutive keys are independent, so the core overlaps them).
+ */
+static inline __attribute__((always_inline)) unsigned
+batch_cached(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
+             void *values_out, uint64_t *hit_mask, bool conc)
+{
+	const struct tb_view v = tb_view_of(t);
+	uint64_t kw[L7_TABLE_BATCH_MAX][TB_KEY_WORDS_MAX], hs[L7_TABLE_BATCH_MAX];
+	uint64_t b1s[L7_TABLE_BATCH_MAX], b2s[L7_TABLE_BATCH_MAX];
+	uint16_t tags[L7_TABLE_BATCH_MAX];
+	uint64_t mask = 0;
+	char *vo = values_out;
+	for (unsigned i = 0; i < n; i++) {
+		tb_key_words_g(g, keys[i], kw[i]);
+		uint64_t h = tb_hash_g(t, g, kw[i]);
+		uint64_t b1 = h & v.bucket_mask;
+		uint16_t tag = tb_tag(h);
+		uint64_t b2 = tb_alt_m(v.bucket_mask, b1, tag);
+		hs[i] = h;
+		b1s[i] = b1;
+		b2s[i] = b2;
+		tags[i] = tag;
+		__builtin_prefetch(&v.buckets[b1], 0, 3);
+		__builtin_prefetch(&v.buckets[b2], 0, 3);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t vw[TB_VALUE_WORDS_MAX];
+		void *out = vo ? vo + (size_t)i * g.value_bytes : NULL;
+		int r = attempt_fast_b(v, g, kw[i], b1s[i], b2s[i], tags[i], vw, conc);
+		if (r == FAST_HIT) {
+			if (out)
+				tb_value_out_g(g, out, vw);
+		} else if (r == FAST_FULL) {
+			r = lookup_full(t, kw[i], hs[i], out) == 0;
+		} else if (r == FAST_RETRY) {
+			r = lookup_retry(t, kw[i], hs[i], out) == 0;
+		}
+		mask |= (uint64_t)(r == FAST_HIT) << i;
+	}
+	*hit_mask = mask;
+	return (unsigned)__builtin_popcountll(mask);
+}
+
 static inline __attribute__((always_inline)) unsigned
 batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
             void *values_out, uint64_t *hit_mask, bool conc)
 {
+	if (!t->prefetch_slot_lines)
+		return batch_cached(t, g, keys, n, values_out, hit_mask, conc);
 	const struct tb_view v = tb_view_of(t);
 	struct bstate st[L7_TABLE_BATCH_MAX];
 	uint64_t mask = 0;

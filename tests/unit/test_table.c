@@ -19,6 +19,13 @@
 #include "../../src/table/table_impl.h"
 
 /* ------------------------------------------------------------ helpers */
+/* Make a (small) table take the lookup code paths of tables too big for
+ * the cache: what l7_table_create picks for tables of 64 MB or more. */
+static void force_big_table_paths(struct l7_table *t)
+{
+	t->prefetch_slot_lines = 1;
+}
+
 static uint64_t rng_next(uint64_t *s)
 {
 	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
@@ -123,6 +130,11 @@ static void run_model(const struct model_cfg *mc)
 {
 	struct l7_table *t = make_table(mc->key_bytes, mc->value_bytes, mc->capacity,
 	                                mc->spb, mc->mode, mc->ttl);
+	/* odd seeds: run this small table on the lookup paths meant for
+	 * out-of-cache tables (slot prefetch, staged batch), so the model
+	 * checks both */
+	if (mc->seed & 1)
+		force_big_table_paths(t);
 	struct model_entry *m = calloc(mc->universe, sizeof(*m));
 	assert_non_null(m);
 	uint64_t s = mc->seed, count = 0, tablefull = 0;
@@ -598,10 +610,11 @@ static void sweep_budget_is_bounded(void **state)
 	l7_table_destroy(t);
 }
 
-static void batch_matches_single(void **state)
+static void batch_matches_single_in(bool big_paths)
 {
-	(void)state;
 	struct l7_table *t = make_table(13, 8, 4096, 8, L7_TABLE_CONCURRENT, 0);
+	if (big_paths)
+		force_big_table_paths(t);
 	uint8_t keys[64][13];
 	const void *kp[64];
 	uint64_t s = 5, vals[64], mask = 0;
@@ -630,13 +643,23 @@ static void batch_matches_single(void **state)
 	l7_table_destroy(t);
 }
 
+static void batch_matches_single(void **state)
+{
+	(void)state;
+	batch_matches_single_in(false);
+	batch_matches_single_in(true);
+}
+
 /* Two keys with the same primary bucket and tag: the second one's lookup
  * first meets the first one's slot (the lowest candidate) and must fall
  * back to the full probe; a third key with that cell, absent, is a miss
  * that has a candidate. None of this is a retry. */
-static void tag_collision_in(uint32_t key_bytes, uint32_t spb, enum l7_table_mode mode)
+static void tag_collision_in(uint32_t key_bytes, uint32_t spb, enum l7_table_mode mode,
+                             bool big_paths)
 {
 	struct l7_table *t = make_table(key_bytes, 8, 16, spb, mode, 0);
+	if (big_paths)
+		force_big_table_paths(t);
 	enum { N = 6000 };
 	static uint64_t cell[N];
 	uint8_t key[3][L7_TABLE_KEY_MAX_BYTES];
@@ -685,10 +708,12 @@ static void tag_collision_in(uint32_t key_bytes, uint32_t spb, enum l7_table_mod
 static void tag_collisions_take_the_full_probe(void **state)
 {
 	(void)state;
-	tag_collision_in(16, 8, L7_TABLE_CONCURRENT);
-	tag_collision_in(16, 8, L7_TABLE_SINGLE_THREADED);
-	tag_collision_in(16, 4, L7_TABLE_CONCURRENT);
-	tag_collision_in(13, 8, L7_TABLE_CONCURRENT);
+	for (int big = 0; big < 2; big++) {
+		tag_collision_in(16, 8, L7_TABLE_CONCURRENT, big);
+		tag_collision_in(16, 8, L7_TABLE_SINGLE_THREADED, big);
+		tag_collision_in(16, 4, L7_TABLE_CONCURRENT, big);
+		tag_collision_in(13, 8, L7_TABLE_CONCURRENT, big);
+	}
 }
 
 static void iteration_is_deterministic(void **state)
