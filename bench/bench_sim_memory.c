@@ -24,6 +24,9 @@
  * delivered), so the figure is state only. Also printed: sizeof the
  * per-connection structures whose definitions are visible here (bytes,
  * JSON lines with metric sizeof_*), and the goal (512 B) as the peer value.
+ * The private ones (the splice engine's struct conn, Miresga's front-end
+ * record) and a per-connection breakdown are in docs/engine.md ("Memory
+ * per active connection"). About 40 s and 5 GB at 10^6 here.
  */
 #include <stdint.h>
 #include <stdio.h>

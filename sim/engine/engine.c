@@ -38,6 +38,7 @@ int l7sim_engine_create(const struct l7sim_engine_config *cfg, struct l7sim_engi
 	}
 	l7sim_wheel_init(&e->wheel, cfg->timer_tick_ns ? cfg->timer_tick_ns : L7SIM_DEFAULT_TICK_NS,
 			 cfg->start_ns);
+	e->max_hint = UINT64_MAX / e->wheel.tick_ns;
 	e->now_ns = cfg->start_ns;
 	e->trace_hash = cfg->trace_hash;
 	e->hash = 0x243f6a8885a308d3ULL;
@@ -63,22 +64,6 @@ int l7sim_engine_on(struct l7sim_engine *e, uint16_t type, l7sim_handler_fn fn)
 		return L7_EINVAL;
 	e->handler[type] = fn;
 	return 0;
-}
-
-int l7sim_engine_at(struct l7sim_engine *e, l7_time_ns t_ns, uint16_t type,
-		    void *obj, uint64_t arg, l7sim_ev_handle *h)
-{
-	if (t_ns < e->now_ns || type >= L7SIM_MAX_EVENT_TYPES || !e->handler[type])
-		return L7_EINVAL;
-	return l7sim_evq_push(&e->q, t_ns, type, obj, arg, h);
-}
-
-int l7sim_engine_after(struct l7sim_engine *e, uint64_t delay_ns, uint16_t type,
-		       void *obj, uint64_t arg, l7sim_ev_handle *h)
-{
-	if (delay_ns > UINT64_MAX - e->now_ns)
-		return L7_ERANGE;
-	return l7sim_engine_at(e, e->now_ns + delay_ns, type, obj, arg, h);
 }
 
 int l7sim_engine_cancel(struct l7sim_engine *e, l7sim_ev_handle h)
@@ -143,7 +128,7 @@ int l7sim_engine_run(struct l7sim_engine *e, l7_time_ns until_ns, uint64_t max_e
 		uint64_t x = 0;
 		l7_time_ns tx = 0, bound = until_ns;
 		int wheel_due = 0;
-		if (e->wheel.armed && e->wheel.hint <= UINT64_MAX / e->wheel.tick_ns) {
+		if (e->wheel.armed && e->wheel.hint <= e->max_hint) {
 			x = e->wheel.hint;
 			tx = x * e->wheel.tick_ns;
 			if (tx <= until_ns) {

@@ -74,6 +74,7 @@ struct l7sim_engine {
 	uint64_t progress_left;
 	l7sim_progress_fn progress_fn;
 	void *progress_ctx;
+	uint64_t max_hint;          /* UINT64_MAX / tick_ns: hints above overflow */
 };
 
 /* Allocates the engine and its event pool. */
@@ -91,10 +92,22 @@ static inline l7_time_ns l7sim_engine_now(const struct l7sim_engine *e)
 /* Schedule an event of a registered type at absolute time t_ns >= now.
  * L7_EINVAL for a past time or an unregistered type, L7_EFULL when the
  * pool is exhausted (counted in stats.schedule_full). */
-int l7sim_engine_at(struct l7sim_engine *e, l7_time_ns t_ns, uint16_t type,
-		    void *obj, uint64_t arg, l7sim_ev_handle *h);
-int l7sim_engine_after(struct l7sim_engine *e, uint64_t delay_ns, uint16_t type,
-		       void *obj, uint64_t arg, l7sim_ev_handle *h);
+static inline int l7sim_engine_at(struct l7sim_engine *e, l7_time_ns t_ns, uint16_t type,
+				  void *obj, uint64_t arg, l7sim_ev_handle *h)
+{
+	/* inline: every simulated hop schedules through here */
+	if (t_ns < e->now_ns || type >= L7SIM_MAX_EVENT_TYPES || !e->handler[type])
+		return L7_EINVAL;
+	return l7sim_evq_push(&e->q, t_ns, type, obj, arg, h);
+}
+
+static inline int l7sim_engine_after(struct l7sim_engine *e, uint64_t delay_ns, uint16_t type,
+				     void *obj, uint64_t arg, l7sim_ev_handle *h)
+{
+	if (delay_ns > UINT64_MAX - e->now_ns)
+		return L7_ERANGE;
+	return l7sim_engine_at(e, e->now_ns + delay_ns, type, obj, arg, h);
+}
 /* 0, or L7_ENOENT when the event already fired or was cancelled. */
 int l7sim_engine_cancel(struct l7sim_engine *e, l7sim_ev_handle h);
 
