@@ -331,6 +331,8 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 	l7sim_engine_get_stats(p.eng, &out->eng);
 	out->end_ns = out->eng.now_ns;
 	out->cli = p.cli.st;
+	out->frames_emitted = p.pool.emitted;
+	out->link_deliveries = p.pool.deliveries;
 	/* the series ends with the last sample, not at end_ns: the run's end
 	 * includes TIME_WAIT expiry, which would only add empty bins */
 
