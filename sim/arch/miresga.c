@@ -765,6 +765,10 @@ static void conn_closing(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
 		}
 		return;
 	}
+	/* no entry was asked for (or its handoff is still pending and will
+	 * now refuse): nothing will release what waits, so send it now, ahead
+	 * of the FIN that is being input */
+	release_held(fe, c);
 	if (c->handed)
 		agent_del(&m->ag[c->be], tuple_key(c->cip, c->cport));
 }
@@ -1041,9 +1045,14 @@ static void track_resp(struct mrg_fe *fe, struct mrg_mconn *c, const struct l7_p
 		fe->resume_conn = (uint32_t)(c - fe->mc);
 }
 
+/* Switch-only: does this packet to the back-end wait for the entry? Not
+ * once the connection is closing: maybe_offload() and ev_handoff() then
+ * refuse, so no entry would ever come to release it (a client FIN right
+ * after its request, before the back-end leg is up, used to strand the
+ * request and the ACK of the back-end's SYN-ACK: issue #7). */
 static int hold_it(const struct mrg *m, const struct mrg_mconn *c, uint16_t flags)
 {
-	return m->so && !(flags & (L7_TCP_SYN | L7_TCP_RST)) &&
+	return m->so && !c->closing && !(flags & (L7_TCP_SYN | L7_TCP_RST)) &&
 	       (c->ent == ENT_QUEUED || c->ent == ENT_SUBMITTED || (c->want && !c->handed) ||
 		(c->handed && c->ent == ENT_NONE));
 }

@@ -69,19 +69,6 @@ expect() {
 	# with methods the parser rejects
 	real_zeek_methods.pcap:software) echo "0 0 1 0" ;;
 	real_zeek_methods.pcap:miresga | real_zeek_methods.pcap:switch-only) echo "0 40 1 0" ;;
-	# KNOWN BUG (sim/arch/miresga.c, switch-only): the client's FIN right
-	# after its request (these captures have no response) arrives while the
-	# data waits for the switch entry; the entry is never added, the
-	# back-end's SYN-ACK is never answered and the request never reaches it
-	mal_suricata_http-chunked-tab.pcap:switch-only | \
-	mal_zeek_261_chunk_2pow64_overflow.pcap:switch-only | \
-	mal_zeek_261_te_cl_desync.pcap:switch-only | mal_zeek_261_te_obs_fold.pcap:switch-only | \
-	tcp_tcpdump_ipv4_tcp_http_xml_tso.pcap:switch-only) echo "0 0 0 1" ;;
-	# switch-only: GET /tcp-reuse (client port 40008, a new connection on
-	# the tuple of one closed 3 ms earlier: the splice engine starts it
-	# afresh, docs/splice.md "Reused tuples") and GET /wrap both have the
-	# client's FIN right after the request: the switch-only bug above
-	tcp_arkime_tcp-reassembly-synthetic.pcap:switch-only) echo "0 0 0 2" ;;
 	*) echo "0 0 0 0" ;;
 	esac
 }
