@@ -40,6 +40,9 @@
  *  - Optional X-Forwarded-For (params.xff): the front-end's route adds
  *    l7_http_rewrite_xff() edits as splice insertions; the engine and the
  *    exported records shift sequence numbers by them.
+ *    Until a back-end packet acknowledges every inserted byte, its agent
+ *    flags it for the front-end (whose engine alone can resend them) and
+ *    the switch sends it there even with a live entry.
  *  - Keep-alive: every request is routed; when the router picks another
  *    back-end for a connection not offloaded (params.resplice), the route
  *    waits (ROUTE_WAIT) until the front-end has seen every earlier
@@ -92,6 +95,7 @@
 
 #define MARK_C2S 0x4d524731u   /* client pure ACK sent to an agent by the switch */
 #define MARK_XLATED 0x4d524732u /* translated by an agent */
+#define MARK_TO_FE 0x4d524800u  /* | FE index: an agent left it for that FE */
 
 #define COOKIE_DEL (1ull << 63)
 #define SPL_TICK_NS 250000000ull /* splice engine timers; re-splice give-up */
@@ -110,6 +114,7 @@ struct mrg_in {               /* a switch port's input */
 
 struct mrg_slot {
 	uint64_t key;             /* client ip << 16 | port; 0 = empty */
+	uint32_t fe;              /* the connection's front-end */
 	struct l7_splice_record rec;
 };
 
@@ -130,7 +135,7 @@ struct mrg_agent {
 	struct l7_addr addr;
 	uint16_t port;
 	uint64_t ep_id;
-	uint64_t xl_s2c, xl_c2s, no_record, suppressed, full, bad;
+	uint64_t xl_s2c, xl_c2s, no_record, suppressed, full, bad, to_fe;
 };
 
 /* Response tracking toward the client (re-splice needs "every earlier
@@ -320,7 +325,8 @@ static struct mrg_slot *agent_find(struct mrg_agent *a, uint64_t key)
 	}
 }
 
-static void agent_put(struct mrg_agent *a, uint64_t key, const struct l7_splice_record *r)
+static void agent_put(struct mrg_agent *a, uint64_t key, const struct l7_splice_record *r,
+		      uint32_t fe)
 {
 	struct mrg_slot *s = agent_find(a, key);
 	if (!s) {
@@ -336,6 +342,7 @@ static void agent_put(struct mrg_agent *a, uint64_t key, const struct l7_splice_
 		a->used++;
 	}
 	s->rec = *r;
+	s->fe = fe;
 }
 
 /* Linear-probing delete with backward shift (no tombstones). */
@@ -381,6 +388,25 @@ static void agent_from_sw(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_
 	l7sim_node_send(&a->srv.node, p, now);
 }
 
+/* 1 while a back-end packet does not acknowledge every inserted byte of
+ * the record's insertion points. The front-end's engine owns their
+ * reliable delivery (it holds the bytes, counts the duplicate ACKs in
+ * front of a point and resends them, and retires a point once it is
+ * acknowledged), so until then the back-end's packets must reach it, not
+ * go straight to the client: a lost inserted segment (X-Forwarded-For)
+ * was otherwise never resent once the entry was live (issue #7). */
+static int points_unacked(const struct l7_splice_record *r, const struct l7_pkt *v)
+{
+	enum l7_splice_ack_case k;
+	int pt;
+	if (!r->n_points)
+		return 0;
+	if (!(v->tcp_flags & L7_TCP_ACK))
+		return 1;
+	(void)l7_splice_map_ack(r, v->tcp_ack, &k, &pt);
+	return k != L7_SPLICE_ACK_BEYOND && k != L7_SPLICE_ACK_NOPOINT;
+}
+
 static void agent_from_srv(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 {
 	struct mrg_agent *a = ((struct mrg_anode *)self)->a;
@@ -390,7 +416,11 @@ static void agent_from_srv(struct l7sim_node *self, struct l7sim_pkt *p, l7_time
 	if (a->used && parse(p, &v) &&
 	    !(v.tcp_flags & (L7_TCP_SYN | L7_TCP_FIN | L7_TCP_RST))) {
 		struct mrg_slot *s = agent_find(a, tuple_key(l7_addr_v4(&v.dst), v.dport));
-		if (s) {
+		if (s && points_unacked(&s->rec, &v)) {
+			/* the front-end's engine must see it (see above) */
+			p->aux = MARK_TO_FE | s->fe;
+			a->to_fe++;
+		} else if (s) {
 			int retx = -1;
 			int rc = l7_splice_xlate_s2c(&s->rec, &v, p->data, &retx);
 			if (rc == L7_SPLICE_XLATE_SUPPRESS) {
@@ -483,6 +513,16 @@ static void sw_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 		m->st.total_bytes += v.payload_len;
 	else if (in->port >= PORT_BE0)
 		m->st.total_bytes += v.payload_len;
+	if (in->port >= PORT_BE0 && (p->aux & ~0xffu) == MARK_TO_FE &&
+	    (p->aux & 0xffu) < m->n_fe) {
+		/* the agent flagged it for the front-end (insertion points not
+		 * yet acknowledged): the program's path for a back-end FIN or
+		 * RST, to the front-end unchanged, whatever the entry says */
+		uint16_t port = (uint16_t)(PORT_FE0 + (p->aux & 0xffu));
+		p->aux = 0;
+		sw_send(m, p, port, m->prm.pass_latency_ns);
+		return;
+	}
 	struct l7_pl_result res;
 	if (l7_pipeline_process(m->pl, p->data, p->len, L7SIM_PKT_DATA_BYTES, in->port, now,
 				&res) < 0 || res.dropped || res.to_cpu || res.err) {
@@ -707,7 +747,7 @@ static void ev_handoff(struct l7sim_engine *e, void *obj, uint64_t arg)
 	m->now = l7sim_engine_now(e);
 	if (c->gen != (uint16_t)(arg >> 32) || c->closing)
 		return;
-	agent_put(&m->ag[c->be], tuple_key(c->cip, c->cport), &c->rec);
+	agent_put(&m->ag[c->be], tuple_key(c->cip, c->cport), &c->rec, fe->idx);
 	enqueue_add(fe, conn, m->now);
 }
 
@@ -1602,7 +1642,7 @@ static const char *const ctr_names[] = {
 	"xff_inserted", "xff_failed", "resplice_routes", "resplice_waits", "responses_untracked",
 	"server_heads_parsed", "server_heads_xff", "server_unframed", "server_rx_bytes",
 	"server_late_legs", "server_requests", "xff_skipped_offloaded", "server_bytecount_legs",
-	"resplice_gave_up",
+	"resplice_gave_up", "agent_to_fe", "splice_point_retransmits",
 };
 
 void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_summary *out)
@@ -1611,7 +1651,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 	(void)w;
 	uint64_t link_drops = 0, cpu_drops = 0, heads = 0, nr = 0, kept = 0, xl = 0, slow = 0;
 	uint64_t a_s2c = 0, a_c2s = 0, a_nr = 0, a_full = 0, a_bad = 0, resp = 0, dstate = 0;
-	uint64_t rtx = 0, rto = 0, fv[7] = { 0 }, sv[7] = { 0 };
+	uint64_t rtx = 0, rto = 0, fv[7] = { 0 }, sv[7] = { 0 }, a_fe = 0, p_rtx = 0;
 	struct l7sim_fe_util util;
 	memset(&util, 0, sizeof(util));
 	for (uint32_t i = 0; i < m->n_fe; i++) {
@@ -1634,6 +1674,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		slow += fe->slow_s2c_bytes;
 		resp += l7_splice_stats(fe->eng)->resplices;
 		dstate += l7_splice_stats(fe->eng)->dropped_state;
+		p_rtx += l7_splice_stats(fe->eng)->point_retransmits;
 	}
 	for (uint32_t i = 0; i < m->n_ag; i++) {
 		struct mrg_agent *g = &m->ag[i];
@@ -1644,6 +1685,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		a_nr += g->no_record;
 		a_full += g->full;
 		a_bad += g->bad;
+		a_fe += g->to_fe;
 		rtx += g->srv.env.st.retrans_bytes;
 		rto += g->srv.env.st.rto_fires;
 		sv[0] += g->srv.st.heads_parsed;
@@ -1677,6 +1719,7 @@ void l7sim_mrg_report(void *state, const struct l7sim_world *w, struct l7sim_sum
 		m->st.no_port, cpu_drops, resp, dstate,
 		rtx, rto, m->st.resp_heads, util.busy_ns,
 		fv[0], fv[1], fv[2], fv[3], fv[4], sv[0], sv[1], sv[2], sv[3], sv[4], sv[5], fv[5], sv[6], fv[6],
+		a_fe, p_rtx,
 	};
 	for (uint32_t i = 0; i < m->ctr.n && i < nn; i++)
 		m->ctr.v[i] = v[i];

@@ -21,7 +21,11 @@
  *    and nothing waits for an entry; the request reaches the back-end
  *    whole and the run ends in well under a second (it used to hold the
  *    request and the ACK of the back-end's SYN-ACK forever, until both
- *    sides reset ~342 s later: issue #7).
+ *    sides reset ~342 s later: issue #7);
+ *  - X-Forwarded-For with 2 % loss (a real capture): an inserted segment
+ *    that is lost is resent by the front-end's engine, because the
+ *    agent sends the back-end's packets to the front-end, not straight to
+ *    the client, until they acknowledge every inserted byte (issue #7).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -249,6 +253,50 @@ static void client_fin_before_leg(void **state)
 	}
 }
 
+/* real_suricata_http-range-multiflows.pcap, seed 1, 2 % loss both ways:
+ * connection 9's 28-byte X-Forwarded-For segment is lost after its entry
+ * is live; the back-end's duplicate ACKs used to go straight to the
+ * client, so it was never resent and the request never completed. */
+static void xff_lost_insert_resent(void **state)
+{
+	const char *dir = getenv("L7_SHARED_DATA");
+	char path[1024], err[256];
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pcaps/real_suricata_http-range-multiflows.pcap",
+		 dir ? dir : "");
+	if (!dir || access(path, R_OK) != 0) {
+		fprintf(stderr, "xff_lost_insert_resent: %s absent (set L7_SHARED_DATA): skipped\n",
+			path);
+		skip();
+	}
+	assert_int_equal(l7sim_trace_load(&wl, path, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(wl.n_conns, 41);
+	base_config(&cfg);
+	const char *kv[][2] = {
+		{ "seed", "1" }, { "miresga.xff", "1" },
+		{ "net.client.loss", "0.02" }, { "net.server.loss", "0.02" },
+	};
+	for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
+		assert_int_equal(l7sim_config_set(&cfg, kv[i][0], kv[i][1], err, sizeof(err)), 0);
+	run(&cfg, &wl, "switch-only", &out);
+	assert_int_equal(counter(&out, "server_conns_lost"), 0);
+	assert_int_equal(counter(&out, "server_conns_whole"), 41);
+	assert_int_equal(counter(&out, "server_req_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&out, "client_incomplete"), 0);
+	assert_int_equal(counter(&out, "xff_inserted"), counter(&out, "server_heads_xff"));
+	/* the lost insertion was resent by the engine, and the agent sent
+	 * the back-end's packets to the front-end while it was missing */
+	assert_true(counter(&out, "splice_point_retransmits") >= 1);
+	assert_true(counter(&out, "agent_to_fe") >= 1);
+	l7sim_run_out_fini(&out);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -256,6 +304,7 @@ int main(void)
 		cmocka_unit_test(insertion_rate_binds),
 		cmocka_unit_test(xff_first_request_only),
 		cmocka_unit_test(client_fin_before_leg),
+		cmocka_unit_test(xff_lost_insert_resent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
