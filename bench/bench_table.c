@@ -393,6 +393,7 @@ run_mix(struct worker *w, enum impl impl)
 	uint64_t n = sh->ops_per_thread, v = 0, sum = 0, prefill_n = sh->prefill_n;
 	uint64_t salt = sh->salt;
 	unsigned batch = sh->a->batch, mi = 0;
+	uint64_t hits = 0, reads = 0; /* locals: no memory update per op */
 	struct bkey qk[64];
 	const struct bkey *bk[64];
 	uint64_t bv[64];
@@ -407,14 +408,14 @@ run_mix(struct worker *w, enum impl impl)
 			if (batch > 1) {
 				for (unsigned j = 0; j < batch; j++)
 					key_of(pick(&rng, prefill_n) ^ salt, &qk[j]);
-				w->hits += t_lookup_batch(t, impl, bk, batch, bv);
-				w->reads += batch;
+				hits += t_lookup_batch(t, impl, bk, batch, bv);
+				reads += batch;
 				sum += bv[0];
 				break;
 			}
 			key_of(pick(&rng, prefill_n) ^ salt, &qk[0]);
-			w->hits += t_lookup(t, impl, &qk[0], &v);
-			w->reads++;
+			hits += t_lookup(t, impl, &qk[0], &v);
+			reads++;
 			sum += v;
 			break;
 		/* writes take their keys from the array: ck_ht stores a pointer
@@ -449,6 +450,8 @@ run_mix(struct worker *w, enum impl impl)
 	}
 	w->ins_used = ins_next - (sh->ins_base + w->index * sh->ins_per_thread);
 	w->checksum += sum;
+	w->hits += hits;
+	w->reads += reads;
 }
 
 static void *worker_main(void *arg)
