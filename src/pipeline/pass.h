@@ -166,7 +166,9 @@ static inline int deparse(struct l7_pipeline *pl, struct pl_pass *ps, const uint
 		   uint32_t *len, uint32_t cap)
 {
 	const uint64_t *o = ps->orig;
-	if (f[L7_PL_F_ETH_VALID]) {
+	/* a program may set eth.valid itself: a frame without room for the
+	 * header has nothing to write back */
+	if (f[L7_PL_F_ETH_VALID] && *len >= 14) {
 		if (f[L7_PL_F_ETH_DST] != o[L7_PL_F_ETH_DST])
 			wr48(frame, f[L7_PL_F_ETH_DST]);
 		if (f[L7_PL_F_ETH_SRC] != o[L7_PL_F_ETH_SRC])

@@ -1235,6 +1235,43 @@ static void burst_executor_matches_one_by_one(void **state)
 	l7_pipeline_destroy(p1);
 }
 
+/* A program may set eth.valid on a frame too short for an Ethernet header;
+ * the deparser must still write nothing outside the frame (ASan checks the
+ * exact-size buffers), one by one and in a burst. */
+static void short_frame_with_eth_valid_set_is_not_written(void **state)
+{
+	(void)state;
+	struct l7_pipeline *pl = mk(NULL);
+	const struct l7_pl_prim body[] = {
+		l7_pl_p_set(L7_PL_F_ETH_VALID, l7_pl_imm(1)),
+		l7_pl_p_set(L7_PL_F_ETH_DST, l7_pl_imm(0x0a0b0c0d0e0full)),
+		l7_pl_p_set(L7_PL_F_ETH_SRC, l7_pl_imm(0x010203040506ull)),
+		l7_pl_p_forward(l7_pl_imm(3)),
+	};
+	int a = l7_pipeline_action_add(pl, "mac", 0, NULL, body, 4);
+	assert_true(a >= 0);
+	step(pl, -1, a);
+	compile_ok(pl);
+	for (uint32_t len = 0; len < 14; len++) {
+		uint8_t *f = malloc(len ? len : 1);
+		assert_non_null(f);
+		memset(f, 0x55, len ? len : 1);
+		struct l7_pl_result r;
+		assert_int_equal(l7_pipeline_process(pl, f, len, len, 0, 0, &r), 0);
+		assert_int_equal(r.egress_port, 3);
+		assert_int_equal(r.frame_len, len);
+		for (uint32_t i = 0; i < len; i++)
+			assert_int_equal(f[i], 0x55);
+		uint8_t *fp[1] = { f };
+		uint16_t port = 0;
+		assert_int_equal(l7_pipeline_process_burst(pl, fp, &len, &len, &port, 1, 0, &r), 0);
+		for (uint32_t i = 0; i < len; i++)
+			assert_int_equal(f[i], 0x55);
+		free(f);
+	}
+	l7_pipeline_destroy(pl);
+}
+
 /* ------------------------------------------------------------ registers */
 
 static void one_rmw_per_register_per_pass(void **state)
@@ -1931,6 +1968,7 @@ int main(void)
 		cmocka_unit_test(if_else_chain_picks_the_first_true_branch),
 		cmocka_unit_test(fast_paths_match_the_general_interpreter),
 		cmocka_unit_test(burst_executor_matches_one_by_one),
+		cmocka_unit_test(short_frame_with_eth_valid_set_is_not_written),
 		cmocka_unit_test(one_rmw_per_register_per_pass),
 		cmocka_unit_test(register_ops_and_recirculated_pass_gets_a_new_access),
 		cmocka_unit_test(compile_fits_with_exact_usage),
