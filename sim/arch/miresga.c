@@ -36,7 +36,9 @@
  *  - FIN and RST always reach the front-end (the program sends them
  *    there); the agent leaves them untranslated so the engine sees the
  *    close; the front-end then queues the delete, and the agent drops the
- *    record when the delete has been applied.
+ *    record when the delete has been applied After a FIN the agent sends the pure
+ *    ACKs of both sides to the front-end too, so the engine sees the
+ *    close complete (closing_ack()).
  *  - Optional X-Forwarded-For (params.xff): the front-end's route adds
  *    l7_http_rewrite_xff() edits as splice insertions; the engine and the
  *    exported records shift sequence numbers by them.
@@ -115,6 +117,7 @@ struct mrg_in {               /* a switch port's input */
 struct mrg_slot {
 	uint64_t key;             /* client ip << 16 | port; 0 = empty */
 	uint32_t fe;              /* the connection's front-end */
+	uint8_t fin_seen;         /* a FIN passed, either way: closing */
 	struct l7_splice_record rec;
 };
 
@@ -303,6 +306,21 @@ static void set_src(uint8_t *f, const struct l7_pkt *v, uint32_t ip, uint16_t po
 	l7_put_be16(th + 16, c);
 }
 
+/* The same for the destination. */
+static void set_dst(uint8_t *f, const struct l7_pkt *v, uint32_t ip, uint16_t port)
+{
+	uint8_t *ih = f + v->l3_off, *th = f + v->l4_off;
+	uint32_t oip = l7_get_be32(ih + 16);
+	uint16_t oport = l7_get_be16(th + 2);
+	l7_put_be16(ih + 10, l7_csum_update32(l7_get_be16(ih + 10), oip, ip));
+	uint16_t c = l7_get_be16(th + 16);
+	c = l7_csum_update32(c, oip, ip);
+	c = l7_csum_update16(c, oport, port);
+	l7_put_be32(ih + 16, ip);
+	l7_put_be16(th + 2, port);
+	l7_put_be16(th + 16, c);
+}
+
 static void note_pending(struct mrg *m, int d)
 {
 	m->st.pending = (uint64_t)((int64_t)m->st.pending + d);
@@ -343,6 +361,7 @@ static void agent_put(struct mrg_agent *a, uint64_t key, const struct l7_splice_
 	}
 	s->rec = *r;
 	s->fe = fe;
+	s->fin_seen = 0;
 }
 
 /* Linear-probing delete with backward shift (no tombstones). */
@@ -366,15 +385,50 @@ static void agent_del(struct mrg_agent *a, uint64_t key)
 	}
 }
 
+/* A FIN of a connection with a record passed the agent (either way). */
+static void agent_note_fin(struct mrg_agent *a, const struct l7_pkt *v, uint32_t ip, uint16_t port)
+{
+	struct mrg_slot *s;
+	if (a->used && (v->tcp_flags & L7_TCP_FIN) && (s = agent_find(a, tuple_key(ip, port))))
+		s->fin_seen = 1;
+}
+
+/*
+ * Closing: once a FIN has passed, the front-end's engine must see the
+ * pure ACKs of both sides, or it never sees the close complete (the last
+ * ACK took the entry, which is only being deleted) and keeps the
+ * connection until its idle timeout (300 s), then resets both sides of a
+ * connection that had closed cleanly (issue #7). So the agent sends them
+ * to the front-end untranslated: the back-end's through the switch (as
+ * with unacknowledged insertion points), the client's back up to the
+ * switch, which sends it on to the front-end. Data keeps the fast path.
+ */
+static int closing_ack(const struct mrg_slot *s, const struct l7_pkt *v)
+{
+	return s->fin_seen && !v->payload_len;
+}
+
 static void agent_from_sw(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 {
 	struct mrg_agent *a = ((struct mrg_anode *)self)->a;
-	if (p->aux == MARK_C2S) {
+	if (p->aux != MARK_C2S) {
+		struct l7_pkt v;
+		if (parse(p, &v))
+			agent_note_fin(a, &v, l7_addr_v4(&v.src), v.sport);
+	} else {
 		struct l7_pkt v;
 		p->aux = 0;
 		struct mrg_slot *s = NULL;
 		if (parse(p, &v))
 			s = agent_find(a, tuple_key(l7_addr_v4(&v.src), v.sport));
+		if (s && closing_ack(s, &v)) {
+			/* the switch addressed it to the back-end: back to the VIP */
+			set_dst(p->data, &v, l7_addr_v4(&s->rec.vip), s->rec.vip_port);
+			p->aux = MARK_TO_FE | s->fe;
+			a->to_fe++;
+			l7sim_link_send(&a->to_sw, p);
+			return;
+		}
 		if (!s || l7_splice_xlate_c2s(&s->rec, &v, p->data) != L7_SPLICE_XLATE_OK) {
 			if (s)
 				a->bad++;
@@ -413,10 +467,12 @@ static void agent_from_srv(struct l7sim_node *self, struct l7sim_pkt *p, l7_time
 	struct l7_pkt v;
 	(void)now;
 	p->aux = 0;
+	if (a->used && parse(p, &v))
+		agent_note_fin(a, &v, l7_addr_v4(&v.dst), v.dport);
 	if (a->used && parse(p, &v) &&
 	    !(v.tcp_flags & (L7_TCP_SYN | L7_TCP_FIN | L7_TCP_RST))) {
 		struct mrg_slot *s = agent_find(a, tuple_key(l7_addr_v4(&v.dst), v.dport));
-		if (s && points_unacked(&s->rec, &v)) {
+		if (s && (points_unacked(&s->rec, &v) || closing_ack(s, &v))) {
 			/* the front-end's engine must see it (see above) */
 			p->aux = MARK_TO_FE | s->fe;
 			a->to_fe++;

@@ -167,6 +167,12 @@ static void exact_offload(void **state)
 	assert_true(out.summary.fast_path_bytes > 2 * counter(&out, "fe_s2c_bytes"));
 	assert_true(out.summary.table_peak_entries >= 1);
 	assert_true(out.summary.table_peak_entries <= 8);
+	/* the front-end's engine saw every close complete (the last ACKs
+	 * would take the entries): the run ends within its linger (2 s) and
+	 * a splice tick (250 ms) of the last packet, not at its idle timeout
+	 * (300 s, then RSTs to both sides) */
+	assert_true(out.end_ns < out.summary.duration_ns + 2500000000ull);
+	assert_true(counter(&out, "agent_to_fe") > 0);
 	l7sim_run_out_fini(&out);
 	l7sim_config_fini(&cfg);
 	l7sim_wl_free(&wl);

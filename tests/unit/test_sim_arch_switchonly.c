@@ -2,7 +2,8 @@
  * test_sim_arch_switchonly.c — the switch-only architecture (every
  * connection's splice state in the switch; its data waits for the entry):
  *  - byte-exact delivery, one entry added and deleted per connection, and
- *    data really held until the entry was visible;
+ *    data really held until the entry was visible; the closes complete at
+ *    the front-end (the run ends within the engine's linger);
  *  - throughput bound by the insertion rate: with a channel of R entries/s
  *    (no batch cost) and N connections of one small request each, every
  *    connection's add must be applied before its response can flow, and
@@ -123,6 +124,11 @@ static void exact_and_held(void **state)
 			 resp_bytes(&wl) + counter(&out, "server_retrans_bytes"));
 	assert_true(out.summary.fast_path_bytes > resp_bytes(&wl) / 2);
 	assert_true(out.summary.insert_delay->count == 16);
+	/* every close completed at the front-end's engine although the
+	 * clients' last ACKs met live entries: the run ends within its linger
+	 * (2 s) and a splice tick (250 ms), not at its idle timeout (300 s) */
+	assert_true(out.end_ns < out.summary.duration_ns + 2500000000ull);
+	assert_true(counter(&out, "agent_to_fe") > 0);
 	l7sim_run_out_fini(&out);
 	l7sim_config_fini(&cfg);
 	l7sim_wl_free(&wl);
