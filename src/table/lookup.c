@@ -253,17 +253,18 @@ static __attribute__((noinline)) int lookup_slow_key(struct l7_table *t, const v
 }
 
 /*
- * First attempt of a single lookup, without a data-dependent branch on
- * which bucket holds the key (13 % of the keys of a 90 %-full 8-slot
- * table live in their secondary bucket — measured with 16-byte random
- * keys — and each of those would be a mispredicted branch): load both
- * versions, match both buckets' tags, select the first
- * candidate (primary first) with conditional moves, compare its key. A
+ * First attempt of a single lookup, straight-line: load both versions,
+ * match both buckets' tags (both headers are needed for a miss anyway, and
+ * the second load overlaps the first), take the first candidate — primary
+ * bucket first; 13 % of the keys of a 90 %-full 8-slot table live in their
+ * secondary, measured with 16-byte random keys — and compare its key. A
  * hit on it is validated against the version of the bucket it was found
  * in (loaded before that bucket's tags, as in attempt_nottl). No candidate
  * in either bucket is a miss once both versions validate. Everything else
  * — the first candidate is a tag collision, a version changed — goes to
- * lookup_slow_key, which redoes the whole validated lookup.
+ * the full probe loop (out of line), which redoes the whole validated
+ * lookup. Compared with probing the primary and then the secondary, this
+ * measured 8-15 % faster in cache (same-core A/B runs).
  */
 enum { FAST_HIT = 1, FAST_MISS = 0, FAST_FULL = -1, FAST_RETRY = -2 };
 
@@ -281,11 +282,13 @@ TB_INLINE int attempt_fast_b(struct tb_view v, struct tb_shape g, const uint64_t
 			return FAST_RETRY;
 		return FAST_MISS;
 	}
-	/* select with masks, not a branch (compilers turn the ternary into one) */
-	uint64_t sel = (uint64_t)0 - (uint64_t)(m1 != 0);
-	uint64_t b = (b1 & sel) | (b2 & ~sel);
-	uint32_t m = (uint32_t)((m1 & sel) | (m2 & ~sel));
-	uint32_t vb = (uint32_t)((v1 & sel) | (v2 & ~sel));
+	/* primary first. GCC compiles this to a branch (taken for the 13 %
+	 * of keys in their secondary); selecting with masks instead measured
+	 * no faster and costs ~10 instructions more per lookup */
+	bool first = m1 != 0;
+	uint64_t b = first ? b1 : b2;
+	uint32_t m = first ? m1 : m2;
+	uint32_t vb = first ? v1 : v2;
 	const uint64_t *slot = tb_vslot(v, g, b, (uint32_t)__builtin_ctz(m) >> 1);
 	if (!tb_key_eq_g(g, slot, kw, conc))
 		return FAST_FULL;
