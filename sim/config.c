@@ -76,6 +76,10 @@ static const struct key keys[] = {
 	{ { "tcp.init_cwnd_segs", "integer", "segments", "initial congestion window (RFC 6928)" }, K_U32, OFF(tcp.init_cwnd_segs), 1, 1000, "10" },
 	{ { "tcp.rto_min_ns", "integer", "ns", "minimum RTO (Linux: 200 ms)" }, K_U64, OFF(tcp.rto_min_ns), 1000, 1e12, "200000000" },
 	{ { "tcp.delack_ns", "integer", "ns", "delayed-ACK timeout (Linux minimum: 40 ms)" }, K_U64, OFF(tcp.delack_ns), 1000, 1e12, "40000000" },
+	{ { "tcp.sack_recovery", "integer", "0/1", "retransmit SACK-revealed holes in fast recovery (0: NewReno only)" }, K_U32, OFF(tcp.sack_recovery), 0, 1, "0" },
+	{ { "tcp.dsack", "integer", "0/1", "report duplicate segments in D-SACK blocks (RFC 2883)" }, K_U32, OFF(tcp.dsack), 0, 1, "1" },
+	{ { "tcp.undo", "integer", "0/1", "undo a fast recovery whose every retransmission was D-SACKed (RFC 3708)" }, K_U32, OFF(tcp.undo), 0, 1, "0" },
+	{ { "tcp.max_reordering", "integer", "segments", "duplicate-ACK threshold grows to the reordering a D-SACK shows, up to this (<= 3: stays 3)" }, K_U32, OFF(tcp.max_reordering), 0, 65535, "300" },
 	{ { "output.bin_ns", "integer", "ns", "time-series bin (--csv, plots)" }, K_U64, OFF(output.bin_ns), 1000, 1e13, "10000000" },
 	/* Miresga / switch-only: sources in sim/arch/miresga.h and docs/config.md */
 	{ { "miresga.frontends", "integer", "servers", "front-end servers (CRC8 buckets spread over them)" }, K_U32, OFF(miresga.frontends), 1, 48, "1" },

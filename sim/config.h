@@ -82,6 +82,10 @@ struct l7sim_config {
 		uint32_t init_cwnd_segs;
 		uint64_t rto_min_ns;
 		uint64_t delack_ns;
+		uint32_t sack_recovery;      /* 0/1: l7sim_tcp_cfg.sack_recovery */
+		uint32_t dsack;              /* 0/1 */
+		uint32_t undo;               /* 0/1 */
+		uint32_t max_reordering;     /* segments */
 	} tcp;
 
 	struct {
