@@ -239,6 +239,10 @@ int l7sim_run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
 	tcp.init_cwnd_segs = cfg->tcp.init_cwnd_segs;
 	tcp.rto_min_ns = cfg->tcp.rto_min_ns;
 	tcp.delack_ns = cfg->tcp.delack_ns;
+	tcp.sack_recovery = (uint8_t)cfg->tcp.sack_recovery;
+	tcp.dsack = (uint8_t)cfg->tcp.dsack;
+	tcp.undo = (uint8_t)cfg->tcp.undo;
+	tcp.max_reordering = (uint16_t)cfg->tcp.max_reordering;
 
 	memset(&prog, 0, sizeof(prog));
 	prog.arch = a->name;
