@@ -178,6 +178,34 @@ static void exact_offload(void **state)
 	l7sim_wl_free(&wl);
 }
 
+/* The tcp.dsack key reaches the endpoints (sim/config.c -> runner): the
+ * path switch reorders segments and the clients' D-SACKs let the servers
+ * raise their duplicate-ACK threshold; without D-SACK they cannot, so
+ * they retransmit more. Bytes stay exact either way. */
+static void tcp_dsack_key(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out on, off;
+	char err[256];
+	(void)state;
+	assert_int_equal(make_wl(&wl, 8, 4, 200000), 0);
+	base_config(&cfg, ", \"offload\": \"always\"");
+	assert_int_equal(cfg.tcp.dsack, 1);
+	run(&cfg, &wl, "miresga", &on);
+	assert_int_equal(l7sim_config_set(&cfg, "tcp.dsack", "0", err, sizeof(err)), 0);
+	run(&cfg, &wl, "miresga", &off);
+	assert_int_equal(counter(&on, "client_resp_mismatch_bytes"), 0);
+	assert_int_equal(counter(&off, "client_resp_mismatch_bytes"), 0);
+	assert_true(counter(&on, "server_retrans_bytes") > 0);
+	assert_true(counter(&off, "server_retrans_bytes") > counter(&on, "server_retrans_bytes"));
+	assert_int_not_equal(l7sim_config_set(&cfg, "tcp.dsack", "2", err, sizeof(err)), 0);
+	l7sim_run_out_fini(&on);
+	l7sim_run_out_fini(&off);
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 /* 1 MB responses offloaded at the back-end SYN-ACK: the entry becomes
  * visible mid-response, the client sees the paths' segments out of order
  * and the server retransmits spuriously, yet no request waits for the
@@ -515,6 +543,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(exact_no_offload),
 		cmocka_unit_test(exact_offload),
+		cmocka_unit_test(tcp_dsack_key),
 		cmocka_unit_test(offload_path_switch_no_stall),
 		cmocka_unit_test(fe_cpu_below_software),
 		cmocka_unit_test(deterministic),
