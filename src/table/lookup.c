@@ -2,6 +2,11 @@
  * lookup.c — lock-free lookups (single and batched) and the blind TTL
  * refresh on a hit.
  *
+ * Code paths: tables with a TTL run lookup_impl (and batch_impl); tables
+ * without one run the leaner lookup_once / batch_nottl, which validate
+ * exactly the same way with the reads arranged for speed (see their
+ * comments and docs/table.md "Layout").
+ *
  * Protocol (concurrent mode): per-bucket version counters, seqlock style.
  * A lookup reads the version of its primary bucket, probes it (tags, key,
  * value), and re-checks the version; on a miss it does the same for the
@@ -398,7 +403,8 @@ int l7_table_touch(struct l7_table *t, const void *key, l7_time_ns now_ns)
 }
 
 /*
- * Batched lookup, software-pipelined so the cache misses of different keys
+ * Batched lookup of tables WITH a TTL (tables without one use batch_nottl
+ * below), software-pipelined so the cache misses of different keys
  * overlap instead of queueing one after another. Each key goes through
  * three stages, TB_BATCH_AHEAD keys apart:
  *  A. copy and hash the key, prefetch both candidate bucket headers;
