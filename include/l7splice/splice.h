@@ -258,8 +258,15 @@ enum l7_splice_stray {
 
 struct l7_splice_cfg {
 	uint32_t max_conns;      /* connection pool size (required, > 0) */
-	uint32_t buf_bytes;      /* shallow buffer per connection; 0: 16384 */
+	uint32_t buf_bytes;      /* shallow (request-head) buffer size; 0: 16384 */
 	uint32_t ins_bytes;      /* inserted-bytes arena per connection; 0: 1024 */
+	uint32_t max_heads;      /* head buffers, engine-wide: a connection holds
+				  * one only while it buffers a request head
+				  * (taken at its first head byte, given back
+				  * once the head is forwarded, and at close);
+				  * 0 or more than max_conns: max_conns. When
+				  * none is free the connection is reset
+				  * (counted: head_pool_full). */
 	uint8_t stateful;        /* 0: SYN cookies (stateless); 1: state at SYN,
 				  * falling back to cookies when the pool is full */
 	struct l7_syncookie_key cookie; /* secret, period, max age */
@@ -333,6 +340,9 @@ struct l7_splice_stats {
 	uint64_t reuse_legs_closing;  /* the dropped connection's server leg had
 				       * not finished closing: the old-leg pool
 				       * finishes it (FIN again / last ACK) */
+	uint64_t head_pool_full;      /* request-head bytes arrived, no head
+				       * buffer was free (max_heads): the
+				       * connection was reset both ways */
 };
 
 /* Create an engine: L7_EINVAL / L7_ENOMEM through *err (may be NULL). */

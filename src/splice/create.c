@@ -1,11 +1,14 @@
 /*
  * create.c — building and tearing down an engine: every pool (connections,
- * shallow buffers, insertion arenas, flow-table slots, the scratch frame)
- * (and the old-leg pool) is allocated here, once, from the sizes in struct l7_splice_cfg, so that
- * the packet path never allocates.
+ * shallow head buffers, insertion arenas, flow-table slots, the scratch
+ * frame) (and the old-leg pool) is allocated here, once, from the sizes in
+ * struct l7_splice_cfg, so that the packet path never allocates.
  *
- * Invariant: the free list is a LIFO of connection indices, so allocation
- * order is deterministic for a given input sequence.
+ * Invariant: the free lists are LIFOs of indices, so allocation order is
+ * deterministic for a given input sequence. The head buffers and their
+ * free stack are malloc'd and never written here: the operating system
+ * backs a page only once a connection first buffers a head in it, so a
+ * large max_heads costs address space, not resident memory.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -60,18 +63,22 @@ struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
 	if (!s->cfg.max_old_legs)
 		s->cfg.max_old_legs = 2 * n;
 	uint32_t n_old = s->cfg.max_old_legs;
+	if (!s->cfg.max_heads || s->cfg.max_heads > n)
+		s->cfg.max_heads = n;
+	uint32_t n_heads = s->cfg.max_heads;
 	uint64_t keys = 2ull * n + n_old;
 	uint64_t slots = 16;
 	while (slots < 4u * keys)
 		slots <<= 1;
 	s->conns = calloc(n, sizeof(*s->conns));
 	s->olds = calloc(n_old, sizeof(*s->olds));
-	s->bufs = malloc((size_t)n * s->cfg.buf_bytes);
+	s->bufs = malloc((size_t)n_heads * s->cfg.buf_bytes);
+	s->head_free = malloc((size_t)n_heads * sizeof(*s->head_free));
 	s->arenas = malloc((size_t)n * s->cfg.ins_bytes);
 	s->slots = malloc((size_t)slots * sizeof(*s->slots));
 	s->scratch_cap = 65536 + 128;
 	s->scratch = malloc(s->scratch_cap);
-	if (!s->conns || !s->olds || !s->bufs || !s->arenas || !s->slots || !s->scratch) {
+	if (!s->conns || !s->olds || !s->bufs || !s->head_free || !s->arenas || !s->slots || !s->scratch) {
 		l7_splice_destroy(s);
 		return NULL;
 	}
@@ -79,7 +86,7 @@ struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
 	for (uint64_t i = 0; i < slots; i++)
 		s->slots[i].val = SLOT_EMPTY;
 	for (uint32_t i = 0; i < n; i++) {
-		s->conns[i].buf = s->bufs + (size_t)i * s->cfg.buf_bytes;
+		s->conns[i].head_buf = UINT32_MAX;
 		s->conns[i].arena = s->arenas + (size_t)i * s->cfg.ins_bytes;
 		s->conns[i].next_free = i + 1 < n ? i + 1 : UINT32_MAX;
 		s->conns[i].old_head = UINT32_MAX;
@@ -87,6 +94,9 @@ struct l7_splice *l7_splice_create(const struct l7_splice_cfg *cfg, int *err)
 	for (uint32_t i = 0; i < n_old; i++)
 		s->olds[i].next_of_conn = i + 1 < n_old ? i + 1 : UINT32_MAX;
 	s->n_olds = n_old;
+	s->n_heads = n_heads;
+	s->head_free_n = 0;
+	s->head_hwm = 0;
 	s->old_free = 0;
 	s->free_head = 0;
 	*e = 0;
@@ -100,6 +110,7 @@ void l7_splice_destroy(struct l7_splice *s)
 	free(s->conns);
 	free(s->olds);
 	free(s->bufs);
+	free(s->head_free);
 	free(s->arenas);
 	free(s->slots);
 	free(s->scratch);

@@ -12,7 +12,8 @@
  * bytes; the back-end's bytes are shifted by s2c_delta so that they land
  * exactly where the client expects our next byte.
  *
- * Invariants: nothing here allocates (pools come from create.c); the
+ * Invariants: nothing here allocates (pools come from create.c); a
+ * connection holds a head buffer exactly while head_len > 0; the
  * engine never ACKs client bytes itself — the back-end does, through
  * translation — so the endpoints keep owning reliability and the engine
  * owns only the inserted bytes; every emitted frame has correct checksums.
@@ -49,10 +50,48 @@ static uint16_t rescale(uint32_t w, uint8_t in, uint8_t out)
 	return v > 65535 ? 65535 : (uint16_t)v;
 }
 
+/* ------------------------------------------------------------ head buffers */
+
+/* A connection holds a head buffer only while it has head bytes buffered
+ * (head_len > 0): between the first byte of a request head and the moment
+ * that head is forwarded. Idle routed connections hold none, so
+ * max_heads can be far below max_conns (docs/splice.md "Memory"). */
+
+static uint8_t *head_bytes(const struct l7_splice *s, const struct conn *c)
+{
+	return s->bufs + (size_t)c->head_buf * s->cfg.buf_bytes;
+}
+
+/* Take a buffer for c if it has none: 0, or L7_EFULL (counted). LIFO, so
+ * the most recently used (still resident) buffer is reused first. */
+static int head_take(struct l7_splice *s, struct conn *c)
+{
+	if (c->head_buf != UINT32_MAX)
+		return 0;
+	if (s->head_free_n)
+		c->head_buf = s->head_free[--s->head_free_n];
+	else if (s->head_hwm < s->n_heads)
+		c->head_buf = s->head_hwm++;
+	else {
+		s->st.head_pool_full++;
+		return L7_EFULL;
+	}
+	return 0;
+}
+
+static void head_give_back(struct l7_splice *s, struct conn *c)
+{
+	if (c->head_buf == UINT32_MAX)
+		return;
+	s->head_free[s->head_free_n++] = c->head_buf;
+	c->head_buf = UINT32_MAX;
+}
+
 /* ------------------------------------------------------------ lifecycle */
 
 static void retire(struct l7_splice *s, struct conn *c)
 {
+	head_give_back(s, c);
 	splice_table_remove(s, &c->ckey);
 	if (c->flags & CF_LEG)
 		splice_table_remove(s, &c->skey);
@@ -77,9 +116,9 @@ static struct conn *conn_alloc(struct l7_splice *s, const struct l7_flow_key *ck
 	uint32_t i = s->free_head;
 	struct conn *c = &s->conns[i];
 	s->free_head = c->next_free;
-	uint8_t *buf = c->buf, *arena = c->arena;
+	uint8_t *arena = c->arena;
 	memset(c, 0, sizeof(*c));
-	c->buf = buf;
+	c->head_buf = UINT32_MAX; /* taken at the first head byte */
 	c->arena = arena;
 	c->old_head = UINT32_MAX;
 	c->ckey = *ckey;
@@ -341,15 +380,17 @@ static void flush_head(struct l7_splice *s, struct conn *c, l7_time_ns now)
 	if ((c->flags & CF_REQ_END) && l7_seq_before(c->req_end_seq, c->head_seq + n))
 		n = c->req_end_seq - c->head_seq;
 	int fin = (c->flags & CF_FIN_PENDING) && n == c->head_len;
-	send_stream(s, c, c->head_seq, c->buf, n, 1, fin);
+	send_stream(s, c, c->head_seq, head_bytes(s, c), n, 1, fin);
 	if (fin) {
 		c->flags = (uint16_t)((c->flags & ~CF_FIN_PENDING) | CF_C_FIN);
 		c->c_fin_end = c->head_seq + n + 1;
 		c->state = L7_SPLICE_CLOSING;
 		s->st.fins_relayed++;
 	}
-	memmove(c->buf, c->buf + n, c->head_len - n);
+	memmove(head_bytes(s, c), head_bytes(s, c) + n, c->head_len - n);
 	c->head_len -= n;
+	if (c->head_len == 0)
+		head_give_back(s, c); /* forwarded: the next head takes one again */
 	c->head_seq += n;
 	c->head_stream_off += n;
 	c->req_index++;
@@ -427,7 +468,7 @@ static void try_route(struct l7_splice *s, struct conn *c, l7_time_ns now)
 	struct l7_splice_head h = { 0 };
 	h.conn_id = conn_id(s, c);
 	h.client_key = &c->ckey;
-	h.bytes = c->buf;
+	h.bytes = head_bytes(s, c);
 	h.len = c->head_len;
 	h.stream_off = c->head_stream_off;
 	h.request_index = c->req_index;
@@ -485,7 +526,13 @@ static int buffer_take(struct l7_splice *s, struct conn *c, uint32_t seq,
 		reset_conn(s, c);
 		return -1;
 	}
-	memcpy(c->buf + c->head_len, data + skip, n);
+	if (head_take(s, c) < 0) {
+		/* Like every other pool running out mid-connection (head too
+		 * big, insertion space): reset both ways, counted. */
+		reset_conn(s, c);
+		return -1;
+	}
+	memcpy(head_bytes(s, c) + c->head_len, data + skip, n);
 	c->head_len += n;
 	return 1;
 }
@@ -906,6 +953,7 @@ static int client_pkt(struct l7_splice *s, struct conn *c, struct l7_pkt *p,
 		c->head_stream_off += c->req_end_seq - c->head_seq;
 		c->head_seq = c->req_end_seq;
 		c->head_len = 0;
+		head_give_back(s, c); /* none held here (!CF_HEAD): kept exact */
 		c->flags = (uint16_t)((c->flags & ~CF_REQ_END) | CF_HEAD);
 	}
 

@@ -52,8 +52,9 @@ struct conn {
 	uint32_t l_nxt;   /* highest seq + len sent toward the client */
 	uint32_t ts_from_client, ts_to_client;
 
-	/* shallow buffer */
-	uint8_t *buf;
+	/* shallow buffer: an index into the engine's head-buffer pool, held
+	 * exactly while head_len > 0 (UINT32_MAX: none) */
+	uint32_t head_buf;
 	uint32_t head_seq, head_len;
 	uint64_t head_stream_off;
 	uint32_t req_index;
@@ -114,6 +115,12 @@ struct l7_splice {
 	uint32_t free_head; /* UINT32_MAX when none */
 	uint32_t active;
 	uint8_t *bufs, *arenas;
+	/* Head-buffer pool (max_heads buffers of buf_bytes): a LIFO stack of
+	 * returned indices, and below it the never-used ones [head_hwm,
+	 * n_heads), so only as many buffers as were ever held at once are
+	 * touched (resident); the stack's entries are touched the same way. */
+	uint32_t *head_free;
+	uint32_t n_heads, head_free_n, head_hwm;
 	struct old_leg *olds;
 	uint32_t n_olds, old_free, old_hand; /* pool size, free list, eviction hand */
 	uint32_t olds_in_use, olds_hwm; /* tick scans [0, olds_hwm) only when

@@ -54,6 +54,7 @@ struct h {
 	uint32_t c_isn;
 	uint32_t l_isn; /* from the SYN-ACK */
 	uint32_t conn;
+	uint32_t max_heads;      /* cfg.max_heads (0 = the default) */
 };
 
 static struct h *H;
@@ -118,6 +119,7 @@ static void setup_engine_cfg(struct h *h, int stateful, uint32_t max_old_legs)
 	h->cfg.max_conns = 8;
 	h->cfg.max_old_legs = max_old_legs;
 	h->cfg.buf_bytes = 4096;
+	h->cfg.max_heads = h->max_heads;
 	h->cfg.stateful = (uint8_t)stateful;
 	for (int i = 0; i < 16; i++)
 		h->cfg.cookie.secret[i] = (uint8_t)(0xa0 + i);
@@ -2177,6 +2179,168 @@ static void fin_with_request_then_last_ack_closes(void **state)
 	assert_int_equal(l7_splice_stats(h->s)->conn_idle_timeout, 0);
 }
 
+/* ------------------------------------------------------------ head-buffer pool */
+
+/* A stateful connection from CLIENT_IP:port without options: handshake,
+ * then `head` (c_isn 0x5000): returns the SYN-ACK's ISN; the caller checks
+ * what the request did. */
+static uint32_t hp_open(struct h *h, uint16_t port, const char *head)
+{
+	struct pk syn = { CLIENT_IP, VIP_IP, port, VPORT, 0x5000, 0, L7_TCP_SYN, 0, NULL, 0,
+			  NULL, 0 };
+	assert_int_equal(feed(h, &syn), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+	uint32_t isn = h->out[0].p.tcp_seq;
+	struct pk ack = { CLIENT_IP, VIP_IP, port, VPORT, 0x5001, isn + 1, L7_TCP_ACK, 0, NULL,
+			  0, NULL, 0 };
+	assert_int_equal(feed(h, &ack), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	struct pk data = { CLIENT_IP, VIP_IP, port, VPORT, 0x5001, isn + 1,
+			  L7_TCP_ACK | L7_TCP_PSH, 0, NULL, 0, head, 0 };
+	assert_int_equal(feed(h, &data), L7_SPLICE_IN_CONSUMED);
+	return isn;
+}
+
+/* The back-end's SYN-ACK for the leg of CLIENT_IP:port; expects the head
+ * (REQ) to go out in one segment. */
+static void hp_backend_up(struct h *h, uint16_t port)
+{
+	struct pk sa = { BE1_IP, CLIENT_IP, BPORT, port, B_ISN, 0x5001,
+			 L7_TCP_SYN | L7_TCP_ACK, 0, NULL, 0, NULL, 0 };
+	assert_int_equal(feed(h, &sa), L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.dport, BPORT);
+	assert_int_equal(h->out[0].p.sport, port);
+	assert_int_equal(h->out[0].p.tcp_seq, 0x5001);
+	assert_int_equal(h->out[0].p.payload_len, REQ_LEN);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+}
+
+static void hp_expect_syn_to_backend(struct h *h, uint16_t port)
+{
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_SYN);
+	assert_int_equal(h->out[0].p.sport, port);
+	assert_int_equal(h->out[0].p.tcp_seq, 0x5000);
+}
+
+static void head_buffer_returned_after_routing(void **state)
+{
+	struct h *h = *state;
+	h->max_heads = 1;
+	setup_engine(h, 1);
+	/* Five connections one after another, all still open at the end: one
+	 * head buffer serves them all because each gives it back once its
+	 * head has been forwarded. */
+	for (uint16_t i = 0; i < 5; i++) {
+		uint16_t port = (uint16_t)(41000 + i);
+		hp_open(h, port, REQ);
+		hp_expect_syn_to_backend(h, port);
+		hp_backend_up(h, port);
+		assert_int_equal(l7_splice_active(h->s), i + 1u);
+	}
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->head_pool_full, 0);
+	assert_int_equal(st->legs_opened, 5);
+	assert_int_equal(st->rst_client, 0);
+}
+
+static void head_pool_exhaustion_resets(void **state)
+{
+	struct h *h = *state;
+	h->max_heads = 1;
+	setup_engine(h, 1);
+	/* A's head is buffered until its back-end answers (SYN_SENT). */
+	hp_open(h, 41000, REQ);
+	hp_expect_syn_to_backend(h, 41000);
+	/* B's head finds no buffer: B is reset (client side only, it has no
+	 * server leg), counted; A is untouched. */
+	uint32_t b_isn = hp_open(h, 41001, REQ);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_CLIENT);
+	assert_int_equal(h->out[0].p.dport, 41001);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST | L7_TCP_ACK);
+	assert_int_equal(h->out[0].p.tcp_seq, b_isn + 1);
+	assert_int_equal(h->out[0].p.tcp_ack, 0x5001 + REQ_LEN); /* c_nxt: as head_too_big */
+	const struct l7_splice_stats *st = l7_splice_stats(h->s);
+	assert_int_equal(st->head_pool_full, 1);
+	assert_int_equal(st->rst_client, 1);
+	assert_int_equal(st->rst_server, 0);
+	assert_int_equal(l7_splice_active(h->s), 1);
+	/* A completes and gives the buffer back: the next connection works. */
+	hp_backend_up(h, 41000);
+	hp_open(h, 41002, REQ);
+	hp_expect_syn_to_backend(h, 41002);
+	hp_backend_up(h, 41002);
+	assert_int_equal(st->head_pool_full, 1);
+	assert_int_equal(l7_splice_active(h->s), 2);
+	/* A connection reset while holding the buffer gives it back too. */
+	hp_open(h, 41003, "GET / HT"); /* incomplete: held */
+	assert_int_equal(h->n_out, 0);
+	struct pk rst = { CLIENT_IP, VIP_IP, 41003, VPORT, 0x5009, 0, L7_TCP_RST, 0, NULL, 0,
+			  NULL, 0 };
+	feed(h, &rst);
+	assert_int_equal(l7_splice_active(h->s), 2);
+	hp_open(h, 41004, REQ);
+	hp_expect_syn_to_backend(h, 41004);
+	assert_int_equal(st->head_pool_full, 1);
+}
+
+static void keepalive_second_head_takes_buffer_again(void **state)
+{
+	struct h *h = *state;
+	h->request_bytes = UINT64_MAX; /* request = head: the next head follows */
+	h->max_heads = 1;
+	setup_engine(h, 0);
+	establish(h, 1); /* CPORT, head forwarded: buffer back in the pool */
+	uint32_t a = h->conn;
+	hp_open(h, 41000, REQ); /* so another connection can take it */
+	hp_expect_syn_to_backend(h, 41000);
+	hp_backend_up(h, 41000);
+	/* A's second request arrives in two parts: the first part is held
+	 * in the (only) buffer ... */
+	uint8_t o[40];
+	size_t n = ts_opt(o, 511, 9000);
+	assert_int_equal(from_client(h, h->c_isn + 28, h->l_isn + 1, L7_TCP_ACK, o, n,
+				     "GET / HT"),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 0);
+	/* ... so a new connection's head is refused meanwhile ... */
+	hp_open(h, 41001, REQ);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].p.tcp_flags, L7_TCP_RST | L7_TCP_ACK);
+	assert_int_equal(l7_splice_stats(h->s)->head_pool_full, 1);
+	/* ... until the head completes and goes to A's back-end. */
+	assert_int_equal(from_client(h, h->c_isn + 36, h->l_isn + 1, L7_TCP_ACK, o, n,
+				     "TP/1.1\r\nHost: a\r\n\r\n"),
+			 L7_SPLICE_IN_CONSUMED);
+	assert_int_equal(h->n_out, 1);
+	assert_int_equal(h->out[0].side, L7_SPLICE_TO_SERVER);
+	assert_int_equal(h->out[0].p.sport, CPORT);
+	assert_int_equal(h->out[0].p.tcp_seq, h->c_isn + 28);
+	assert_int_equal(h->out[0].p.payload_len, REQ_LEN);
+	assert_memory_equal(payload(&h->out[0]), REQ, REQ_LEN);
+	assert_int_equal(l7_splice_conn_state(h->s, a), L7_SPLICE_ESTABLISHED);
+	hp_open(h, 41002, REQ);
+	hp_expect_syn_to_backend(h, 41002);
+	assert_int_equal(l7_splice_stats(h->s)->head_pool_full, 1);
+}
+
+static void head_pool_default_and_bounds(void **state)
+{
+	struct h *h = *state;
+	setup_engine(h, 1); /* max_heads 0: one per connection */
+	for (uint16_t i = 0; i < 8; i++) {
+		hp_open(h, (uint16_t)(41000 + i), "GET / HT"); /* all held at once */
+		assert_int_equal(h->n_out, 0);
+	}
+	assert_int_equal(l7_splice_active(h->s), 8);
+	assert_int_equal(l7_splice_stats(h->s)->head_pool_full, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -2222,6 +2386,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(reused_tuple_leg_last_ack_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(syn_on_open_connection_is_dropped, setup, teardown),
 		cmocka_unit_test_setup_teardown(fin_with_request_then_last_ack_closes, setup, teardown),
+		cmocka_unit_test_setup_teardown(head_buffer_returned_after_routing, setup, teardown),
+		cmocka_unit_test_setup_teardown(head_pool_exhaustion_resets, setup, teardown),
+		cmocka_unit_test_setup_teardown(keepalive_second_head_takes_buffer_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(head_pool_default_and_bounds, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
