@@ -5,15 +5,29 @@
  * time of the next (connection, instance) in workload order, so a trace of
  * any length costs one event slot here.
  *
- * The pool holds max_conns connection objects, so "open at once" is
- * bounded by construction. When the next start finds the pool empty, the
- * cursor stalls (it does not skip): the CLOSED callback that frees a slot
- * schedules a CLI_START at that instant (an event, not a direct call: the
- * endpoint is still inside its own teardown), which opens the waiting
- * connection then.
+ * Slots: `active` counts application connections (client.h) and never
+ * exceeds max_conns. A connection is released (active--, appended to the
+ * lingering list) when both FINs are exchanged: from then on only its
+ * endpoint lives on (TIME_WAIT, or waiting for the ACK of a FIN). The pool
+ * holds 2 x max_conns objects: max_conns applications plus the same number
+ * lingering (the TIME_WAIT allowance). A start with active < max_conns
+ * always gets an object: if the pool is empty, at least max_conns + 1
+ * objects linger and the oldest is forgotten. When the next start finds
+ * active == max_conns, the cursor stalls (it does not skip): the release
+ * or CLOSED callback that frees a slot schedules a CLI_START at that
+ * instant (an event, not a direct call: the endpoint is still inside its
+ * own input or teardown), which opens the waiting connection then.
+ *
+ * Tuple waits: a start whose tuple is held by a live, not-yet-TIME_WAIT
+ * endpoint takes an object and a slot, is marked tuple_wait (its endpoint
+ * is not connected and not in the demux) and hangs off the old connection
+ * (old->waiter, new->blocker). The old one's release and CLOSED schedule a
+ * CLI_RETRY for the waiter, which connects if the tuple is free or in
+ * TIME_WAIT (forgetting that endpoint) and otherwise keeps waiting.
  *
  * Invariant: a connection object goes back to the pool only from the CLOSED
- * callback, after its pending send event (if any) was cancelled.
+ * callback (after its pending send event, if any, was cancelled, and its
+ * waiter unhooked), or from a tuple-waiting start that gives up.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +160,59 @@ static void cli_send(struct l7sim_engine *e, void *obj, uint64_t arg)
 		pump(cc);
 }
 
+/* ------------------------------------------------------------ slots */
+
+/* A slot came free: a stalled start cursor resumes at this instant. */
+static void slot_freed(struct l7sim_client *c, l7_time_ns now)
+{
+	if (c->stalled && !c->resume_pending &&
+	    l7sim_engine_at(c->eng, now, L7SIM_EV_CLI_START, c, 0, NULL) == 0)
+		c->resume_pending = 1;
+}
+
+static void schedule_retry(struct l7sim_cli_conn *w, l7_time_ns now)
+{
+	if (!w->retry_pending &&
+	    l7sim_engine_at(w->cli->eng, now, L7SIM_EV_CLI_RETRY, w, 0, NULL) == 0)
+		w->retry_pending = 1;
+}
+
+static void linger_del(struct l7sim_client *c, struct l7sim_cli_conn *cc)
+{
+	if (cc->lprev)
+		cc->lprev->lnext = cc->lnext;
+	else
+		c->lhead = cc->lnext;
+	if (cc->lnext)
+		cc->lnext->lprev = cc->lprev;
+	else
+		c->ltail = cc->lprev;
+	cc->lprev = cc->lnext = NULL;
+	c->lingering--;
+}
+
+/* Both FINs exchanged: the connection stops counting against max_conns;
+ * its endpoint lingers (TIME_WAIT) at the tail of the lingering list. */
+static void release(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	if (cc->released)
+		return;
+	cc->released = 1;
+	c->active--;
+	cc->lnext = NULL;
+	cc->lprev = c->ltail;
+	if (c->ltail)
+		c->ltail->lnext = cc;
+	else
+		c->lhead = cc;
+	c->ltail = cc;
+	c->lingering++;
+	slot_freed(c, now);
+	if (cc->waiter) /* the tuple may be in TIME_WAIT now */
+		schedule_retry(cc->waiter, now);
+}
+
 /* ------------------------------------------------------------ tcp ops */
 
 static void c_fill(void *user, struct l7sim_tcpep *ep, uint64_t off, uint8_t *dst, uint32_t len)
@@ -217,6 +284,7 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 			cc->shut = 1;
 			l7sim_tcpep_shutdown(&cc->ep);
 		}
+		release(cc, now); /* both FINs exchanged: the application is done */
 		break;
 	case L7SIM_TCP_EV_RESET:
 		cc->reset = 1;
@@ -229,15 +297,22 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 		if (cc->resp_done < wc(cc)->n_req || cc->rx_bytes < wc(cc)->s2c_len)
 			c->st.incomplete++;
 		c->st.conns_done++;
-		c->active--;
+		if (cc->released) {
+			linger_del(c, cc);
+		} else {
+			c->active--;
+			slot_freed(c, now);
+		}
 		l7sim_tcp_demux_del(&c->demux, &cc->ep);
 		/* a pending send event must not find a freed object */
 		if (cc->send_pending)
 			l7sim_engine_cancel(c->eng, cc->send_ev);
+		if (cc->waiter) {
+			cc->waiter->blocker = NULL;
+			schedule_retry(cc->waiter, now);
+			cc->waiter = NULL;
+		}
 		l7sim_pool_put(&c->conns, cc);
-		if (c->stalled && !c->resume_pending &&
-		    l7sim_engine_at(c->eng, now, L7SIM_EV_CLI_START, c, 0, NULL) == 0)
-			c->resume_pending = 1;
 		break;
 	}
 }
@@ -273,43 +348,50 @@ static struct l7_addr instance_addr(const struct l7_addr *orig, uint32_t inst)
 	return a;
 }
 
-static int tuple_in_use(const struct l7sim_client *c, const struct l7_addr *la, uint16_t lport,
-			const struct l7_addr *ra, uint16_t rport)
+static struct l7sim_cli_conn *tuple_owner(const struct l7sim_client *c,
+					  const struct l7sim_cli_conn *cc)
 {
 	/* the demux is keyed by the server's view; build that view */
 	struct l7_pkt v;
 	memset(&v, 0, sizeof(v));
-	v.src = *ra;
-	v.dst = *la;
-	v.sport = rport;
-	v.dport = lport;
-	return l7sim_tcp_demux_find(&c->demux, &v) != NULL;
+	v.src = cc->ep.raddr;
+	v.dst = cc->ep.laddr;
+	v.sport = cc->ep.rport;
+	v.dport = cc->ep.lport;
+	return (struct l7sim_cli_conn *)l7sim_tcp_demux_find(&c->demux, &v);
 }
 
-/* 1: no free slot (nothing done; the caller waits); 0: started; -1:
- * skipped or failed (counted). t0 is the connection's actual start. */
-static int open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_ns t0)
+/* A connection object for a new start (active < max_conns): from the pool,
+ * or, when the TIME_WAIT allowance is full, the oldest lingering one
+ * forgotten early. */
+static struct l7sim_cli_conn *take_conn(struct l7sim_client *c)
 {
-	const struct l7sim_wl_conn *w = &c->wl->conns[i];
-	struct l7_addr la = instance_addr((const struct l7_addr *)w->key.src, inst);
-	struct l7_addr ra;
-	memcpy(ra.b, w->key.dst, 16);
-	uint16_t lport = l7_flow_key_sport(&w->key), rport = l7_flow_key_dport(&w->key);
-	if (tuple_in_use(c, &la, lport, &ra, rport)) {
-		c->st.tuple_clash++;
-		return -1;
-	}
 	struct l7sim_cli_conn *cc = l7sim_pool_get(&c->conns);
-	if (!cc)
-		return 1;
-	cc->cli = c;
-	cc->wconn = i;
-	cc->inst = inst;
-	cc->next_send = cc->resp_done = 0;
-	cc->rx_bytes = cc->written = 0;
-	cc->t0_ns = t0;
-	cc->first_ns = cc->last_resp_ns = 0;
-	cc->send_pending = cc->peer_fin = cc->shut = cc->reset = 0;
+	if (!cc && c->lhead) {
+		c->st.tw_forgotten++;
+		l7sim_tcpep_forget(&c->lhead->ep); /* its CLOSED puts it back */
+		cc = l7sim_pool_get(&c->conns);
+	}
+	return cc;
+}
+
+/* Give back a start that never connected (its slot included). */
+static void drop_unstarted(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	c->active--;
+	l7sim_pool_put(&c->conns, cc);
+	slot_freed(c, now);
+}
+
+/* Send cc's SYN (its tuple is free). 0 or -1 (failed, counted, object and
+ * slot given back). */
+static int connect_now(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	const struct l7sim_wl_conn *w = wc(cc);
+	struct l7_addr la = cc->ep.laddr, ra = cc->ep.raddr;
+	uint16_t lport = cc->ep.lport, rport = cc->ep.rport;
 	struct l7sim_tcp_offer offer, *op = NULL;
 	if (c->cfg.trace_syn && (w->flags & L7SIM_WL_SYN_SEEN)) {
 		memset(&offer, 0, sizeof(offer));
@@ -323,15 +405,92 @@ static int open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_n
 		op = &offer;
 	}
 	if (l7sim_tcpep_connect_offer(&cc->ep, &c->env, c, &la, lport, &ra, rport,
-				      (uint64_t)inst << 32 | (i + 1u), op)) {
-		l7sim_pool_put(&c->conns, cc);
+				      (uint64_t)cc->inst << 32 | (cc->wconn + 1u), op)) {
 		c->st.conns_failed++;
+		drop_unstarted(cc, now);
 		return -1;
 	}
 	l7sim_tcp_demux_add(&c->demux, &cc->ep);
 	c->st.conns_started++;
-	c->active++;
 	return 0;
+}
+
+/* cc (not connected, tuple in cc->ep) starts now if its tuple is free or
+ * in TIME_WAIT, else waits for the endpoint holding it. 0: started or
+ * waiting; -1: given up (counted). */
+static int try_start(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	struct l7sim_cli_conn *old = tuple_owner(c, cc);
+	if (old && old->waiter && old->waiter != cc) {
+		c->st.tuple_clash++; /* someone already waits for this tuple */
+		drop_unstarted(cc, now);
+		return -1;
+	}
+	if (old && old->ep.state == L7SIM_TCP_TIME_WAIT) {
+		old->waiter = NULL;
+		c->st.tw_reused++;
+		l7sim_tcpep_forget(&old->ep); /* RFC 6191: a new SYN may reuse it */
+		old = NULL;
+	}
+	if (old) {
+		if (!cc->tuple_wait) {
+			cc->tuple_wait = 1;
+			c->st.tuple_waits++;
+		}
+		cc->blocker = old;
+		old->waiter = cc;
+		return 0;
+	}
+	if (cc->tuple_wait) {
+		cc->tuple_wait = 0;
+		c->st.tuple_wait_ns += now - cc->due_ns;
+		cc->t0_ns = now; /* captured offsets count from the actual start */
+	}
+	return connect_now(cc, now);
+}
+
+static void cli_retry(struct l7sim_engine *e, void *obj, uint64_t arg)
+{
+	struct l7sim_cli_conn *cc = obj;
+	(void)arg;
+	cc->retry_pending = 0;
+	if (!cc->tuple_wait)
+		return;
+	if (cc->blocker) {
+		struct l7sim_cli_conn *b = cc->blocker;
+		/* still closing (LAST_ACK, CLOSING...): its CLOSED retries us */
+		if (b->ep.state != L7SIM_TCP_TIME_WAIT)
+			return;
+		b->waiter = NULL;
+		cc->blocker = NULL;
+	}
+	try_start(cc, l7sim_engine_now(e));
+}
+
+/* 1: no free slot (nothing done; the caller waits); 0: started or waiting
+ * for its tuple; -1: skipped or failed (counted). t0 is the connection's
+ * actual start. */
+static int open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_ns t0)
+{
+	const struct l7sim_wl_conn *w = &c->wl->conns[i];
+	if (c->active >= c->cfg.max_conns)
+		return 1;
+	struct l7sim_cli_conn *cc = take_conn(c);
+	if (!cc)
+		return 1; /* cannot happen: 2 x max_conns objects (client.c top) */
+	memset(cc, 0, sizeof(*cc));
+	cc->cli = c;
+	cc->wconn = i;
+	cc->inst = inst;
+	cc->t0_ns = cc->due_ns = t0;
+	/* the tuple lives in the (not yet connected) endpoint until connect */
+	cc->ep.laddr = instance_addr((const struct l7_addr *)w->key.src, inst);
+	memcpy(cc->ep.raddr.b, w->key.dst, 16);
+	cc->ep.lport = l7_flow_key_sport(&w->key);
+	cc->ep.rport = l7_flow_key_dport(&w->key);
+	c->active++;
+	return try_start(cc, l7sim_engine_now(c->eng));
 }
 
 static void cli_start(struct l7sim_engine *e, void *obj, uint64_t arg)
@@ -379,6 +538,8 @@ int l7sim_models_register(struct l7sim_engine *e)
 		rc = l7sim_engine_on(e, L7SIM_EV_CLI_START, cli_start);
 	if (!rc)
 		rc = l7sim_engine_on(e, L7SIM_EV_CLI_SEND, cli_send);
+	if (!rc)
+		rc = l7sim_engine_on(e, L7SIM_EV_CLI_RETRY, cli_retry);
 	return rc;
 }
 
@@ -425,7 +586,11 @@ int l7sim_client_init(struct l7sim_client *c, const struct l7sim_client_config *
 	int rc = l7sim_tcp_demux_init(&c->demux, b);
 	if (rc)
 		return rc;
-	rc = l7sim_pool_init(&c->conns, sizeof(struct l7sim_cli_conn), cfg->max_conns);
+	/* max_conns applications + the same TIME_WAIT allowance (client.h) */
+	uint64_t objs = 2ull * cfg->max_conns;
+	rc = objs > UINT32_MAX ? L7_EINVAL
+			       : l7sim_pool_init(&c->conns, sizeof(struct l7sim_cli_conn),
+						 (uint32_t)objs);
 	if (rc)
 		l7sim_tcp_demux_fini(&c->demux);
 	return rc;

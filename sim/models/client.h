@@ -25,12 +25,31 @@
  * check. The client closes after the last response, or after the server's
  * FIN when the capture's server closed first.
  *
- * At most max_conns connections are open at once (from the SYN until the
- * endpoint is CLOSED, TIME_WAIT included: the tuple is still in use). A
- * connection due while all slots are taken waits for a free one, in
- * workload order (queued, counted with its summed wait); it then starts
- * at the time the slot frees, and its requests' captured offsets count
- * from that actual start.
+ * At most max_conns application connections are open at once, as a
+ * closed-loop load generator's (wrk, ab -c N) count: from the SYN until the
+ * client has closed its side AND seen the server's FIN (both FINs
+ * exchanged), or until CLOSED if that comes first. TIME_WAIT, and the wait
+ * for the ACK of a FIN, belong to the kernel, not to the application: such
+ * an endpoint lingers (it still answers a retransmitted FIN) in a TIME_WAIT
+ * allowance of max_conns further endpoints, sized at init. When a start
+ * finds the allowance full, the oldest lingering endpoint is forgotten
+ * early (tw_forgotten; Linux bounds TIME_WAIT sockets too, with
+ * net.ipv4.tcp_max_tw_buckets, ip-sysctl.rst, though it drops the newest:
+ * docs/models.md §5). A connection due while all
+ * max_conns slots are taken waits for a free one, in workload order
+ * (queued, counted with its summed wait); it then starts at the time the
+ * slot frees, and its requests' captured offsets count from that actual
+ * start.
+ *
+ * A start whose client tuple is still used by an earlier connection of
+ * this client does not give up: if that endpoint is already in TIME_WAIT
+ * it is forgotten and the new SYN goes out (a SYN reusing a TIME_WAIT tuple
+ * is legal, RFC 6191); otherwise the new connection takes its slot and
+ * waits (tuple_waits, summed in tuple_wait_ns) until the old endpoint has
+ * reached TIME_WAIT (seen when both FINs are exchanged) or CLOSED, then
+ * starts, its captured offsets counting from that start. Other starts go
+ * on meanwhile. tuple_clash counts only a start that cannot wait (the
+ * same tuple has a waiter already).
  *
  * conn_id of every packet: instance << 32 | (workload index + 1).
  */
@@ -48,16 +67,19 @@
 
 #define L7SIM_EV_CLI_START 33      /* obj = client */
 #define L7SIM_EV_CLI_SEND 34       /* obj = struct l7sim_cli_conn */
+#define L7SIM_EV_CLI_RETRY 35      /* obj = struct l7sim_cli_conn waiting for its tuple */
 
 #define L7SIM_CLI_SENT_RING 4      /* outstanding requests timed per connection */
 
 struct l7sim_client_config {
 	const char *name;              /* RNG stream name ["client"] */
 	uint64_t seed;
-	uint32_t max_conns;            /* connections open at once (SYN sent to
-					* CLOSED, TIME_WAIT included) [65536];
-					* starts beyond it wait, in workload
-					* order, for a free slot (queued) */
+	uint32_t max_conns;            /* application connections open at once
+					* (SYN sent to both FINs exchanged, or
+					* CLOSED) [65536]; starts beyond it wait,
+					* in workload order, for a free slot
+					* (queued). Up to max_conns more endpoints
+					* may linger in TIME_WAIT. */
 	uint32_t multiply;             /* instances of each connection [1] */
 	double speedup;                /* [1.0] */
 	uint64_t think_ns;             /* [0] */
@@ -75,6 +97,12 @@ struct l7sim_client_stats {
 	uint64_t resp_mismatch_bytes;
 	uint64_t resets, aborts, incomplete;
 	uint64_t untimed;              /* responses whose send time fell out of the ring */
+	uint64_t tw_forgotten;         /* lingering endpoints forgotten early: the
+					* TIME_WAIT allowance was full */
+	uint64_t tuple_waits;          /* starts that waited for their tuple */
+	uint64_t tuple_wait_ns;        /* summed wait of those starts */
+	uint64_t tw_reused;            /* starts that forgot a TIME_WAIT endpoint
+					* on their own tuple */
 };
 
 struct l7sim_client;
@@ -88,7 +116,15 @@ struct l7sim_cli_conn {
 	l7_time_ns t0_ns, first_ns, last_resp_ns;
 	l7_time_ns sent_ns[L7SIM_CLI_SENT_RING];
 	l7sim_ev_handle send_ev;
+	/* lingering list (released, oldest first) */
+	struct l7sim_cli_conn *lprev, *lnext;
+	struct l7sim_cli_conn *waiter; /* a start waiting for this tuple */
+	struct l7sim_cli_conn *blocker;/* while tuple_wait: the endpoint on our tuple */
+	l7_time_ns due_ns;             /* while tuple_wait: when the start was due */
 	uint8_t send_pending, peer_fin, shut, reset;
+	uint8_t released;              /* no longer counts against max_conns */
+	uint8_t tuple_wait;            /* not connected yet: waits for blocker */
+	uint8_t retry_pending;         /* a CLI_RETRY event is due */
 };
 
 struct l7sim_client {
@@ -101,7 +137,9 @@ struct l7sim_client {
 	struct l7sim_pool conns;
 	struct l7sim_metrics_sink sink;
 	uint32_t next_conn, next_inst; /* start cursor */
-	uint32_t active;
+	uint32_t active;               /* application connections (<= max_conns) */
+	struct l7sim_cli_conn *lhead, *ltail; /* lingering endpoints, oldest first */
+	uint32_t lingering;
 	uint8_t stalled;               /* the start cursor waits for a slot */
 	uint8_t resume_pending;        /* a CLI_START is due for the stalled cursor */
 	struct l7sim_client_stats st;
