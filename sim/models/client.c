@@ -20,14 +20,17 @@
  *
  * Tuple waits: a start whose tuple is held by a live, not-yet-TIME_WAIT
  * endpoint takes an object and a slot, is marked tuple_wait (its endpoint
- * is not connected and not in the demux) and hangs off the old connection
- * (old->waiter, new->blocker). The old one's release and CLOSED schedule a
- * CLI_RETRY for the waiter, which connects if the tuple is free or in
- * TIME_WAIT (forgetting that endpoint) and otherwise keeps waiting.
+ * is not connected and not in the demux) and joins the client's waiting
+ * list (rare, so it is scanned by tuple rather than indexed). The old
+ * connection's release and CLOSED schedule a CLI_RETRY for the start
+ * waiting on its tuple, which connects if the tuple is free or in
+ * TIME_WAIT (forgetting that endpoint) and otherwise keeps waiting. While
+ * released or waiting a connection times no request, so the list links
+ * share memory with sent_ns (client.h).
  *
  * Invariant: a connection object goes back to the pool only from the CLOSED
- * callback (after its pending send event, if any, was cancelled, and its
- * waiter unhooked), or from a tuple-waiting start that gives up.
+ * callback (after its pending send event, if any, was cancelled), or from
+ * a start that never connected (tuple clash, connect failure).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,7 +159,8 @@ static void cli_send(struct l7sim_engine *e, void *obj, uint64_t arg)
 	(void)e;
 	(void)arg;
 	cc->send_pending = 0;
-	if (cc->ep.state == L7SIM_TCP_ESTABLISHED || cc->ep.state == L7SIM_TCP_CLOSE_WAIT)
+	if (!cc->released &&
+	    (cc->ep.state == L7SIM_TCP_ESTABLISHED || cc->ep.state == L7SIM_TCP_CLOSE_WAIT))
 		pump(cc);
 }
 
@@ -170,29 +174,63 @@ static void slot_freed(struct l7sim_client *c, l7_time_ns now)
 		c->resume_pending = 1;
 }
 
-static void schedule_retry(struct l7sim_cli_conn *w, l7_time_ns now)
+static void list_add(struct l7sim_cli_list *l, struct l7sim_cli_conn *cc)
 {
-	if (!w->retry_pending &&
-	    l7sim_engine_at(w->cli->eng, now, L7SIM_EV_CLI_RETRY, w, 0, NULL) == 0)
-		w->retry_pending = 1;
+	cc->lnext = NULL;
+	cc->lprev = l->tail;
+	if (l->tail)
+		l->tail->lnext = cc;
+	else
+		l->head = cc;
+	l->tail = cc;
+	l->n++;
 }
 
-static void linger_del(struct l7sim_client *c, struct l7sim_cli_conn *cc)
+static void list_del(struct l7sim_cli_list *l, struct l7sim_cli_conn *cc)
 {
 	if (cc->lprev)
 		cc->lprev->lnext = cc->lnext;
 	else
-		c->lhead = cc->lnext;
+		l->head = cc->lnext;
 	if (cc->lnext)
 		cc->lnext->lprev = cc->lprev;
 	else
-		c->ltail = cc->lprev;
+		l->tail = cc->lprev;
 	cc->lprev = cc->lnext = NULL;
-	c->lingering--;
+	l->n--;
+}
+
+static int same_tuple(const struct l7sim_tcpep *a, const struct l7sim_tcpep *b)
+{
+	return a->lport == b->lport && a->rport == b->rport &&
+	       memcmp(&a->laddr, &b->laddr, sizeof(a->laddr)) == 0 &&
+	       memcmp(&a->raddr, &b->raddr, sizeof(a->raddr)) == 0;
+}
+
+/* The start waiting for cc's tuple, other than skip, or NULL. */
+static struct l7sim_cli_conn *waiter_for(const struct l7sim_client *c,
+					 const struct l7sim_cli_conn *cc,
+					 const struct l7sim_cli_conn *skip)
+{
+	for (struct l7sim_cli_conn *w = c->waiting.head; w; w = w->lnext)
+		if (w != skip && same_tuple(&w->ep, &cc->ep))
+			return w;
+	return NULL;
+}
+
+/* cc's tuple may be free or in TIME_WAIT now: its waiter (if any) retries. */
+static void wake_waiter(struct l7sim_cli_conn *cc, l7_time_ns now)
+{
+	struct l7sim_client *c = cc->cli;
+	struct l7sim_cli_conn *w = c->waiting.n ? waiter_for(c, cc, cc) : NULL;
+	if (w && !w->retry_pending &&
+	    l7sim_engine_at(c->eng, now, L7SIM_EV_CLI_RETRY, w, 0, NULL) == 0)
+		w->retry_pending = 1;
 }
 
 /* Both FINs exchanged: the connection stops counting against max_conns;
- * its endpoint lingers (TIME_WAIT) at the tail of the lingering list. */
+ * its endpoint lingers (TIME_WAIT) at the tail of the lingering list. No
+ * request is timed any more, so the links may overwrite sent_ns. */
 static void release(struct l7sim_cli_conn *cc, l7_time_ns now)
 {
 	struct l7sim_client *c = cc->cli;
@@ -200,17 +238,9 @@ static void release(struct l7sim_cli_conn *cc, l7_time_ns now)
 		return;
 	cc->released = 1;
 	c->active--;
-	cc->lnext = NULL;
-	cc->lprev = c->ltail;
-	if (c->ltail)
-		c->ltail->lnext = cc;
-	else
-		c->lhead = cc;
-	c->ltail = cc;
-	c->lingering++;
+	list_add(&c->lingering, cc);
 	slot_freed(c, now);
-	if (cc->waiter) /* the tuple may be in TIME_WAIT now */
-		schedule_retry(cc->waiter, now);
+	wake_waiter(cc, now);
 }
 
 /* ------------------------------------------------------------ tcp ops */
@@ -298,7 +328,7 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 			c->st.incomplete++;
 		c->st.conns_done++;
 		if (cc->released) {
-			linger_del(c, cc);
+			list_del(&c->lingering, cc);
 		} else {
 			c->active--;
 			slot_freed(c, now);
@@ -307,11 +337,7 @@ static void c_event(void *user, struct l7sim_tcpep *ep, enum l7sim_tcp_event ev,
 		/* a pending send event must not find a freed object */
 		if (cc->send_pending)
 			l7sim_engine_cancel(c->eng, cc->send_ev);
-		if (cc->waiter) {
-			cc->waiter->blocker = NULL;
-			schedule_retry(cc->waiter, now);
-			cc->waiter = NULL;
-		}
+		wake_waiter(cc, now);
 		l7sim_pool_put(&c->conns, cc);
 		break;
 	}
@@ -367,9 +393,9 @@ static struct l7sim_cli_conn *tuple_owner(const struct l7sim_client *c,
 static struct l7sim_cli_conn *take_conn(struct l7sim_client *c)
 {
 	struct l7sim_cli_conn *cc = l7sim_pool_get(&c->conns);
-	if (!cc && c->lhead) {
+	if (!cc && c->lingering.head) {
 		c->st.tw_forgotten++;
-		l7sim_tcpep_forget(&c->lhead->ep); /* its CLOSED puts it back */
+		l7sim_tcpep_forget(&c->lingering.head->ep); /* its CLOSED puts it back */
 		cc = l7sim_pool_get(&c->conns);
 	}
 	return cc;
@@ -415,20 +441,19 @@ static int connect_now(struct l7sim_cli_conn *cc, l7_time_ns now)
 	return 0;
 }
 
-/* cc (not connected, tuple in cc->ep) starts now if its tuple is free or
- * in TIME_WAIT, else waits for the endpoint holding it. 0: started or
- * waiting; -1: given up (counted). */
+/* cc (not connected, not in the waiting list, tuple in cc->ep) starts now
+ * if its tuple is free or in TIME_WAIT, else waits for the endpoint holding
+ * it. 0: started or waiting; -1: given up (counted). */
 static int try_start(struct l7sim_cli_conn *cc, l7_time_ns now)
 {
 	struct l7sim_client *c = cc->cli;
-	struct l7sim_cli_conn *old = tuple_owner(c, cc);
-	if (old && old->waiter && old->waiter != cc) {
+	if (c->waiting.n && waiter_for(c, cc, cc)) {
 		c->st.tuple_clash++; /* someone already waits for this tuple */
 		drop_unstarted(cc, now);
 		return -1;
 	}
+	struct l7sim_cli_conn *old = tuple_owner(c, cc);
 	if (old && old->ep.state == L7SIM_TCP_TIME_WAIT) {
-		old->waiter = NULL;
 		c->st.tw_reused++;
 		l7sim_tcpep_forget(&old->ep); /* RFC 6191: a new SYN may reuse it */
 		old = NULL;
@@ -438,13 +463,12 @@ static int try_start(struct l7sim_cli_conn *cc, l7_time_ns now)
 			cc->tuple_wait = 1;
 			c->st.tuple_waits++;
 		}
-		cc->blocker = old;
-		old->waiter = cc;
+		list_add(&c->waiting, cc); /* old's release or CLOSED wakes us */
 		return 0;
 	}
 	if (cc->tuple_wait) {
 		cc->tuple_wait = 0;
-		c->st.tuple_wait_ns += now - cc->due_ns;
+		c->st.tuple_wait_ns += now - cc->t0_ns;
 		cc->t0_ns = now; /* captured offsets count from the actual start */
 	}
 	return connect_now(cc, now);
@@ -453,18 +477,14 @@ static int try_start(struct l7sim_cli_conn *cc, l7_time_ns now)
 static void cli_retry(struct l7sim_engine *e, void *obj, uint64_t arg)
 {
 	struct l7sim_cli_conn *cc = obj;
+	struct l7sim_client *c = cc->cli;
 	(void)arg;
 	cc->retry_pending = 0;
-	if (!cc->tuple_wait)
+	struct l7sim_cli_conn *old = tuple_owner(c, cc);
+	/* still closing (LAST_ACK, CLOSING...): its CLOSED wakes us again */
+	if (old && old->ep.state != L7SIM_TCP_TIME_WAIT)
 		return;
-	if (cc->blocker) {
-		struct l7sim_cli_conn *b = cc->blocker;
-		/* still closing (LAST_ACK, CLOSING...): its CLOSED retries us */
-		if (b->ep.state != L7SIM_TCP_TIME_WAIT)
-			return;
-		b->waiter = NULL;
-		cc->blocker = NULL;
-	}
+	list_del(&c->waiting, cc);
 	try_start(cc, l7sim_engine_now(e));
 }
 
@@ -483,7 +503,7 @@ static int open_one(struct l7sim_client *c, uint32_t i, uint32_t inst, l7_time_n
 	cc->cli = c;
 	cc->wconn = i;
 	cc->inst = inst;
-	cc->t0_ns = cc->due_ns = t0;
+	cc->t0_ns = t0;
 	/* the tuple lives in the (not yet connected) endpoint until connect */
 	cc->ep.laddr = instance_addr((const struct l7_addr *)w->key.src, inst);
 	memcpy(cc->ep.raddr.b, w->key.dst, 16);

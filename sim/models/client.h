@@ -113,18 +113,28 @@ struct l7sim_cli_conn {
 	uint32_t wconn, inst;
 	uint32_t next_send, resp_done;
 	uint64_t rx_bytes, written;
-	l7_time_ns t0_ns, first_ns, last_resp_ns;
-	l7_time_ns sent_ns[L7SIM_CLI_SENT_RING];
+	l7_time_ns t0_ns;              /* actual start (while tuple_wait: when due) */
+	l7_time_ns first_ns, last_resp_ns;
+	/* no request is timed before the connection starts or after both FINs,
+	 * so the send-time ring and the list links share memory (the object
+	 * stays 448 bytes) */
+	union {
+		l7_time_ns sent_ns[L7SIM_CLI_SENT_RING]; /* while open */
+		struct {                 /* while released or tuple_wait */
+			struct l7sim_cli_conn *lprev, *lnext;
+		};
+	};
 	l7sim_ev_handle send_ev;
-	/* lingering list (released, oldest first) */
-	struct l7sim_cli_conn *lprev, *lnext;
-	struct l7sim_cli_conn *waiter; /* a start waiting for this tuple */
-	struct l7sim_cli_conn *blocker;/* while tuple_wait: the endpoint on our tuple */
-	l7_time_ns due_ns;             /* while tuple_wait: when the start was due */
 	uint8_t send_pending, peer_fin, shut, reset;
-	uint8_t released;              /* no longer counts against max_conns */
-	uint8_t tuple_wait;            /* not connected yet: waits for blocker */
+	uint8_t released;              /* lingering: no longer counts against max_conns */
+	uint8_t tuple_wait;            /* not connected yet: its tuple is busy */
 	uint8_t retry_pending;         /* a CLI_RETRY event is due */
+};
+
+/* A list of connections through lprev/lnext, oldest first. */
+struct l7sim_cli_list {
+	struct l7sim_cli_conn *head, *tail;
+	uint32_t n;
 };
 
 struct l7sim_client {
@@ -138,8 +148,8 @@ struct l7sim_client {
 	struct l7sim_metrics_sink sink;
 	uint32_t next_conn, next_inst; /* start cursor */
 	uint32_t active;               /* application connections (<= max_conns) */
-	struct l7sim_cli_conn *lhead, *ltail; /* lingering endpoints, oldest first */
-	uint32_t lingering;
+	struct l7sim_cli_list lingering; /* released endpoints, oldest first */
+	struct l7sim_cli_list waiting;   /* tuple_wait starts (rare: scanned) */
 	uint8_t stalled;               /* the start cursor waits for a slot */
 	uint8_t resume_pending;        /* a CLI_START is due for the stalled cursor */
 	struct l7sim_client_stats st;

@@ -849,7 +849,8 @@ static void cbed_fini(struct cbed *b)
 {
 	assert_int_equal(l7sim_pktpool_in_use(&b->pool), 0);
 	assert_int_equal(b->cli.active, 0);
-	assert_int_equal(b->cli.lingering, 0);
+	assert_int_equal(b->cli.lingering.n, 0);
+	assert_int_equal(b->cli.waiting.n, 0);
 	l7sim_client_fini(&b->cli);
 	l7sim_server_fini(&b->srv);
 	l7sim_link_fini(&b->c2s);
