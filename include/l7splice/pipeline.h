@@ -630,6 +630,14 @@ struct l7_pl_miresga_opts {
 				  * Miresga's code does */
 	uint64_t isn_key;
 	uint64_t synack_src_mac; /* ab:ab:ab:cd:cd:cd */
+	uint32_t n_vips;         /* 0 or 1: the one VIP above, compiled into
+				  * the egress rewrite, as Miresga's code. >= 2
+				  * (at most 255): vip_lookup_table holds n_vips
+				  * + 1 entries (the caller adds the other VIPs
+				  * with a_vip_hit) and the back-end -> client
+				  * rewrite takes the VIP from
+				  * d_index_to_vip_table, so a d_index names a
+				  * (back-end, VIP) pair */
 };
 
 void l7_pl_miresga_opts_default(struct l7_pl_miresga_opts *o);
@@ -638,6 +646,7 @@ void l7_pl_miresga_opts_default(struct l7_pl_miresga_opts *o);
 struct l7_pl_miresga {
 	int t_payload, t_vip, t_dip, t_oft, t_route, t_d_port, t_lb_port, t_d_ip;
 	int a_set_port, a_dip_hit, a_oft_hit, a_set_dst_ip_port;
+	int t_d_vip, a_vip_hit, a_set_src_ip_port; /* t_d_vip: -1 unless n_vips >= 2 */
 	int f_direction, f_cip, f_cport, f_hash, f_index, f_flags;
 };
 
@@ -650,6 +659,9 @@ struct l7_pl_miresga {
  *   t_d_port  key d_index            action a_set_port (port, src_mac, dst_mac)
  *   t_lb_port key crc8 bucket        action a_set_port (port, src_mac, dst_mac)
  *   t_d_ip    key d_index            action a_set_dst_ip_port (ip, port)
+ *   t_vip     key (vip, vport)       action a_vip_hit, no params (n_vips >= 2)
+ *   t_d_vip   key d_index            action a_set_src_ip_port (vip, vport)
+ *                                    (n_vips >= 2)
  * The VIP and payload tables get their constant entries from
  * l7_pl_miresga_install_const() after compile.
  */

@@ -136,8 +136,9 @@ static int table(struct l7_pipeline *pl, const char *name, unsigned n_keys, cons
 int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_opts *o,
 			     struct l7_pl_miresga *ids)
 {
-	if (!pl || !o || !ids || o->offload_size == 0)
+	if (!pl || !o || !ids || o->offload_size == 0 || o->n_vips > 255)
 		return L7_EINVAL;
+	const int multi = o->n_vips >= 2;
 	if (pl->compiled)
 		return L7_ESTATE;
 	struct mf m;
@@ -213,8 +214,11 @@ int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_
 	const struct l7_pl_prim p_set_dst[] = {
 		l7_pl_p_set(IPD, l7_pl_param(0)), l7_pl_p_set(DP, l7_pl_param(1)),
 	};
+	/* one VIP: compiled in (l7lb_switch.p4:419-422); several: the
+	 * connection's d_index names its VIP too (d_index_to_vip_table) */
 	const struct l7_pl_prim p_set_src_vip[] = {
-		l7_pl_p_set(IPS, l7_pl_imm(o->vip)), l7_pl_p_set(SP, l7_pl_imm(o->vport)),
+		l7_pl_p_set(IPS, multi ? l7_pl_param(0) : l7_pl_imm(o->vip)),
+		l7_pl_p_set(SP, multi ? l7_pl_param(1) : l7_pl_imm(o->vport)),
 	};
 
 	ACTION(a_init, "init_payload_flag", 0, NULL, p_init);
@@ -235,7 +239,8 @@ int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_
 	ACTION(a_bounce, "syn_bounce", 0, NULL, p_bounce);
 	ACTION(a_syn_reply, "syn_reply", 0, NULL, p_syn_reply);
 	ACTION(a_set_dst, "set_dst_ip_port", 2, b_dst, p_set_dst);
-	ACTION(a_set_src_vip, "set_src_ip_port", 0, NULL, p_set_src_vip);
+	ACTION(a_set_src_vip, "set_src_ip_port", multi ? 2 : 0, multi ? b_dst : NULL,
+	       p_set_src_vip);
 
 	const uint8_t EX[] = { L7_PL_MATCH_EXACT, L7_PL_MATCH_EXACT };
 	const uint8_t LPM[] = { L7_PL_MATCH_LPM };
@@ -243,7 +248,8 @@ int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_
 	const int k_vip[] = { IPD, DP }, k_dip[] = { IPS, SP };
 	const int k_idx[] = { m.index }, k_hash[] = { m.hash }, k_route[] = { IPD };
 	ids->t_payload = table(pl, "calculate_payload_table", 2, k_payload, EX, 16, a_no_payload, -1);
-	ids->t_vip = table(pl, "vip_lookup_table", 2, k_vip, EX, 2, a_vip_hit, a_switch_hit);
+	ids->t_vip = table(pl, "vip_lookup_table", 2, k_vip, EX, multi ? o->n_vips + 1 : 2,
+			   a_vip_hit, a_switch_hit);
 	ids->t_dip = table(pl, "dip_lookup_table", 2, k_dip, EX, 256, a_dip_hit, -1);
 	ids->t_oft = table(pl, "offload_connection_table", 2, tuple, EX, o->offload_size,
 			   a_oft_hit, -1);
@@ -257,6 +263,12 @@ int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_
 	for (int i = 0; i < 8; i++)
 		if (tids[i] < 0)
 			return tids[i];
+	ids->t_d_vip = -1;
+	if (multi && (ids->t_d_vip = table(pl, "d_index_to_vip_table", 1, k_idx, EX, 256,
+					    a_set_src_vip, -1)) < 0)
+		return ids->t_d_vip;
+	ids->a_vip_hit = a_vip_hit;
+	ids->a_set_src_ip_port = a_set_src_vip;
 	ids->a_set_port = a_set_port;
 	ids->a_dip_hit = a_dip_hit;
 	ids->a_oft_hit = a_oft_hit;
@@ -314,7 +326,8 @@ int l7_pipeline_prog_miresga(struct l7_pipeline *pl, const struct l7_pl_miresga_
 			  cnd(L7_PL_CMP_EQ, m.syn, 1), none);
 	r[n++] = add_step(pl, step_of(ids->t_d_ip, -1, L7_PL_STEP_END), 1, cnd(L7_PL_CMP_EQ, m.d, 1),
 			  none);
-	r[n++] = add_step(pl, step_of(-1, a_set_src_vip, L7_PL_STEP_END), 1,
+	r[n++] = add_step(pl, multi ? step_of(ids->t_d_vip, -1, L7_PL_STEP_END) :
+				      step_of(-1, a_set_src_vip, L7_PL_STEP_END), 1,
 			  cnd(L7_PL_CMP_EQ, m.v, 1), none);
 	for (int i = 0; i < n; i++)
 		if (r[i] != i)
