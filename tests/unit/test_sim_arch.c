@@ -33,7 +33,8 @@
  *    FIN, FIN), not one TIME_WAIT each; the lingering endpoints beyond
  *    the TIME_WAIT allowance (max_conns) are forgotten early and counted;
  *    a connection due while an earlier one still holds its tuple waits
- *    for it (counted, exact wait) instead of being skipped.
+ *    for it (counted, exact wait; until TIME_WAIT when the client closed
+ *    first, until CLOSED when the server did) instead of being skipped.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -939,6 +940,26 @@ static void client_waits_for_tuple(void **state)
 	assert_int_equal(b.cli.st.tuple_clash, 0);
 	assert_int_equal(b.cli.st.tuple_waits, 1);
 	assert_int_equal(b.cli.st.responses_done, 2);
+	cbed_fini(&b);
+
+	/* the server closes first: the old endpoint is in LAST_ACK, not
+	 * TIME_WAIT, when both FINs are out, so the waiter starts at its
+	 * CLOSED, when the server's ACK of the client's FIN arrives 2 delays
+	 * later (6 delays after the old one started). The server's endpoint
+	 * is in TIME_WAIT then and takes the new SYN (its ISN, from the
+	 * client's seed 0 stream, is above the old one: RFC 6191) */
+	wl.conns[0].flags |= L7SIM_WL_SERVER_CLOSES;
+	wl.conns[1].flags |= L7SIM_WL_SERVER_CLOSES;
+	cbed_run(&b, &wl, 8);
+	st = &b.cli.st;
+	assert_int_equal(st->tuple_waits, 1);
+	assert_int_equal(st->tuple_wait_ns, 6 * CB_DELAY_NS - 1000);
+	assert_int_equal(st->tw_reused, 0);
+	assert_int_equal(st->tuple_clash, 0);
+	assert_int_equal(st->responses_done, 2);
+	assert_int_equal(st->incomplete, 0);
+	assert_int_equal(st->resets, 0);
+	assert_int_equal(st->resp_mismatch_bytes, 0);
 	cbed_fini(&b);
 	wl.n_conns = 3;
 	l7sim_wl_free(&wl);
