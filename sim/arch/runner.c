@@ -106,7 +106,8 @@ static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters
 		"client_conns_started", "client_conns_done", "client_conns_failed",
 		"client_resets", "client_aborts", "client_incomplete",
 		"client_resp_mismatch_bytes", "client_tuple_clash", "client_conns_queued",
-		"client_queue_wait_ns", "client_resp_bytes",
+		"client_queue_wait_ns", "client_resp_bytes", "client_tw_forgotten",
+		"client_tuple_waits", "client_tuple_wait_ns", "client_tw_reused",
 		/* the replay oracle's back-end side (models/server.h) */
 		"server_legs_checked", "server_legs_unchecked", "server_legs_mismatch",
 		"server_legs_whole", "server_legs_cut", "server_req_checked_bytes",
@@ -117,7 +118,8 @@ static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters
 	const uint64_t cv[] = {
 		cli->conns_started, cli->conns_done, cli->conns_failed, cli->resets,
 		cli->aborts, cli->incomplete, cli->resp_mismatch_bytes, cli->tuple_clash,
-		cli->queued, cli->queue_wait_ns, cli->resp_bytes,
+		cli->queued, cli->queue_wait_ns, cli->resp_bytes, cli->tw_forgotten,
+		cli->tuple_waits, cli->tuple_wait_ns, cli->tw_reused,
 		so->legs_checked, so->legs_unchecked, so->legs_mismatch, so->legs_whole,
 		so->legs_cut, so->checked_bytes, so->mismatch_bytes, so->inserted_bytes,
 		so->unchecked_bytes, so->conns_whole, so->conns_no_head, so->conns_not_http,
