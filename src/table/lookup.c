@@ -593,69 +593,93 @@ TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_view v, struct tb_sh
 #define TB_BATCH_GROUP L7_TABLE_BATCH_MAX
 #endif
 
-/* The full lookup from hashed key words, out of line (FAST_FULL). */
-static __attribute__((noinline)) int lookup_full(struct l7_table *t, const uint64_t *kw,
-                                                 uint64_t h, void *value_out)
-{
-	if (t->conc)
-		return lookup_nottl(t, t->sh, kw, h, value_out, true);
-	return lookup_nottl(t, t->sh, kw, h, value_out, false);
-}
-
 /*
  * Batch for tables that fit in cache: the staged pipeline's bookkeeping
  * costs more than the L2/L3 latency it hides there. Hash every key and
  * prefetch both its headers, then run the single lookup's branch-free
  * attempt on each key (headers in L1 by then; the slot loads of
  * consecutive keys are independent, so the core overlaps them).
+ *
+ * In cache the cost is instructions (both this and rte_hash's bulk lookup
+ * retire ~3-4 per cycle here, so the time ratio follows the instruction
+ * ratio), so the per-key bookkeeping is kept minimal: the NULL-key check
+ * rides in the hashing loop (that loop has no side effects but prefetches,
+ * so bailing out of it leaves nothing half done), values go straight to
+ * the caller's array (or a scratch array when it passed NULL, so there is
+ * no per-key NULL test), the hit mask is shifted in, and the slow paths
+ * rehash from the caller's key instead of the hash being kept per key.
+ * Returns false (nothing looked up) if a key is NULL. The per-key state is
+ * one array of structs (one base register, not one per field: the loop
+ * otherwise spilled the field arrays' bases to the stack).
  */
-static inline __attribute__((always_inline)) unsigned
+struct ckey {
+	uint64_t kw[TB_KEY_WORDS_MAX];
+	uint64_t b1, b2;
+	uint64_t tag;
+};
+
+static inline __attribute__((always_inline)) bool
 batch_cached(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
              void *values_out, uint64_t *hit_mask, bool conc)
 {
 	const struct tb_view v = tb_view_of(t);
-	uint64_t kw[L7_TABLE_BATCH_MAX][TB_KEY_WORDS_MAX], hs[L7_TABLE_BATCH_MAX];
-	uint64_t b1s[L7_TABLE_BATCH_MAX], b2s[L7_TABLE_BATCH_MAX];
-	uint16_t tags[L7_TABLE_BATCH_MAX];
-	uint64_t mask = 0;
-	char *vo = values_out;
+	struct ckey st[L7_TABLE_BATCH_MAX];
+	uint64_t scratch[TB_VALUE_WORDS_MAX];
 	for (unsigned i = 0; i < n; i++) {
-		tb_key_words_g(g, keys[i], kw[i]);
-		uint64_t h = tb_hash_g(t, g, kw[i]);
+		const void *key = keys[i];
+		if (__builtin_expect(!key, 0))
+			return false;
+		tb_key_words_g(g, key, st[i].kw);
+		uint64_t h = tb_hash_g(t, g, st[i].kw);
 		uint64_t b1 = h & v.bucket_mask;
 		uint16_t tag = tb_tag(h);
 		uint64_t b2 = tb_alt_m(v.bucket_mask, b1, tag);
-		hs[i] = h;
-		b1s[i] = b1;
-		b2s[i] = b2;
-		tags[i] = tag;
+		st[i].b1 = b1;
+		st[i].b2 = b2;
+		st[i].tag = tag;
 		__builtin_prefetch(&v.buckets[b1], 0, 3);
 		__builtin_prefetch(&v.buckets[b2], 0, 3);
 	}
-	for (unsigned i = 0; i < n; i++) {
+	/* with values_out NULL every value lands in one scratch slot */
+	char *out = values_out ? values_out : (char *)scratch;
+	const size_t step = values_out ? g.value_bytes : 0;
+	uint64_t mask = 0;
+	for (unsigned i = 0; i < n; i++, out += step) {
 		uint64_t vw[TB_VALUE_WORDS_MAX];
-		void *out = vo ? vo + (size_t)i * g.value_bytes : NULL;
-		int r = attempt_fast_b(v, g, kw[i], b1s[i], b2s[i], tags[i], vw, conc);
-		if (r == FAST_HIT) {
-			if (out)
-				tb_value_out_g(g, out, vw);
+		int r = attempt_fast_b(v, g, st[i].kw, st[i].b1, st[i].b2, st[i].tag, vw, conc);
+		uint64_t hit;
+		if (__builtin_expect(r == FAST_HIT, 1)) {
+			tb_value_out_g(g, out, vw);
+			hit = 1;
+		} else if (r == FAST_MISS) {
+			hit = 0;
 		} else if (r == FAST_FULL) {
-			r = lookup_full(t, kw[i], hs[i], out) == 0;
-		} else if (r == FAST_RETRY) {
-			r = lookup_retry(t, kw[i], hs[i], out) == 0;
+			hit = lookup_slow_key(t, keys[i], out) == 0;
+		} else {
+			hit = lookup_retry_key(t, keys[i], out) == 0;
 		}
-		mask |= (uint64_t)(r == FAST_HIT) << i;
+		mask = (mask >> 1) | (hit << 63);
 	}
-	*hit_mask = mask;
-	return (unsigned)__builtin_popcountll(mask);
+	*hit_mask = n ? mask >> (64u - n) : 0;
+	return true;
 }
 
 static inline __attribute__((always_inline)) unsigned
 batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
             void *values_out, uint64_t *hit_mask, bool conc)
 {
-	if (!t->prefetch_slot_lines)
-		return batch_cached(t, g, keys, n, values_out, hit_mask, conc);
+	if (!t->prefetch_slot_lines) {
+		if (!batch_cached(t, g, keys, n, values_out, hit_mask, conc)) {
+			*hit_mask = 0;
+			return 0;
+		}
+		return (unsigned)__builtin_popcountll(*hit_mask);
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (!keys[i]) {
+			*hit_mask = 0;
+			return 0;
+		}
 	const struct tb_view v = tb_view_of(t);
 	struct bstate st[L7_TABLE_BATCH_MAX];
 	uint64_t mask = 0;
@@ -675,6 +699,31 @@ batch_nottl(struct l7_table *t, struct tb_shape g, const void *const *keys, unsi
 	return (unsigned)__builtin_popcountll(mask);
 }
 
+/* One out-of-line batch function per specialised kind and one generic
+ * (as for the single lookup): inlined into one dispatcher, the paths'
+ * register needs added up and the in-cache loop kept its array bases and
+ * counters on the stack (~10 spill loads and stores per key). */
+#define TB_BATCH_FN(name, shape, conc)                                                   \
+	static __attribute__((noinline)) unsigned name(struct l7_table *t,                 \
+	                                               const void *const *keys, unsigned n, \
+	                                               void *values_out, uint64_t *hit_mask) \
+	{                                                                                  \
+		return batch_nottl(t, shape, keys, n, values_out, hit_mask, conc);          \
+	}
+TB_BATCH_FN(batch_16_8_s8_conc, SHAPE_16_8(8), true)
+TB_BATCH_FN(batch_16_8_s8_st, SHAPE_16_8(8), false)
+TB_BATCH_FN(batch_16_8_s4_conc, SHAPE_16_8(4), true)
+TB_BATCH_FN(batch_16_8_s4_st, SHAPE_16_8(4), false)
+
+static __attribute__((noinline)) unsigned batch_generic(struct l7_table *t,
+                                                        const void *const *keys, unsigned n,
+                                                        void *values_out, uint64_t *hit_mask)
+{
+	if (t->conc)
+		return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, true);
+	return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, false);
+}
+
 unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
                                unsigned n, void *values_out,
                                uint64_t *hit_mask, l7_time_ns now_ns)
@@ -686,28 +735,26 @@ unsigned l7_table_lookup_batch(struct l7_table *t, const void *const *keys,
 		*hit_mask = 0;
 		return 0;
 	}
+	/* tables without TTL check for NULL keys in their first pass */
+	switch (t->kind) {
+	case TB_KIND_16_8_S8_CONC:
+		return batch_16_8_s8_conc(t, keys, n, values_out, hit_mask);
+	case TB_KIND_16_8_S8_ST:
+		return batch_16_8_s8_st(t, keys, n, values_out, hit_mask);
+	case TB_KIND_16_8_S4_CONC:
+		return batch_16_8_s4_conc(t, keys, n, values_out, hit_mask);
+	case TB_KIND_16_8_S4_ST:
+		return batch_16_8_s4_st(t, keys, n, values_out, hit_mask);
+	default:
+		break;
+	}
+	if (!t->ttl_ns)
+		return batch_generic(t, keys, n, values_out, hit_mask);
 	for (unsigned i = 0; i < n; i++)
 		if (!keys[i]) {
 			*hit_mask = 0;
 			return 0;
 		}
-	switch (t->kind) {
-	case TB_KIND_16_8_S8_CONC:
-		return batch_nottl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, true);
-	case TB_KIND_16_8_S8_ST:
-		return batch_nottl(t, SHAPE_16_8(8), keys, n, values_out, hit_mask, false);
-	case TB_KIND_16_8_S4_CONC:
-		return batch_nottl(t, SHAPE_16_8(4), keys, n, values_out, hit_mask, true);
-	case TB_KIND_16_8_S4_ST:
-		return batch_nottl(t, SHAPE_16_8(4), keys, n, values_out, hit_mask, false);
-	default:
-		break;
-	}
-	if (!t->ttl_ns) {
-		if (t->conc)
-			return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, true);
-		return batch_nottl(t, t->sh, keys, n, values_out, hit_mask, false);
-	}
 	if (t->conc)
 		return batch_impl(t, t->sh, keys, n, values_out, hit_mask, now_ns, true);
 	return batch_impl(t, t->sh, keys, n, values_out, hit_mask, now_ns, false);

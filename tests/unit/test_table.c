@@ -610,16 +610,17 @@ static void sweep_budget_is_bounded(void **state)
 	l7_table_destroy(t);
 }
 
-static void batch_matches_single_in(bool big_paths)
+static void batch_matches_single_in(bool big_paths, uint32_t key_bytes, uint32_t spb,
+                                    enum l7_table_mode mode)
 {
-	struct l7_table *t = make_table(13, 8, 4096, 8, L7_TABLE_CONCURRENT, 0);
+	struct l7_table *t = make_table(key_bytes, 8, 4096, spb, mode, 0);
 	if (big_paths)
 		force_big_table_paths(t);
-	uint8_t keys[64][13];
+	uint8_t keys[64][16];
 	const void *kp[64];
 	uint64_t s = 5, vals[64], mask = 0;
 	for (unsigned i = 0; i < 64; i++) {
-		random_tuple(&s, 13, keys[i]);
+		random_tuple(&s, key_bytes, keys[i]);
 		kp[i] = keys[i];
 		if (i % 3) {
 			uint64_t v = i * 1000u;
@@ -639,15 +640,38 @@ static void batch_matches_single_in(bool big_paths)
 	assert_int_equal(hits, want);
 	assert_int_equal(l7_table_lookup_batch(t, kp, 65, vals, &mask, 0), 0);
 	assert_int_equal(mask, 0);
+	/* without values: the same per-key mask */
 	assert_int_equal(l7_table_lookup_batch(t, kp, 10, NULL, &mask, 0), 6);
+	assert_int_equal(mask, 0x1b6u); /* i % 3 != 0 for i < 10 */
+	/* a batch of 33 (not a whole mask word): mask bits line up */
+	assert_int_equal(l7_table_lookup_batch(t, kp + 1, 33, vals, &mask, 0), 22);
+	for (unsigned i = 0; i < 33; i++) {
+		assert_int_equal((mask >> i) & 1u, ((i + 1) % 3) != 0);
+		if ((i + 1) % 3)
+			assert_int_equal(vals[i], (i + 1) * 1000u);
+	}
+	mask = 7;
+	assert_int_equal(l7_table_lookup_batch(t, kp, 0, vals, &mask, 0), 0);
+	assert_int_equal(mask, 0);
+	/* a NULL key after hits: nothing found, mask 0 */
+	kp[5] = NULL;
+	mask = 7;
+	assert_int_equal(l7_table_lookup_batch(t, kp, 10, vals, &mask, 0), 0);
+	assert_int_equal(mask, 0);
 	l7_table_destroy(t);
 }
 
 static void batch_matches_single(void **state)
 {
 	(void)state;
-	batch_matches_single_in(false);
-	batch_matches_single_in(true);
+	/* the generic shape and the specialised 16-byte-key ones, both paths */
+	for (int big = 0; big < 2; big++) {
+		batch_matches_single_in(big, 13, 8, L7_TABLE_CONCURRENT);
+		batch_matches_single_in(big, 16, 8, L7_TABLE_CONCURRENT);
+		batch_matches_single_in(big, 16, 4, L7_TABLE_CONCURRENT);
+		batch_matches_single_in(big, 16, 8, L7_TABLE_SINGLE_THREADED);
+		batch_matches_single_in(big, 16, 4, L7_TABLE_SINGLE_THREADED);
+	}
 }
 
 /* Two keys with the same primary bucket and tag: the second one's lookup
