@@ -20,6 +20,12 @@
  *    packets go to the front-end of CRC8(client tuple); offloaded client
  *    pure ACKs go to the back-end; back-end packets of offloaded
  *    connections go straight to the client (src rewritten to the VIP).
+ *  - VIPs: every distinct server address:port of the workload is one
+ *    (IPv4 only). One VIP: the program exactly as Miresga's code has it.
+ *    Several: the program's VIP table holds them and a d_index names a
+ *    (back-end, VIP) pair (d_index()), so an offloaded connection's
+ *    responses are re-addressed from its own VIP; the splice engines
+ *    serve any destination already.
  *  - The front-end's engine splices transparently (the back-end sees the
  *    client's tuple, as the program's dip/offload lookups need). When a
  *    connection is offloaded (route hint "always", or "min_response_bytes"
@@ -93,11 +99,14 @@
 #define MAX_FE 48
 #define PORT_BE0 64
 #define MAX_BE 256
+#define MAX_VIP 255     /* vip_lookup_table: the VIPs + the switch endpoint */
+#define N_DINDEX 256    /* 8-bit d_index: (back-end, VIP) pairs */
 #define N_PORTS 512
 
 #define MARK_C2S 0x4d524731u   /* client pure ACK sent to an agent by the switch */
 #define MARK_XLATED 0x4d524732u /* translated by an agent */
 #define MARK_TO_FE 0x4d524800u  /* | FE index: an agent left it for that FE */
+#define MARK_XLATED_V 0x4d530000u /* | VIP index >= 1: translated by an agent */
 
 #define COOKIE_DEL (1ull << 63)
 #define SPL_TICK_NS 250000000ull /* splice engine timers; re-splice give-up */
@@ -159,6 +168,7 @@ struct mrg_mconn {
 	uint64_t min_bytes;       /* offload when the response is >= this */
 	uint32_t cip;
 	uint16_t cport, be, gen;
+	uint8_t vi;               /* the connection's VIP (index in m->vip) */
 	uint8_t want, check_resp, handed, ent, closing;
 	struct l7sim_pkt *held_h, *held_t; /* switch-only: data waiting */
 	struct l7_splice_record rec;
@@ -168,6 +178,7 @@ struct ent_req {
 	uint32_t conn, cip;
 	uint16_t cport, be, gen;
 	l7_time_ns queued_ns;
+	uint8_t vi;
 };
 
 struct ent_q {
@@ -221,8 +232,10 @@ struct mrg {
 	struct mrg_in **be_in;    /* switch port inputs of the back-ends */
 	struct l7_splice *syn_eng;
 	struct sw_ctx *syn_cur;
-	struct l7_addr vip;
-	uint16_t vport;
+	uint32_t vip[MAX_VIP];    /* each captured server address:port is a VIP;
+				   * vip[0] is the program's compiled-in one */
+	uint16_t vport[MAX_VIP];
+	uint32_t n_vip;
 	struct l7sim_rng rng;
 	l7_time_ns now;
 	struct l7sim_hist ins_delay;
@@ -289,6 +302,22 @@ static int parse(struct l7sim_pkt *p, struct l7_pkt *v)
 static uint64_t tuple_key(uint32_t ip, uint16_t port)
 {
 	return ((uint64_t)ip << 16) | port | (1ull << 63);
+}
+
+/* Index of the VIP ip:port, or -1. */
+static int vip_index(const struct mrg *m, uint32_t ip, uint16_t port)
+{
+	for (uint32_t i = 0; i < m->n_vip; i++)
+		if (m->vip[i] == ip && m->vport[i] == port)
+			return (int)i;
+	return -1;
+}
+
+/* The switch's d_index of a (back-end, VIP) pair: the back-end's index
+ * when there is one VIP, as in Miresga's d_index.json. */
+static uint32_t d_index(const struct mrg *m, uint32_t be, uint32_t vi)
+{
+	return be * m->n_vip + vi;
 }
 
 /* Rewrite an IPv4/TCP packet's source address and port, checksums kept. */
@@ -489,7 +518,8 @@ static void agent_from_srv(struct l7sim_node *self, struct l7sim_pkt *p, l7_time
 				 * split: sequence state on the agent, addresses on the
 				 * switch), so it must still see the back-end's */
 				set_src(p->data, &v, l7_addr_v4(&a->addr), a->port);
-				p->aux = MARK_XLATED;
+				int vi = vip_index(a->m, l7_addr_v4(&s->rec.vip), s->rec.vip_port);
+				p->aux = vi > 0 ? MARK_XLATED_V | (uint32_t)vi : MARK_XLATED;
 				a->xl_s2c++;
 			} else {
 				a->bad++;
@@ -552,7 +582,7 @@ static void sw_rx(struct l7sim_node *self, struct l7sim_pkt *p, l7_time_ns now)
 	}
 	if (in->port == PORT_CLIENT &&
 	    (v.tcp_flags & (L7_TCP_SYN | L7_TCP_ACK | L7_TCP_RST)) == L7_TCP_SYN &&
-	    !memcmp(v.dst.b, m->vip.b, 16) && v.dport == m->vport) {
+	    vip_index(m, l7_addr_v4(&v.dst), v.dport) >= 0) {
 		struct sw_ctx x = { m, NULL, p->conn_id };
 		/* the cookie engine is stateless: it only answers */
 		m->syn_cur = &x;
@@ -665,7 +695,7 @@ static void fill_entry(struct mrg *m, struct l7_pl_req *q, int op, const struct 
 	q->entry.value[0] = r->cip;
 	q->entry.value[1] = r->cport;
 	q->entry.action = m->ids.a_oft_hit;
-	q->entry.params[0] = r->be;
+	q->entry.params[0] = d_index(m, r->be, r->vi);
 }
 
 static void ev_tick(struct l7sim_engine *e, void *obj, uint64_t arg)
@@ -782,7 +812,7 @@ static void enqueue_add(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
 {
 	struct mrg *m = fe->m;
 	struct mrg_mconn *c = &fe->mc[conn];
-	struct ent_req r = { conn, c->cip, c->cport, c->be, c->gen, now };
+	struct ent_req r = { conn, c->cip, c->cport, c->be, c->gen, now, c->vi };
 	if (q_push(&fe->addq, &r) < 0) {
 		m->st.table_full++;
 		c->ent = ENT_REJECTED;
@@ -852,7 +882,7 @@ static void conn_closing(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
 		return;
 	}
 	if (c->ent == ENT_SUBMITTED || c->ent == ENT_LIVE) {
-		struct ent_req r = { conn, c->cip, c->cport, c->be, c->gen, now };
+		struct ent_req r = { conn, c->cip, c->cport, c->be, c->gen, now, c->vi };
 		c->ent = ENT_DELETED;
 		release_held(fe, c); /* switch-only: nothing waits for a deleted entry */
 		if (q_push(&fe->delq, &r) == 0) {
@@ -929,6 +959,9 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		c->wl_id = fe->cur ? fe->cur->conn_id : 0;
 		c->cip = l7_get_be32(h->client_key->src + 12);
 		c->cport = l7_get_be16(h->client_key->sport);
+		int vi = vip_index(m, l7_get_be32(h->client_key->dst + 12),
+				   l7_get_be16(h->client_key->dport));
+		c->vi = (uint8_t)(vi > 0 ? vi : 0);
 		if (m->so)
 			l7sim_fe_cpu_charge(&fe->cpu, m->prm.fe_setup_ns);
 	}
@@ -1292,12 +1325,14 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 	l7_time_ns now = l7sim_engine_now(m->w->eng);
 	fe->now = now;
 	m->now = now;
-	if (p->aux == MARK_XLATED) {
+	if (p->aux == MARK_XLATED || ((p->aux & ~0xffu) == MARK_XLATED_V &&
+				      (p->aux & 0xffu) < m->n_vip)) {
 		/* an agent translated it: only the source becomes the VIP */
 		struct l7_pkt w;
+		uint32_t vi = p->aux == MARK_XLATED ? 0 : (p->aux & 0xffu);
 		p->aux = 0;
 		if (parse(p, &w)) {
-			set_src(p->data, &w, l7_addr_v4(&m->vip), m->vport);
+			set_src(p->data, &w, m->vip[vi], m->vport[vi]);
 			fe->relayed_xlated++;
 			fe->slow_s2c_bytes += w.payload_len;
 			l7sim_fe_cpu_emit(&fe->cpu, 0, p);
@@ -1311,14 +1346,22 @@ static void fe_process(void *ctx, struct l7sim_pkt *p, const struct l7_pkt *v)
 	if ((v->tcp_flags & (L7_TCP_FIN | L7_TCP_RST)) && v->ip_version == 4) {
 		struct l7_flow_key k;
 		memset(&k, 0, sizeof(k));
-		int from_client = !memcmp(v->dst.b, m->vip.b, 16) && v->dport == m->vport;
+		int vi = vip_index(m, l7_addr_v4(&v->dst), v->dport);
+		int from_client = vi >= 0;
 		const struct l7_addr *cl = from_client ? &v->src : &v->dst;
 		memcpy(k.src, cl->b, 16);
-		memcpy(k.dst, m->vip.b, 16);
 		l7_put_be16(k.sport, from_client ? v->sport : v->dport);
-		l7_put_be16(k.dport, m->vport);
 		k.proto = 6;
-		int id = l7_splice_find(fe->eng, &k);
+		/* from a back-end: the connection of that client tuple (the
+		 * offload table's key too), whichever VIP it went to */
+		int id = L7_ENOENT;
+		for (uint32_t i = from_client ? (uint32_t)vi : 0;
+		     id < 0 && i < (from_client ? (uint32_t)vi + 1 : m->n_vip); i++) {
+			memcpy(k.dst, v->dst.b, 16);
+			l7_put_be32(k.dst + 12, m->vip[i]);
+			l7_put_be16(k.dport, m->vport[i]);
+			id = l7_splice_find(fe->eng, &k);
+		}
 		/* a FIN or RST from a back-end the connection was re-spliced
 		 * away from closes only that old leg */
 		if (id >= 0 && (uint32_t)id < fe->max_conns &&
@@ -1450,10 +1493,22 @@ static int build_agent(struct mrg *m, uint32_t i, struct l7sim_server_config *sc
 	m->port_out[port] = &g->sw_to.in;
 	uint32_t ip = l7_addr_v4(&g->addr);
 	if ((rc = add_entry(m, m->ids.t_dip, ip, g->port, 0, m->ids.a_dip_hit, 0, 0, 0)) < 0 ||
-	    (rc = add_entry(m, m->ids.t_d_port, i, 0, 0, m->ids.a_set_port, port, 0x02aa, 0x02bb)) < 0 ||
-	    (rc = add_entry(m, m->ids.t_d_ip, i, 0, 0, m->ids.a_set_dst_ip_port, ip, g->port, 0)) < 0 ||
 	    (rc = add_entry(m, m->ids.t_route, ip, 0, 32, m->ids.a_set_port, port, 0x02aa, 0x02bb)) < 0)
 		return rc;
+	/* one d_index per (back-end, VIP): the same back-end, and with
+	 * several VIPs the VIP its responses leave from */
+	for (uint32_t vi = 0; vi < m->n_vip; vi++) {
+		uint32_t d = d_index(m, i, vi);
+		if ((rc = add_entry(m, m->ids.t_d_port, d, 0, 0, m->ids.a_set_port, port, 0x02aa,
+				    0x02bb)) < 0 ||
+		    (rc = add_entry(m, m->ids.t_d_ip, d, 0, 0, m->ids.a_set_dst_ip_port, ip, g->port,
+				    0)) < 0)
+			return rc;
+		if (m->n_vip > 1 &&
+		    (rc = add_entry(m, m->ids.t_d_vip, d, 0, 0, m->ids.a_set_src_ip_port, m->vip[vi],
+				    m->vport[vi], 0)) < 0)
+			return rc;
+	}
 	return 0;
 }
 
@@ -1512,6 +1567,9 @@ static int build_fe(struct mrg *m, uint32_t i, const struct l7_syncookie_key *ke
 	return 0;
 }
 
+/* Every distinct server address:port of the workload becomes a VIP, in
+ * order of first appearance (vip[0] is the one compiled into the
+ * program); IPv4 only, as the switch program. */
 static int check_workload(struct mrg *m, char *err, size_t errlen)
 {
 	const struct l7sim_workload *wl = m->w->wl;
@@ -1519,20 +1577,25 @@ static int check_workload(struct mrg *m, char *err, size_t errlen)
 		snprintf(err, errlen, "workload: no connections");
 		return L7_ECONFIG;
 	}
-	const struct l7_flow_key *k0 = &wl->conns[0].key;
 	for (uint32_t i = 0; i < wl->n_conns; i++) {
 		const struct l7_flow_key *k = &wl->conns[i].key;
-		if (memcmp(k->dst, k0->dst, 16) || memcmp(k->dport, k0->dport, 2)) {
-			snprintf(err, errlen, "workload: connections to more than one server "
-				 "address; the Miresga program has one VIP");
+		struct l7_addr a;
+		memcpy(a.b, k->dst, 16);
+		if (!l7_addr_is_v4(&a)) {
+			snprintf(err, errlen, "workload: IPv6 server address; the switch program is IPv4");
 			return L7_ECONFIG;
 		}
-	}
-	memcpy(m->vip.b, k0->dst, 16);
-	m->vport = l7_get_be16(k0->dport);
-	if (!l7_addr_is_v4(&m->vip)) {
-		snprintf(err, errlen, "workload: IPv6 server address; the switch program is IPv4");
-		return L7_ECONFIG;
+		uint32_t ip = l7_addr_v4(&a);
+		uint16_t port = l7_get_be16(k->dport);
+		if (vip_index(m, ip, port) >= 0)
+			continue;
+		if (m->n_vip == MAX_VIP) {
+			snprintf(err, errlen, "workload: more than %u server addresses (the switch's "
+				 "VIP table)", MAX_VIP);
+			return L7_ECONFIG;
+		}
+		m->vip[m->n_vip] = ip;
+		m->vport[m->n_vip++] = port;
 	}
 	return 0;
 }
@@ -1594,8 +1657,9 @@ int l7sim_mrg_create(struct l7sim_world *w, void **state, char *err, size_t errl
 	if ((rc = l7_pipeline_create(&pc, &m->pl)) < 0)
 		goto fail;
 	l7_pl_miresga_opts_default(&m->o);
-	m->o.vip = l7_addr_v4(&m->vip);
-	m->o.vport = m->vport;
+	m->o.vip = m->vip[0];
+	m->o.vport = m->vport[0];
+	m->o.n_vips = m->n_vip > 1 ? m->n_vip : 0;
 	m->o.offload_size = m->prm.table_entries;
 	char perr[256];
 	if ((rc = l7_pipeline_prog_miresga(m->pl, &m->o, &m->ids)) < 0)
@@ -1606,6 +1670,10 @@ int l7sim_mrg_create(struct l7sim_world *w, void **state, char *err, size_t errl
 	}
 	if ((rc = l7_pl_miresga_install_const(m->pl, &m->o, &m->ids)) < 0)
 		goto fail;
+	for (uint32_t i = 1; i < m->n_vip; i++)
+		if ((rc = add_entry(m, m->ids.t_vip, m->vip[i], m->vport[i], 0, m->ids.a_vip_hit, 0,
+				    0, 0)) < 0)
+			goto fail;
 	m->in_client.node.rx = sw_rx;
 	m->in_client.m = m;
 	m->in_client.port = PORT_CLIENT;
@@ -1659,6 +1727,12 @@ int l7sim_mrg_create(struct l7sim_world *w, void **state, char *err, size_t errl
 			if ((rc = add_backend(m, &e, err, errlen)) < 0)
 				goto fail_quiet;
 		}
+	}
+	if (m->n_ag * m->n_vip > N_DINDEX) {
+		snprintf(err, errlen, "miresga: %u back-ends x %u VIPs > %u (8-bit d_index of "
+			 "(back-end, VIP) pairs)", m->n_ag, m->n_vip, N_DINDEX);
+		rc = L7_ECONFIG;
+		goto fail_quiet;
 	}
 	for (uint32_t i = 0; i < m->n_fe; i++)
 		if ((rc = build_fe(m, i, &key)) < 0)

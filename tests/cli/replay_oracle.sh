@@ -29,7 +29,7 @@
 #     the report), which must match exactly: fixing one fails the test
 #     until its line is updated.
 # Captures l7sim refuses as a whole (no client data to replay) and
-# architectures that refuse a workload (one VIP, IPv4 only) are listed
+# architectures that refuse a workload (IPv4 only) are listed
 # with l7sim's own reason. The whole run takes about 20 s.
 # With REPLAY_ORACLE_VERBOSE=1 it prints one line per capture and
 # architecture (the table of docs/validation.md "Replay oracle").
@@ -65,6 +65,9 @@ expect() {
 	mal_zeek_no-version.pcap:miresga | mal_zeek_no-version.pcap:switch-only | \
 	tcp_zeek_reassembly.pcap:miresga | tcp_zeek_reassembly.pcap:switch-only) echo "0 1 0 0" ;;
 	mal_zeek_http_09.pcap:miresga | mal_zeek_http_09.pcap:switch-only) echo "0 5 0 0" ;;
+	real_pcpp_example.pcap:miresga | real_pcpp_example.pcap:switch-only) echo "0 2 0 0" ;;
+	real_suricata_output-eve-ftp-data.pcap:miresga | \
+	real_suricata_output-eve-ftp-data.pcap:switch-only) echo "0 3 0 0" ;;
 	# "OPTIONS * HTTP/1.1": no route for the asterisk form; 40 connections
 	# with methods the parser rejects
 	real_zeek_methods.pcap:software) echo "0 0 1 0" ;;

@@ -160,15 +160,20 @@ rc=$?
 [ $rc -eq 1 ] || err "compare, all refused: want exit 1, got $rc"
 [ "$(grep -c ' refused: router: endpoint "backend-1" is not an IP' "$tmp/none.txt")" -eq 3 ] ||
 	err "compare, all refused: $(cat "$tmp/none.txt")"
-# the capture that miresga refuses (several server addresses)
-real="${L7_SHARED_DATA:-}/pcaps/real_pcpp_example.pcap"
+# a capture that miresga refuses (IPv6 server address), and one with
+# several server addresses that every architecture runs (one VIP each)
+real="${L7_SHARED_DATA:-}/pcaps/l3_arkime_v6-http.pcap"
 if [ -n "${L7_SHARED_DATA:-}" ] && [ -f "$real" ]; then
 	"$L7SIM" compare "$real" -q >"$tmp/real.txt" 2>/dev/null
 	rc=$?
-	[ $rc -eq 0 ] || err "compare real_pcpp_example: want exit 0, got $rc"
+	[ $rc -eq 0 ] || err "compare l3_arkime_v6-http: want exit 0, got $rc"
 	[ "$(sed -n '2s/ .*//p' "$tmp/real.txt")" = software ] || err "compare real: no software row"
-	[ "$(grep -c '^miresga  *refused: workload: connections to more than one server address; the Miresga program has one VIP$' "$tmp/real.txt")" -eq 1 ] ||
+	[ "$(grep -c '^miresga  *refused: workload: IPv6 server address; the switch program is IPv4$' "$tmp/real.txt")" -eq 1 ] ||
 		err "compare real: miresga row: $(cat "$tmp/real.txt")"
+	"$L7SIM" compare "${L7_SHARED_DATA}/pcaps/real_pcpp_example.pcap" -q >"$tmp/real.txt" 2>/dev/null ||
+		err "compare real_pcpp_example: want exit 0, got $?"
+	[ "$(sed -n '2,$s/ .*//p' "$tmp/real.txt" | tr '\n' ' ')" = "software miresga switch-only " ] &&
+		! grep -q refused "$tmp/real.txt" || err "compare real_pcpp_example: $(cat "$tmp/real.txt")"
 else
 	echo "sim_run.sh: NOTE: no L7_SHARED_DATA: real-capture compare skipped"
 fi

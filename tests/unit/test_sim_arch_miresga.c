@@ -22,7 +22,13 @@
  *  - keep-alive re-splice: a route config sending the two object sizes to
  *    different back-ends re-splices connections mid-stream, and the
  *    responses stay byte-exact (the new leg's server serves from the
- *    leg's first request on); with re-splicing off nothing moves.
+ *    leg's first request on); with re-splicing off nothing moves;
+ *  - several VIPs: a workload whose connections go to two server
+ *    address:port pairs runs on Miresga and switch-only (each pair is a
+ *    VIP of the switch, served by the same back-ends): every connection
+ *    whole at a back-end, every byte exact both ways, offloaded responses
+ *    leaving the switch from their own VIP; an IPv6 server address is
+ *    still refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -538,6 +544,85 @@ static void smoke_pcap(void **state)
 	}
 }
 
+/* Odd connections go to a second VIP (10.0.0.2:8080); the even ones keep
+ * 10.0.0.1:80. */
+static void second_vip(struct l7sim_workload *wl)
+{
+	for (uint32_t i = 1; i < wl->n_conns; i += 2) {
+		struct l7_addr a = l7_addr_from_v4(0x0a000002u);
+		memcpy(wl->conns[i].key.dst, a.b, 16);
+		l7_put_be16(wl->conns[i].key.dport, 8080);
+	}
+}
+
+static void two_vips_exact(void **state)
+{
+	static const char *const arch[] = { "miresga", "miresga", "switch-only" };
+	static const char *const offl[] = { "", ", \"offload\": \"always\"", "" };
+	(void)state;
+	for (unsigned k = 0; k < 3; k++) {
+		struct l7sim_workload wl;
+		struct l7sim_config cfg;
+		struct l7sim_run_out out;
+		assert_int_equal(make_wl(&wl, 8, 3, 100000), 0);
+		second_vip(&wl);
+		uint64_t c2s = 0;
+		for (uint32_t i = 0; i < wl.n_conns; i++)
+			c2s += wl.conns[i].c2s_len;
+		base_config(&cfg, offl[k]);
+		run(&cfg, &wl, arch[k], &out);
+		if (getenv("MRG_DUMP"))
+			dump(&out);
+		int off = k > 0; /* switch-only offloads every connection */
+		assert_int_equal(out.summary.requests, 24);
+		assert_int_equal(counter(&out, "syn_answered"), 8);
+		assert_int_equal(counter(&out, "client_conns_done"), 8);
+		assert_int_equal(counter(&out, "client_resp_mismatch_bytes"), 0);
+		assert_int_equal(counter(&out, "client_incomplete"), 0);
+		assert_int_equal(out.summary.client_bytes, resp_bytes(&wl));
+		assert_int_equal(counter(&out, "server_conns_whole"), 8);
+		assert_int_equal(counter(&out, "server_conns_lost"), 0);
+		assert_int_equal(counter(&out, "server_req_checked_bytes"), c2s);
+		assert_int_equal(counter(&out, "server_req_mismatch_bytes"), 0);
+		assert_int_equal(counter(&out, "server_legs_mismatch"), 0);
+		assert_int_equal(counter(&out, "offloaded"), off ? 8 : 0);
+		assert_int_equal(counter(&out, "entry_adds"), off ? 8 : 0);
+		assert_int_equal(counter(&out, "entry_deletes"), off ? 8 : 0);
+		assert_int_equal(counter(&out, "switch_pipeline_drops"), 0);
+		assert_int_equal(out.summary.fast_path_bytes + counter(&out, "fe_s2c_bytes"),
+				 resp_bytes(&wl) + counter(&out, "server_retrans_bytes"));
+		if (off)
+			assert_true(out.summary.fast_path_bytes > resp_bytes(&wl) / 2);
+		else
+			assert_int_equal(out.summary.fast_path_bytes, 0);
+		l7sim_run_out_fini(&out);
+		l7sim_config_fini(&cfg);
+		l7sim_wl_free(&wl);
+	}
+}
+
+/* The switch program is IPv4: one IPv6 server address refuses the run. */
+static void ipv6_vip_refused(void **state)
+{
+	struct l7sim_workload wl;
+	struct l7sim_config cfg;
+	struct l7sim_run_out out;
+	char err[256] = "";
+	(void)state;
+	assert_int_equal(make_wl(&wl, 4, 1, 1000), 0);
+	second_vip(&wl);
+	memset(wl.conns[3].key.dst, 0, 16);
+	wl.conns[3].key.dst[0] = 0x20;
+	wl.conns[3].key.dst[15] = 1;
+	base_config(&cfg, "");
+	memset(&out, 0, sizeof(out));
+	assert_int_equal(l7sim_run(&cfg, &wl, l7sim_arch_find("miresga"), NULL, &out, err,
+				   sizeof(err)), L7_ECONFIG);
+	assert_string_equal(err, "workload: IPv6 server address; the switch program is IPv4");
+	l7sim_config_fini(&cfg);
+	l7sim_wl_free(&wl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -551,6 +636,8 @@ int main(void)
 		cmocka_unit_test(xff_exact),
 		cmocka_unit_test(resplice_exact),
 		cmocka_unit_test(resplice_wait_then_offload),
+		cmocka_unit_test(two_vips_exact),
+		cmocka_unit_test(ipv6_vip_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
