@@ -605,8 +605,8 @@ TB_INLINE uint64_t finish_key(struct l7_table *t, struct tb_view v, struct tb_sh
  * ratio), so the per-key bookkeeping is kept minimal: the NULL-key check
  * rides in the hashing loop (that loop has no side effects but prefetches,
  * so bailing out of it leaves nothing half done), values go straight to
- * the caller's array (or a scratch array when it passed NULL, so there is
- * no per-key NULL test), the hit mask is shifted in, and the slow paths
+ * the caller's array (or a scratch slot when it passed NULL, so there is
+ * no per-key NULL test), a hit sets its mask bit with one instruction, and the slow paths
  * rehash from the caller's key instead of the hash being kept per key.
  * Returns false (nothing looked up) if a key is NULL. The per-key state is
  * one array of structs (one base register, not one per field: the loop
@@ -617,6 +617,31 @@ struct ckey {
 	uint64_t b1, b2;
 	uint64_t tag;
 };
+
+/* The probing pass of batch_cached. step is value_bytes, or 0 when the
+ * caller wants no values (every value then lands in one scratch slot):
+ * always a constant in the inlined copies, so the loop keeps no stride in
+ * a register and tests no NULL per key. */
+TB_INLINE uint64_t cached_probe(struct l7_table *t, struct tb_view v, struct tb_shape g,
+                                const struct ckey *st, const void *const *keys, unsigned n,
+                                void *values_out, size_t step, bool conc)
+{
+	char *out = values_out;
+	uint64_t mask = 0;
+	for (unsigned i = 0; i < n; i++, out += step) {
+		uint64_t vw[TB_VALUE_WORDS_MAX];
+		int r = attempt_fast_b(v, g, st[i].kw, st[i].b1, st[i].b2, st[i].tag, vw, conc);
+		if (__builtin_expect(r == FAST_HIT, 1)) {
+			tb_value_out_g(g, out, vw);
+			mask |= 1ull << i;
+		} else if (r == FAST_FULL) {
+			mask |= (uint64_t)(lookup_slow_key(t, keys[i], out) == 0) << i;
+		} else if (r == FAST_RETRY) {
+			mask |= (uint64_t)(lookup_retry_key(t, keys[i], out) == 0) << i;
+		}
+	}
+	return mask;
+}
 
 static inline __attribute__((always_inline)) bool
 batch_cached(struct l7_table *t, struct tb_shape g, const void *const *keys, unsigned n,
@@ -640,27 +665,10 @@ batch_cached(struct l7_table *t, struct tb_shape g, const void *const *keys, uns
 		__builtin_prefetch(&v.buckets[b1], 0, 3);
 		__builtin_prefetch(&v.buckets[b2], 0, 3);
 	}
-	/* with values_out NULL every value lands in one scratch slot */
-	char *out = values_out ? values_out : (char *)scratch;
-	const size_t step = values_out ? g.value_bytes : 0;
-	uint64_t mask = 0;
-	for (unsigned i = 0; i < n; i++, out += step) {
-		uint64_t vw[TB_VALUE_WORDS_MAX];
-		int r = attempt_fast_b(v, g, st[i].kw, st[i].b1, st[i].b2, st[i].tag, vw, conc);
-		uint64_t hit;
-		if (__builtin_expect(r == FAST_HIT, 1)) {
-			tb_value_out_g(g, out, vw);
-			hit = 1;
-		} else if (r == FAST_MISS) {
-			hit = 0;
-		} else if (r == FAST_FULL) {
-			hit = lookup_slow_key(t, keys[i], out) == 0;
-		} else {
-			hit = lookup_retry_key(t, keys[i], out) == 0;
-		}
-		mask = (mask >> 1) | (hit << 63);
-	}
-	*hit_mask = n ? mask >> (64u - n) : 0;
+	if (values_out)
+		*hit_mask = cached_probe(t, v, g, st, keys, n, values_out, g.value_bytes, conc);
+	else
+		*hit_mask = cached_probe(t, v, g, st, keys, n, scratch, 0, conc);
 	return true;
 }
 
