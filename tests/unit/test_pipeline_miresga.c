@@ -84,7 +84,8 @@ static void add(struct l7_pipeline *pl, int t, uint64_t k0, uint64_t k1, uint8_t
 	assert_int_equal(l7_pipeline_entry_add(pl, t, &e, 0), 0);
 }
 
-static struct fix *build(int keyed)
+/* The one-VIP fixture with n_vips set (0 and 1: the one-VIP program). */
+static struct fix *build_n(int keyed, uint32_t n_vips)
 {
 	struct fix *f = calloc(1, sizeof(*f));
 	struct l7_pl_config cfg;
@@ -92,6 +93,7 @@ static struct fix *build(int keyed)
 	assert_int_equal(l7_pipeline_create(&cfg, &f->pl), 0);
 	l7_pl_miresga_opts_default(&f->o);
 	f->o.isn_keyed = keyed;
+	f->o.n_vips = n_vips;
 	assert_int_equal(l7_pipeline_prog_miresga(f->pl, &f->o, &f->ids), 0);
 	char err[256];
 	assert_int_equal(l7_pipeline_compile(f->pl, err, sizeof(err)), 0);
@@ -109,6 +111,11 @@ static struct fix *build(int keyed)
 	add(pl, id->t_route, FE, 0, 32, id->a_set_port, PORT_FE_BASE, 0xaa, 0xdd);
 	add(pl, id->t_oft, C_OFF, P_OFF, 0, id->a_oft_hit, 0, 0, 0);
 	return f;
+}
+
+static struct fix *build(int keyed)
+{
+	return build_n(keyed, 0);
 }
 
 static void teardown(struct fix *f)
@@ -441,6 +448,279 @@ static void burst_equals_one_by_one(void **state)
 	teardown(b);
 }
 
+/* ------------------------------------------------------- several VIPs */
+
+#define VIP2 IP(10, 0, 1, 11)
+#define VIP3 IP(10, 0, 1, 12)
+#define VPORT3 8080
+#define C_OFF2 IP(10, 0, 0, 4) /* offloaded on d_index 1 = (BE0, VIP3) */
+#define C_OFF3 IP(10, 0, 0, 5) /* offloaded on d_index 2 = (BE0, VIP2) */
+
+/* The one-VIP fixture built with n_vips = 3: VIP (10.0.1.10:80, added by
+ * install_const), VIP2 (10.0.1.11:80) and VIP3 (10.0.1.12:8080); d_index 0
+ * = (BE0, VIP), 1 = (BE0, VIP3), 2 = (BE0, VIP2). */
+static struct fix *build3(void)
+{
+	struct fix *f = build_n(1, 3);
+	struct l7_pipeline *pl = f->pl;
+	struct l7_pl_miresga *id = &f->ids;
+	assert_true(id->t_d_vip >= 0);
+	add(pl, id->t_vip, VIP2, 80, 0, id->a_vip_hit, 0, 0, 0);
+	add(pl, id->t_vip, VIP3, VPORT3, 0, id->a_vip_hit, 0, 0, 0);
+	add(pl, id->t_d_vip, 0, 0, 0, id->a_set_src_ip_port, VIP, 80, 0);
+	add(pl, id->t_d_vip, 1, 0, 0, id->a_set_src_ip_port, VIP3, VPORT3, 0);
+	add(pl, id->t_d_vip, 2, 0, 0, id->a_set_src_ip_port, VIP2, 80, 0);
+	for (unsigned d = 1; d <= 2; d++) {
+		add(pl, id->t_d_port, d, 0, 0, id->a_set_port, PORT_BE0, MAC_SWITCH,
+		    0x0c0000000b00ull);
+		add(pl, id->t_d_ip, d, 0, 0, id->a_set_dst_ip_port, BE0, 80, 0);
+	}
+	add(pl, id->t_oft, C_OFF2, P_OFF, 0, id->a_oft_hit, 1, 0, 0);
+	add(pl, id->t_oft, C_OFF3, P_OFF, 0, id->a_oft_hit, 2, 0, 0);
+	return f;
+}
+
+static void three_vips_syn_to_each_vip_is_answered_by_the_switch(void **state)
+{
+	(void)state;
+	struct fix *f = build3();
+	static const uint32_t vip[3] = { VIP, VIP2, VIP3 };
+	static const uint16_t vport[3] = { 80, 80, VPORT3 };
+	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	for (int v = 0; v < 3; v++) {
+		uint32_t len = frame(buf, C_NEW, P_NEW, vip[v], vport[v], L7_TCP_SYN, 1000, NULL,
+				     syn_opts, sizeof(syn_opts));
+		run(f, buf, len, 7, &r, &p);
+		assert_false(r.dropped);
+		assert_false(r.to_cpu);
+		assert_int_equal(r.egress_port, 7); /* back out of the ingress port */
+		assert_int_equal(l7_addr_v4(&p.src), vip[v]);
+		assert_int_equal(p.sport, vport[v]);
+		assert_int_equal(l7_addr_v4(&p.dst), C_NEW);
+		assert_int_equal(p.dport, P_NEW);
+		assert_int_equal(p.tcp_flags, L7_TCP_SYN | L7_TCP_ACK);
+		assert_int_equal(p.tcp_ack, 1001);
+		assert_int_equal(p.ip_len, 52); /* 12 bytes of SYN-ACK options */
+		assert_memory_equal(buf + 6, "\xab\xab\xab\xcd\xcd\xcd", 6);
+	}
+	teardown(f);
+}
+
+static void three_vips_client_data_to_vip2_goes_to_the_crc8_front_end(void **state)
+{
+	(void)state;
+	struct fix *f = build3();
+	uint8_t buf[256];
+	struct l7_pl_result r, r1;
+	struct l7_pkt p;
+	for (uint16_t port = 50000; port < 50040; port++) {
+		uint32_t len = frame(buf, C_NEW, port, VIP, 80, L7_TCP_ACK | L7_TCP_PSH, 5,
+				     "GET / HTTP/1.1\r\n\r\n", NULL, 0);
+		run(f, buf, len, 3, &r1, &p);
+		len = frame(buf, C_NEW, port, VIP2, 80, L7_TCP_ACK | L7_TCP_PSH, 5,
+			    "GET / HTTP/1.1\r\n\r\n", NULL, 0);
+		run(f, buf, len, 3, &r, &p);
+		assert_false(r.dropped);
+		assert_int_equal(r.egress_port, fe_port(C_NEW, port));
+		assert_int_equal(r.egress_port, r1.egress_port);
+		assert_int_equal(l7_addr_v4(&p.dst), VIP2); /* only MACs change */
+		assert_int_equal(p.dport, 80);
+		assert_int_equal(l7_addr_v4(&p.src), C_NEW);
+		assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_vip), 0);
+		assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_lb_port), 0);
+	}
+	teardown(f);
+}
+
+static void three_vips_offloaded_response_leaves_from_its_own_vip(void **state)
+{
+	(void)state;
+	struct fix *f = build3();
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	struct l7_pkt p;
+	static const struct {
+		uint32_t client, vip;
+		uint16_t vport, egress;
+	} c[] = {
+		{ C_OFF, VIP, 80, PORT_CLIENT2 },       /* d_index 0 */
+		{ C_OFF2, VIP3, VPORT3, PORT_CLIENT_NET }, /* d_index 1 */
+		{ C_OFF3, VIP2, 80, PORT_CLIENT_NET },  /* d_index 2 */
+	};
+	const char *resp = "HTTP/1.1 200 OK\r\n";
+	for (int i = 0; i < 3; i++) {
+		uint32_t len = frame(buf, BE0, 80, c[i].client, P_OFF, L7_TCP_ACK, 9, resp, NULL, 0);
+		run(f, buf, len, PORT_BE0, &r, &p); /* checks the checksums */
+		assert_false(r.dropped);
+		assert_int_equal(r.egress_port, c[i].egress);
+		assert_int_equal(l7_addr_v4(&p.src), c[i].vip);
+		assert_int_equal(p.sport, c[i].vport);
+		assert_int_equal(l7_addr_v4(&p.dst), c[i].client);
+		assert_int_equal(p.dport, P_OFF);
+		assert_int_equal(p.payload_len, strlen(resp));
+		assert_memory_equal(l7_pkt_payload(&p), resp, strlen(resp));
+		assert_int_not_equal(r.tables_hit & (1ull << f->ids.t_d_vip), 0);
+	}
+	/* and the client's pure ACK to VIP3 goes straight to the back-end */
+	uint32_t len = frame(buf, C_OFF2, P_OFF, VIP3, VPORT3, L7_TCP_ACK, 5, NULL, NULL, 0);
+	run(f, buf, len, 3, &r, &p);
+	assert_int_equal(r.egress_port, PORT_BE0);
+	assert_int_equal(l7_addr_v4(&p.dst), BE0);
+	assert_int_equal(p.dport, 80);
+	teardown(f);
+}
+
+/* Process one copy of a frame on each fixture; the two must agree. */
+static void same_class(struct fix *a, struct fix *b, const uint8_t *in, uint32_t len,
+		       uint16_t port, struct l7_pl_result *ra)
+{
+	uint8_t fa[256], fb[256];
+	struct l7_pl_result rb;
+	memcpy(fa, in, len);
+	memcpy(fb, in, len);
+	assert_int_equal(l7_pipeline_process(a->pl, fa, len, 256, port, 1000, ra), 0);
+	assert_int_equal(l7_pipeline_process(b->pl, fb, len, 256, port, 1000, &rb), 0);
+	assert_int_equal(ra->dropped, rb.dropped);
+	assert_int_equal(ra->to_cpu, rb.to_cpu);
+	assert_int_equal(ra->egress_port, rb.egress_port);
+	assert_int_equal(ra->frame_len, rb.frame_len);
+	if (!ra->dropped)
+		assert_memory_equal(fa, fb, ra->frame_len);
+}
+
+static void three_vips_other_addresses_are_not_vip_traffic(void **state)
+{
+	(void)state;
+	struct fix *one = build(1), *three = build3();
+	uint8_t buf[256];
+	struct l7_pl_result r;
+	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	/* a SYN to a routed non-VIP address (the front-end) is routed, not
+	 * answered */
+	uint32_t len = frame(buf, C_NEW, P_NEW, FE, 80, L7_TCP_SYN, 1000, NULL, syn_opts,
+			     sizeof(syn_opts));
+	same_class(one, three, buf, len, 7, &r);
+	assert_false(r.dropped);
+	assert_int_equal(r.egress_port, PORT_FE_BASE);
+	/* a VIP address on a port that is not its VIP port: no route, dropped */
+	len = frame(buf, C_NEW, P_NEW, VIP2, 81, L7_TCP_SYN, 1000, NULL, syn_opts,
+		    sizeof(syn_opts));
+	same_class(one, three, buf, len, 7, &r);
+	assert_true(r.dropped);
+	len = frame(buf, C_NEW, P_NEW, VIP3, 80, L7_TCP_ACK, 5, "GET /", NULL, 0);
+	same_class(one, three, buf, len, 3, &r);
+	assert_true(r.dropped);
+	/* and a back-end response whose client is not offloaded still goes to
+	 * the front-end unchanged */
+	len = frame(buf, BE0, 80, C_NEW, P_NEW, L7_TCP_ACK, 9, "data", NULL, 0);
+	same_class(one, three, buf, len, PORT_BE0, &r);
+	assert_int_equal(r.egress_port, fe_port(C_NEW, P_NEW));
+	teardown(one);
+	teardown(three);
+}
+
+/* The burst mix of every one-VIP packet class, as frame i. */
+static uint32_t class_frame(int i, uint8_t *buf)
+{
+	static const uint8_t syn_opts[] = { 2, 4, 0x05, 0xb4, 1, 1, 4, 2 };
+	uint16_t p = (uint16_t)(P_OFF + (i % 7 == 0 ? 0 : i));
+	switch (i % 8) {
+	case 0: return frame(buf, BE0, 80, C_OFF, p, L7_TCP_ACK, 9, "resp", NULL, 0);
+	case 1: return frame(buf, C_OFF, p, VIP, 80, L7_TCP_ACK, 5, NULL, NULL, 0);
+	case 2: return frame(buf, C_NEW, p, VIP, 80, L7_TCP_SYN, 5, NULL, syn_opts,
+			     sizeof(syn_opts));
+	case 3: return frame(buf, FE, 9, IP(10, 0, 1, 254), 12345, L7_TCP_ACK, 1, "c", NULL, 0);
+	case 4: return frame(buf, C_NEW, p, VIP, 80, L7_TCP_ACK, 5, "GET /", NULL, 0);
+	case 5: return frame(buf, C_OFF, p, VIP, 80, L7_TCP_ACK | L7_TCP_FIN, 5, NULL, NULL, 0);
+	case 6: return frame(buf, BE0, 80, C_OFF, p, L7_TCP_ACK | L7_TCP_RST, 9, NULL, NULL, 0);
+	default: return frame(buf, FE, 80, IP(192, 168, 0, 1), p, L7_TCP_ACK, 1, NULL, NULL, 0);
+	}
+}
+
+static void n_vips_0_and_1_build_the_one_vip_program(void **state)
+{
+	(void)state;
+	struct fix *a = build_n(1, 0), *b = build_n(1, 1), *c = build3();
+	assert_memory_equal(&a->ids, &b->ids, sizeof(a->ids));
+	assert_int_equal(a->ids.t_d_vip, -1);
+	char la[4096], lb[4096];
+	assert_true(l7_pipeline_layout(a->pl, la, sizeof(la)) > 0);
+	assert_true(l7_pipeline_layout(b->pl, lb, sizeof(lb)) > 0);
+	assert_string_equal(la, lb);
+	assert_null(strstr(la, "d_index_to_vip_table"));
+	assert_true(l7_pipeline_usage(a->pl, la, sizeof(la)) > 0);
+	assert_true(l7_pipeline_usage(b->pl, lb, sizeof(lb)) > 0);
+	assert_string_equal(la, lb);
+	assert_true(l7_pipeline_layout(c->pl, la, sizeof(la)) > 0);
+	assert_non_null(strstr(la, "d_index_to_vip_table"));
+	/* every one-VIP class: identical results and frames for n_vips 0 and
+	 * 1, and identical egress and frames with three VIPs */
+	for (int i = 0; i < 96; i++) {
+		uint8_t fa[256], fb[256], fc[256];
+		uint32_t len = class_frame(i, fa);
+		memcpy(fb, fa, len);
+		memcpy(fc, fa, len);
+		struct l7_pl_result ra, rb, rc;
+		uint16_t port = (uint16_t)(i % 5);
+		assert_int_equal(l7_pipeline_process(a->pl, fa, len, 256, port, 500, &ra), 0);
+		assert_int_equal(l7_pipeline_process(b->pl, fb, len, 256, port, 500, &rb), 0);
+		assert_int_equal(l7_pipeline_process(c->pl, fc, len, 256, port, 500, &rc), 0);
+		assert_memory_equal(&ra, &rb, sizeof(ra));
+		assert_memory_equal(fa, fb, ra.frame_len);
+		assert_int_equal(ra.dropped, rc.dropped);
+		assert_int_equal(ra.to_cpu, rc.to_cpu);
+		assert_int_equal(ra.egress_port, rc.egress_port);
+		assert_int_equal(ra.frame_len, rc.frame_len);
+		assert_memory_equal(fa, fc, ra.frame_len);
+	}
+	struct l7_pl_stats sa, sb;
+	l7_pipeline_stats(a->pl, &sa);
+	l7_pipeline_stats(b->pl, &sb);
+	assert_memory_equal(&sa, &sb, sizeof(sa));
+	teardown(a);
+	teardown(b);
+	teardown(c);
+}
+
+static void n_vips_bounds(void **state)
+{
+	(void)state;
+	struct l7_pl_config cfg;
+	l7_pl_config_default(&cfg);
+	struct l7_pl_miresga_opts o;
+	struct l7_pl_miresga ids;
+	struct l7_pipeline *pl;
+	char err[256];
+	/* 256 is refused (at most 255 VIPs: L7_EINVAL) */
+	assert_int_equal(l7_pipeline_create(&cfg, &pl), 0);
+	l7_pl_miresga_opts_default(&o);
+	o.n_vips = 256;
+	assert_int_equal(l7_pipeline_prog_miresga(pl, &o, &ids), L7_EINVAL);
+	l7_pipeline_destroy(pl);
+	/* 255 builds, and vip_lookup_table holds exactly 255 VIPs + the
+	 * control endpoint */
+	assert_int_equal(l7_pipeline_create(&cfg, &pl), 0);
+	o.n_vips = 255;
+	assert_int_equal(l7_pipeline_prog_miresga(pl, &o, &ids), 0);
+	assert_int_equal(l7_pipeline_compile(pl, err, sizeof(err)), 0);
+	assert_int_equal(l7_pl_miresga_install_const(pl, &o, &ids), 0);
+	struct l7_pl_entry e;
+	memset(&e, 0, sizeof(e));
+	e.action = ids.a_vip_hit;
+	e.value[1] = 80;
+	for (uint32_t v = 1; v < 255; v++) {
+		e.value[0] = IP(10, 2, 0, 0) + v;
+		assert_int_equal(l7_pipeline_entry_add(pl, ids.t_vip, &e, 0), 0);
+	}
+	assert_int_equal(l7_pipeline_table_count(pl, ids.t_vip), 256);
+	e.value[0] = IP(10, 3, 0, 0);
+	assert_true(l7_pipeline_entry_add(pl, ids.t_vip, &e, 0) < 0);
+	l7_pipeline_destroy(pl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +734,12 @@ int main(void)
 		cmocka_unit_test(compile_reports_usage_in_table_ii_form),
 		cmocka_unit_test(full_offload_table_rejects_through_the_channel),
 		cmocka_unit_test(burst_equals_one_by_one),
+		cmocka_unit_test(three_vips_syn_to_each_vip_is_answered_by_the_switch),
+		cmocka_unit_test(three_vips_client_data_to_vip2_goes_to_the_crc8_front_end),
+		cmocka_unit_test(three_vips_offloaded_response_leaves_from_its_own_vip),
+		cmocka_unit_test(three_vips_other_addresses_are_not_vip_traffic),
+		cmocka_unit_test(n_vips_0_and_1_build_the_one_vip_program),
+		cmocka_unit_test(n_vips_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
