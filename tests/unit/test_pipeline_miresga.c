@@ -2,7 +2,9 @@
  * test_pipeline_miresga.c — Miresga's switch program (prog_miresga.c) on the
  * model: every packet class of miresga-code-notes.md §1.7 goes to the right
  * egress with the right rewrites and correct checksums; the compile step
- * fits it and reports its resource usage.
+ * fits it and reports its resource usage. With n_vips = 3 each VIP gets its
+ * own SYN-ACK and the offloaded response leaves from the VIP its d_index
+ * names; n_vips 0 and 1 build the one-VIP program bit for bit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
