@@ -637,7 +637,10 @@ struct l7_pl_miresga_opts {
 				  * with a_vip_hit) and the back-end -> client
 				  * rewrite takes the VIP from
 				  * d_index_to_vip_table, so a d_index names a
-				  * (back-end, VIP) pair */
+				  * (back-end, VIP) pair: install a t_d_vip
+				  * entry for every d_index used (on a miss the
+				  * source is left unrewritten). > 255:
+				  * L7_EINVAL from the build */
 };
 
 void l7_pl_miresga_opts_default(struct l7_pl_miresga_opts *o);
