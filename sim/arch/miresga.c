@@ -205,6 +205,10 @@ struct mrg_fe {
 	uint64_t xff_inserted, xff_failed, xff_skipped;
 	uint64_t resplice_routes, resplice_waits, resp_untracked, resplice_gave_up;
 	uint32_t resume_conn;     /* UINT32_MAX: none to resume after input */
+	uint32_t n_waiting;       /* connections with waiting set (set_waiting()),
+				   * so a splice tick skips give_up_waits() at once
+				   * when none waits instead of reading every slot */
+	uint32_t n_holding;       /* connections with held packets (hold()) */
 	struct l7_http_rewrite rw; /* X-Forwarded-For edits; the engine copies
 				    * the bytes when the route says GO */
 };
@@ -666,6 +670,8 @@ static void arm_tick(struct mrg_fe *fe, l7_time_ns now)
 
 static void release_held(struct mrg_fe *fe, struct mrg_mconn *c)
 {
+	if (c->held_h)
+		fe->n_holding--;
 	while (c->held_h) {
 		struct l7sim_pkt *p = c->held_h;
 		c->held_h = p->next;
@@ -938,6 +944,18 @@ static int add_xff(const struct l7_splice_head *h, const struct l7_http_request 
 	return 0;
 }
 
+/* Every change of c->waiting goes through here, keeping fe->n_waiting. */
+static void set_waiting(struct mrg_fe *fe, struct mrg_mconn *c, uint8_t waiting)
+{
+	if (c->waiting == waiting)
+		return;
+	if (waiting)
+		fe->n_waiting++;
+	else
+		fe->n_waiting--;
+	c->waiting = waiting;
+}
+
 /* Parse and route one request head with the library (route callback). */
 static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *h,
 				       struct l7_splice_route *r)
@@ -954,6 +972,7 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 		return L7_SPLICE_ROUTE_MORE;
 	if (h->request_index == 0 && !h->has_backend) {
 		uint16_t gen = (uint16_t)(c->gen + 1);
+		set_waiting(fe, c, 0);
 		memset(c, 0, offsetof(struct mrg_mconn, rec));
 		c->gen = gen;
 		c->wl_id = fe->cur ? fe->cur->conn_id : 0;
@@ -1014,11 +1033,11 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 				fe->resplice_waits++;
 				c->wait_since_ns = fe->now;
 			}
-			c->waiting = 1;
+			set_waiting(fe, c, 1);
 			c->wait_index = h->request_index;
 			return L7_SPLICE_ROUTE_WAIT;
 		}
-		c->waiting = 0;
+		set_waiting(fe, c, 0);
 		if (move) {
 			r->backend = m->ag[i].addr;
 			r->backend_port = m->ag[i].port;
@@ -1186,13 +1205,15 @@ static int hold_it(const struct mrg *m, const struct mrg_mconn *c, uint16_t flag
 		(c->handed && c->ent == ENT_NONE));
 }
 
-static void hold(struct mrg_mconn *c, struct l7sim_pkt *p)
+static void hold(struct mrg_fe *fe, struct mrg_mconn *c, struct l7sim_pkt *p)
 {
 	p->next = NULL;
-	if (c->held_t)
+	if (c->held_t) {
 		c->held_t->next = p;
-	else
+	} else {
 		c->held_h = p;
+		fe->n_holding++;
+	}
 	c->held_t = p;
 }
 
@@ -1215,7 +1236,7 @@ static void fe_emit(void *user, const struct l7_splice_out *out)
 		}
 		if (c && out->side == L7_SPLICE_TO_SERVER && ok && hold_it(m, c, v.tcp_flags)) {
 			m->st.held_pkts++;
-			hold(c, fe->cur);
+			hold(fe, c, fe->cur);
 			fe->cur_fwd = 2;
 			return;
 		}
@@ -1249,7 +1270,7 @@ static void fe_emit(void *user, const struct l7_splice_out *out)
 		struct l7_pkt v;
 		if (parse(np, &v) && hold_it(m, c, v.tcp_flags)) {
 			m->st.held_pkts++;
-			hold(c, np);
+			hold(fe, c, np);
 			return;
 		}
 	}
@@ -1274,9 +1295,19 @@ static void maybe_resume(struct mrg_fe *fe, uint32_t conn, l7_time_ns now);
  * model sends what was captured) keeps its back-end. */
 static void give_up_waits(struct mrg_fe *fe, l7_time_ns now)
 {
-	for (uint32_t i = 0; i < fe->max_conns; i++) {
+	/* In slot order, as a full scan, but ending once every connection
+	 * that waited when the tick began has been seen. Only waits from
+	 * before now are counted off: a wait that begins during the scan (a
+	 * resume's route) begins at now, so it neither uses up the count nor
+	 * would a full scan act on it; a wait that ends, or one from now,
+	 * only makes the scan run further. */
+	uint32_t left = fe->n_waiting;
+	for (uint32_t i = 0; left && i < fe->max_conns; i++) {
 		struct mrg_mconn *c = &fe->mc[i];
-		if (c->waiting && now - c->wait_since_ns >= SPL_TICK_NS) {
+		if (!c->waiting || c->wait_since_ns == now)
+			continue;
+		left--;
+		if (now - c->wait_since_ns >= SPL_TICK_NS) {
 			c->rt = RT_OFF;
 			fe->resplice_gave_up++;
 			maybe_resume(fe, i, now);
@@ -1314,7 +1345,7 @@ static void maybe_resume(struct mrg_fe *fe, uint32_t conn, l7_time_ns now)
 		return;
 	if (c->resp_done < c->wait_index && c->rt != RT_OFF && !c->handed && !c->want)
 		return;
-	c->waiting = 0;
+	set_waiting(fe, c, 0);
 	(void)l7_splice_resume(fe->eng, conn, now);
 }
 
@@ -1865,12 +1896,15 @@ void l7sim_mrg_destroy(void *state)
 		for (uint32_t i = 0; i < m->n_fe; i++) {
 			struct mrg_fe *fe = &m->fe[i];
 			if (fe->mc)
-				for (uint32_t c = 0; c < fe->max_conns; c++)
+				for (uint32_t c = 0; fe->n_holding && c < fe->max_conns; c++) {
+					if (fe->mc[c].held_h)
+						fe->n_holding--;
 					while (fe->mc[c].held_h) {
 						struct l7sim_pkt *p = fe->mc[c].held_h;
 						fe->mc[c].held_h = p->next;
 						l7sim_pkt_free(m->w->pool, p);
 					}
+				}
 			if (fe->cpu.eng)
 				l7sim_fe_cpu_fini(&fe->cpu);
 			if (fe->to_sw.eng)
