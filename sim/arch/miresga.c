@@ -973,6 +973,15 @@ static enum l7_splice_verdict fe_route(void *user, const struct l7_splice_head *
 	if (h->request_index == 0 && !h->has_backend) {
 		uint16_t gen = (uint16_t)(c->gen + 1);
 		set_waiting(fe, c, 0);
+		/* The memset would lose packets still held (switch-only) from
+		 * the pool. Every close that reaches fe_process() as a FIN or
+		 * RST releases them (conn_closing()), and an entry is
+		 * decided within the controller's queue delay, far below the
+		 * engine's 300 s idle timeout; only an engine-side close with
+		 * no FIN or RST seen (idle timeout after the client's retries
+		 * and its aborting RST was lost, with an entry still pending,
+		 * e.g. miresga.batch_adds 0) could leave some here. Not
+		 * reproduced; release them here if it ever is. */
 		memset(c, 0, offsetof(struct mrg_mconn, rec));
 		c->gen = gen;
 		c->wl_id = fe->cur ? fe->cur->conn_id : 0;
