@@ -89,6 +89,13 @@ int l7sim_default_routes(const struct l7sim_config *cfg, char *buf, size_t len);
 void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_link_params *lp,
 			    const char *name, uint16_t id, uint64_t seed);
 
+struct l7sim_server_config;
+
+/* A back-end server model's configuration from the config's backend.*
+ * keys (defaults for the rest); every architecture builds its servers so. */
+void l7sim_server_config_from(struct l7sim_server_config *sc, const struct l7sim_config *cfg,
+			      uint64_t seed);
+
 /* Endpoints over every cluster of the router (the back-ends a model builds). */
 size_t l7sim_router_endpoints(const struct l7_router *r);
 

@@ -1782,12 +1782,7 @@ int l7sim_mrg_create(struct l7sim_world *w, void **state, char *err, size_t errl
 				    PORT_FE0 + b % m->n_fe, 0x02aa, 0x02dd)) < 0)
 			goto fail;
 	struct l7sim_server_config scfg;
-	l7sim_server_config_defaults(&scfg);
-	scfg.seed = w->seed;
-	scfg.max_conns = cfg->backend.max_conns;
-	scfg.workers = cfg->backend.workers;
-	scfg.service_fixed_ns = cfg->backend.service_fixed_ns;
-	scfg.service_ns_per_kib = cfg->backend.service_ns_per_kib;
+	l7sim_server_config_from(&scfg, cfg, w->seed);
 	for (uint32_t i = 0; i < m->n_ag; i++)
 		if ((rc = build_agent(m, i, &scfg)) < 0)
 			goto fail;

@@ -99,6 +99,17 @@ void l7sim_link_config_from(struct l7sim_link_config *lc, const struct l7sim_lin
 	lc->seed = seed;
 }
 
+void l7sim_server_config_from(struct l7sim_server_config *sc, const struct l7sim_config *cfg,
+			      uint64_t seed)
+{
+	l7sim_server_config_defaults(sc);
+	sc->seed = seed;
+	sc->max_conns = cfg->backend.max_conns;
+	sc->workers = cfg->backend.workers;
+	sc->service_fixed_ns = cfg->backend.service_fixed_ns;
+	sc->service_ns_per_kib = cfg->backend.service_ns_per_kib;
+}
+
 static int copy_counters(struct l7sim_counters *dst, const struct l7sim_counters *src,
 			 const struct l7sim_client_stats *cli, const struct l7sim_server_oracle *so)
 {

@@ -657,12 +657,7 @@ static int sw_create(struct l7sim_world *w, void **state, char *err, size_t errl
 				  cfg->frontend.max_head_bytes, cfg->frontend.head_buffers)) < 0)
 		goto fail;
 
-	l7sim_server_config_defaults(&s->scfg);
-	s->scfg.seed = w->seed;
-	s->scfg.max_conns = cfg->backend.max_conns;
-	s->scfg.workers = cfg->backend.workers;
-	s->scfg.service_fixed_ns = cfg->backend.service_fixed_ns;
-	s->scfg.service_ns_per_kib = cfg->backend.service_ns_per_kib;
+	l7sim_server_config_from(&s->scfg, cfg, w->seed);
 	for (uint32_t i = 0; i < s->n_srv; i++)
 		if ((rc = build_server(s, i, err, errlen)) < 0)
 			goto fail_quiet;
