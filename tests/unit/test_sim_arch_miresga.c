@@ -49,6 +49,8 @@
 #include "report/json.h"
 #include "workload/trace.h"
 
+#include "test_sim_arch_util.h"
+
 static int make_wl(struct l7sim_workload *wl, uint32_t conns, uint32_t reqs, uint32_t size)
 {
 	uint32_t sizes[2] = { size, size / 8 + 1 }, weights[2] = { 1, 1 };
@@ -80,31 +82,6 @@ static void base_config(struct l7sim_config *c, const char *offload)
 		 " \"port\": 80}, {\"address\": \"10.9.0.2\", \"port\": 80}]}]}}",
 		 offload);
 	assert_int_equal(l7sim_config_load_string(c, json, "cfg.json", err, sizeof(err)), 0);
-}
-
-static uint64_t counter(const struct l7sim_run_out *o, const char *name)
-{
-	int i = l7sim_counters_find(&o->counters, name);
-	assert_true(i >= 0);
-	return o->counters.v[i];
-}
-
-static void run(const struct l7sim_config *cfg, const struct l7sim_workload *wl,
-		const char *arch, struct l7sim_run_out *out)
-{
-	char err[256] = "";
-	int rc = l7sim_run(cfg, wl, l7sim_arch_find(arch), NULL, out, err, sizeof(err));
-	if (rc)
-		fprintf(stderr, "run: %s\n", err);
-	assert_int_equal(rc, 0);
-}
-
-static uint64_t resp_bytes(const struct l7sim_workload *wl)
-{
-	uint64_t n = 0;
-	for (uint32_t i = 0; i < wl->n_conns; i++)
-		n += wl->conns[i].s2c_len;
-	return n;
 }
 
 static void dump(const struct l7sim_run_out *o)
